@@ -8,3 +8,8 @@
 #include "pmdi/core/ring.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/core/tensor.hpp"
+#include "pmdi/diag/errors.hpp"
+#include "pmdi/nn/layer_info.hpp"
+#include "pmdi/nn/layers.hpp"
+#include "pmdi/nn/sequential.hpp"
+#include "pmdi/nn/zoo.hpp"
