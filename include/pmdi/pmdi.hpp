@@ -13,3 +13,5 @@
 #include "pmdi/nn/layers.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/zoo.hpp"
+#include "pmdi/plan/numerics.hpp"
+#include "pmdi/plan/split.hpp"

@@ -49,3 +49,55 @@ static_assert(R::nodes[R::position(14)].src == R::position(11));
 static_assert(R::nodes[R::position(14)].skip == R::position(13));
 static_assert(R::nodes[R::position(7)].skip == R::position(2));
 }  // namespace
+
+#include "pmdi/plan/split.hpp"
+namespace {
+namespace plan = pmdi::plan;
+// MiniONN: [conv][relu] [meanpool conv][relu] [meanpool flatten dense][relu] [dense]
+using S = plan::split<mnist>;
+static_assert(S::count == 4);
+static_assert(plan::hana_run_count_v<mnist> == 7);
+static_assert(S::stages[0].in_shape == shape3{1, 28, 28});
+static_assert(S::stages[0].linear_shape == shape3{16, 24, 24});
+static_assert(S::stages[1].in_shape == shape3{16, 24, 24});
+static_assert(S::stages[1].linear_shape == shape3{16, 8, 8});
+static_assert(S::stages[2].linear_shape == shape3{100, 1, 1});
+static_assert(!S::stages[3].has_nonlinear());
+static_assert(S::stages[3].out_shape == shape3{10, 1, 1});
+// odd: [conv][relu] [conv_rect][maxpool] [meanpool flatten dense][argmax]
+static_assert(plan::split<odd>::count == 3);
+static_assert(plan::split<odd>::stages[1].linear_shape == shape3{5, 4, 5});
+static_assert(plan::split<odd>::stages[1].out_shape == shape3{5, 3, 4});
+static_assert(plan::split<odd>::stages[2].has_nonlinear());
+// res: [conv][relu] [conv bn][relu] [conv add][relu] [conv/2][relu] [conv sc bn add][relu] [flatten dense]
+using RS = plan::split<res>;
+static_assert(RS::count == 6);
+static_assert(plan::hana_run_count_v<res> == 11);
+static_assert(RS::stages[2].skip_count == 1 && RS::stages[2].skips[0] == 1);  // the block input is tensor 1
+static_assert(RS::stages[4].skip_count == 1 && RS::stages[4].skips[0] == 3);
+static_assert(RS::stages[1].skip_count == 0);
+// starts with a non-linear layer: stage 0 has an empty linear run
+using pre = nn::sequential<nn::input<2, 4, 4>, nn::relu, nn::conv2d<2, 3>>;
+static_assert(plan::split<pre>::count == 2);
+static_assert(!plan::split<pre>::stages[0].has_linear());
+static_assert(plan::hana_run_count_v<pre> == 2);
+}  // namespace
+
+#include "pmdi/plan/numerics.hpp"
+namespace {
+// Scales of MiniONN with ring<64, 13>: e_k = 26, 28, 28, 26.
+using N64 = plan::numerics<mnist, pmdi::ring<64, 13>>;
+static_assert(N64::stages[0].scale_bits == 26 && N64::stages[0].shift == 13);
+static_assert(N64::stages[1].scale_bits == 28 && N64::stages[1].shift == 15);  // sum-pool adds 2
+static_assert(N64::stages[2].scale_bits == 28 && N64::stages[2].shift == 15);
+static_assert(N64::stages[3].scale_bits == 26 && N64::stages[3].shift == 0);  // final linear: no trunc
+static_assert(plan::checked_v<mnist, pmdi::ring<64, 13>>);
+static_assert(plan::checked_v<mnist, pmdi::ring<32, 7>>);
+static_assert(!plan::fits_v<mnist, pmdi::ring<32, 8>>);
+static_assert(plan::fits_v<mnist, pmdi::ring<32, 8>, nn::bounds<0, 3>>);
+// meanpool 3x3 is not a power of two: weights encode(1/9) at f bits.
+using mp3 = nn::sequential<nn::input<1, 9, 9>, nn::meanpool<3>, nn::relu>;
+static_assert(plan::numerics<mp3, pmdi::ring<64, 10>>::stages[0].scale_bits == 20);
+static_assert(plan::checked_v<res, pmdi::ring<64, 13>>);
+static_assert(plan::numerics<res, pmdi::ring<64, 13>>::stages[2].scale_bits == 26);  // conv (26) + identity skip (13 -> 26)
+}  // namespace
