@@ -252,8 +252,8 @@ template <class At, class Other, class S>
 struct report<fault::residual_shape, At, Other, S> {
   static_assert(diag::reject<diag::PMDI_E_RESIDUAL_SHAPE, At, Other, S>::value,
                 "PMDI_E_RESIDUAL_SHAPE: the residual add (first layer_at<...>) gets the body's output (second "
-                "layer_at<...>, shape<...>) and a skip tensor of another shape; add nn::shortcut<nn::conv2d<C, 1, S>> "
-                "to the nn::residual<...> to project the skip path");
+                "layer_at<...>) and a skip tensor of another shape (body_and_skip<shape<...>, shape<...>>); add "
+                "nn::shortcut<nn::conv2d<C, 1, S>> to the nn::residual<...> to project the skip path");
   static constexpr bool value = false;
 };
 template <class At, class Other, class S>
@@ -317,9 +317,18 @@ struct graph_of<type_list<Ts...>> {
 template <class G, std::size_t I>
 using at_t = layer_at<G::nodes[I].index, typename G::template type_at<I>>;
 
+template <class G, std::size_t I>
+using shape_at = shape<G::nodes[I].out.c, G::nodes[I].out.h, G::nodes[I].out.w>;
+// Printed for PMDI_E_RESIDUAL_SHAPE: the body's and the skip path's shapes.
+template <class Body, class Skip>
+struct body_and_skip {};
+
 template <class G, graph_fault F>
 struct report_fault {
-  using in = shape<G::nodes[F.other].out.c, G::nodes[F.other].out.h, G::nodes[F.other].out.w>;
+  using in = std::conditional_t<F.what == fault::residual_shape,
+                                body_and_skip<shape_at<G, F.other>,
+                                              shape_at<G, F.what == fault::residual_shape ? G::nodes[F.at].skip : F.other>>,
+                                shape_at<G, F.other>>;
   static constexpr bool value = report<F.what, at_t<G, F.at>, at_t<G, F.other>, in>::value;
 };
 template <class G>
