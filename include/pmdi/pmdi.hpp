@@ -8,3 +8,4 @@
 #include "pmdi/core/ring.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/core/tensor.hpp"
+#include "pmdi/crypto/paillier.hpp"
