@@ -199,9 +199,12 @@ TEST_CASE("paillier: matvec equals the plaintext big-integer product plus s", "[
     }
     for (auto& v : s) v = random_signed(g, 140);
     const pmdi::seed sd = seed_of(static_cast<std::uint8_t>(wbits));
-    pmdi::prg g1(sd), g3(sd);
+    pmdi::prg g1(sd), g3(sd), gg(sd);
     const auto y1 = pp::matvec(pk, A, cx, s, g1, 1);
     const auto y3 = pp::matvec(pk, A, cx, s, g3, 3);
+    pp::detail::ifma_allowed() = false;  // the GMP path gives the same ciphertexts
+    const auto yg = pp::matvec(pk, A, cx, s, gg, 2);
+    pp::detail::ifma_allowed() = true;
     REQUIRE(y1.size() == rows);
     for (std::size_t r = 0; r < rows; ++r) {
       mpz ref = s[r], t;
@@ -211,7 +214,36 @@ TEST_CASE("paillier: matvec equals the plaintext big-integer product plus s", "[
       }
       CHECK(pp::decrypt(sk, y1[r]) == centred(pk, ref));
       CHECK(y1[r].value == y3[r].value);  // independent of the thread count
+      CHECK(y1[r].value == yg[r].value);
     }
+  }
+}
+
+TEST_CASE("paillier: IFMA Montgomery multiplication agrees with GMP", "[paillier]") {
+  pmdi::prg g(seed_of(15));
+  for (unsigned bits : {512U, 1024U, 2048U, 4096U, 6144U}) {
+    mpz m, a, b, ref, t, got;
+    pp::detail::random_bits(m, g, bits);
+    ::mpz_setbit(m, bits - 1);
+    ::mpz_setbit(m, 0);
+    const pp::detail::mont52 M(m);
+    if (!M.available()) {
+      WARN("no AVX-512 IFMA on this CPU: the GMP path is used");
+      return;
+    }
+    std::vector<std::uint64_t> x(M.digits()), y(M.digits());
+    ::mpz_sub_ui(a, m, 1);  // the largest residue
+    pp::detail::random_bits(b, g, bits - 1);
+    M.to_mont(x.data(), a, t);
+    M.to_mont(y.data(), b, t);
+    ref = a;
+    for (int i = 0; i < 50; ++i) {
+      M.mul(x.data(), x.data(), i % 2 ? y.data() : x.data());
+      ::mpz_mul(ref, ref, i % 2 ? b : ref);
+      ::mpz_mod(ref, ref, m);
+    }
+    M.from_mont(got, x.data());
+    CHECK(got == ref);
   }
 }
 

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -38,6 +39,7 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
+#include "pmdi/crypto/paillier/mont52.hpp"
 #include "pmdi/crypto/paillier/ops.hpp"
 
 namespace pmdi::paillier {
@@ -152,9 +154,82 @@ inline unsigned choose_window(unsigned b, double avg_nnz) noexcept {
     if (used[j] && (c[j].value.sign() <= 0 || ::mpz_cmp(c[j].value, n2) >= 0))
       throw usage_error("paillier::matvec: ciphertext " + std::to_string(j) + " out of range");
 
-  // Per-base powers: pw[j * ndig + k] = c_j^(2^(wk)), inv likewise for c_j^-1.
+  const std::size_t nb = (std::size_t{1} << (w - 1)) + 1;  // buckets 1 .. 2^(w-1)
+  std::vector<ciphertext> out(A.rows);
+  const bool any_neg = std::any_of(has_neg.begin(), has_neg.end(), [](std::uint8_t b) { return b != 0; });
+
+  const detail::mont52 mont(n2);
+  if (mont.available()) {
+    // Same algorithm in the Montgomery domain with the IFMA kernel; elements
+    // are runs of L = mont.digits() 52-bit digits in flat arrays.
+    const std::size_t L = mont.digits();
+    std::vector<std::uint64_t> pw(A.cols * ndig * L), inv(any_neg ? A.cols * ndig * L : 0);
+    detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
+      if (!used[j]) return;
+      mpz tmp, ci;
+      std::uint64_t* p = &pw[j * ndig * L];
+      mont.to_mont(p, c[j].value, tmp);
+      for (unsigned k = 1; k < ndig; ++k) {
+        std::uint64_t* d = p + k * L;
+        mont.mul(d, d - L, d - L);
+        for (unsigned i = 1; i < w; ++i) mont.mul(d, d, d);
+      }
+      if (has_neg[j]) {
+        if (::mpz_invert(ci, c[j].value, n2) == 0)
+          throw usage_error("paillier::matvec: ciphertext " + std::to_string(j) + " is not a unit modulo N^2");
+        std::uint64_t* q = &inv[j * ndig * L];
+        mont.to_mont(q, ci, tmp);
+        for (unsigned k = 1; k < ndig; ++k) {
+          std::uint64_t* d = q + k * L;
+          mont.mul(d, d - L, d - L);
+          for (unsigned i = 1; i < w; ++i) mont.mul(d, d, d);
+        }
+      }
+    });
+    detail::parallel_for(A.rows, threads, [&](std::size_t r, unsigned) {
+      std::vector<std::uint64_t> bucket(nb * L), run(L), acc(L);
+      std::vector<std::uint8_t> full(nb, 0);
+      int d[80];
+      for (std::uint32_t e = A.row_ptr[r]; e < A.row_ptr[r + 1]; ++e) {
+        const unsigned k = detail::signed_digits(A.val[e], w, d);
+        const std::size_t base = std::size_t{A.col[e]} * ndig;
+        for (unsigned i = 0; i < k; ++i) {
+          if (d[i] == 0) continue;
+          const std::size_t b = static_cast<std::size_t>(d[i] < 0 ? -d[i] : d[i]);
+          const std::uint64_t* v = d[i] > 0 ? &pw[(base + i) * L] : &inv[(base + i) * L];
+          std::uint64_t* bk = &bucket[b * L];
+          if (full[b]) {
+            mont.mul(bk, bk, v);
+          } else {
+            std::memcpy(bk, v, L * sizeof(std::uint64_t));
+            full[b] = 1;
+          }
+        }
+      }
+      bool have_run = false, have_acc = false;
+      for (std::size_t b = nb - 1; b >= 1; --b) {
+        if (full[b]) {
+          if (have_run) mont.mul(run.data(), run.data(), &bucket[b * L]);
+          else { std::memcpy(run.data(), &bucket[b * L], L * sizeof(std::uint64_t)); have_run = true; }
+        }
+        if (have_run) {
+          if (have_acc) mont.mul(acc.data(), acc.data(), run.data());
+          else { acc = run; have_acc = true; }
+        }
+      }
+      mpz t1, tmp, prod;
+      detail::encrypt_with(out[r].value, pk, s_res[r], x[r], t1, tmp);
+      if (have_acc) {
+        mont.from_mont(prod, acc.data());
+        detail::mulmod(out[r].value, out[r].value, prod, n2, tmp);
+      }
+    });
+    return out;
+  }
+
+  // GMP path. Per-base powers: pw[j * ndig + k] = c_j^(2^(wk)), inv likewise for c_j^-1.
   std::vector<mpz> pw(A.cols * ndig), inv;
-  if (std::any_of(has_neg.begin(), has_neg.end(), [](std::uint8_t b) { return b != 0; })) inv.resize(A.cols * ndig);
+  if (any_neg) inv.resize(A.cols * ndig);
   mpz sq_exp;
   ::mpz_setbit(sq_exp, w);
   detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
@@ -170,8 +245,6 @@ inline unsigned choose_window(unsigned b, double avg_nnz) noexcept {
     }
   });
 
-  const std::size_t nb = (std::size_t{1} << (w - 1)) + 1;  // buckets 1 .. 2^(w-1)
-  std::vector<ciphertext> out(A.rows);
   detail::parallel_for(A.rows, threads, [&](std::size_t r, unsigned) {
     std::vector<mpz> bucket(nb);
     std::vector<std::uint8_t> full(nb, 0);

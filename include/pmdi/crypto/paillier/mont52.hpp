@@ -1,0 +1,191 @@
+#pragma once
+// Montgomery multiplication with AVX-512 IFMA (52-bit digits), for the moduli
+// of Paillier (N^2, p^2, q^2). GMP's mpz_mul + mpz_tdiv_r at 4096 bits costs
+// ~4.7 us on the development machine; this kernel is several times faster on
+// CPUs with IFMA (Ice Lake and later, Zen 4 and later). Without IFMA (checked
+// at run time) callers use GMP.
+//
+// Numbers are little-endian arrays of 8K digits of 52 bits in uint64 lanes.
+// mul() is the "almost Montgomery multiplication": for inputs < 2m it returns
+// a*b*R^-1 mod m as a value < 2m, with R = 2^(52*8K) > 4m, so results can be
+// fed back without a final subtraction; from_mont() reduces fully.
+// [ref] Montgomery: Modular multiplication without trial division, Math.
+//       Comp. 1985; Gueron, Krasnov: Accelerating big integer arithmetic using
+//       Intel IFMA extensions, ARITH 2016 (52-bit digit layout, AMM).
+#include <gmp.h>
+#include <immintrin.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "pmdi/crypto/paillier/mpz.hpp"
+
+namespace pmdi::paillier::detail {
+
+// Whether the IFMA path may be used (tests turn it off to compare both paths).
+inline std::atomic<bool>& ifma_allowed() {
+  static std::atomic<bool> on{std::getenv("PMDI_PAILLIER_NO_IFMA") == nullptr};
+  return on;
+}
+
+inline bool cpu_has_ifma() noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+inline constexpr std::uint64_t digit_mask = (std::uint64_t{1} << 52) - 1;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// GCC 12's avx512fintrin.h trips -Wuninitialized on its own _mm512_undefined
+// placeholders when inlined; the kernel itself reads nothing uninitialised.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// r = a * b * 2^(-52*8K) mod m (almost: r < 2m for a, b < 2m). r may alias a or b.
+template <int K>
+__attribute__((target("avx512f,avx512ifma"))) void amm52(std::uint64_t* r, const std::uint64_t* a,
+                                                          const std::uint64_t* b, const std::uint64_t* m,
+                                                          std::uint64_t k0) noexcept {
+  __m512i A[K], M[K], acc[K];
+  for (int k = 0; k < K; ++k) {
+    A[k] = _mm512_loadu_si512(a + 8 * k);
+    M[k] = _mm512_loadu_si512(m + 8 * k);
+    acc[k] = _mm512_setzero_si512();
+  }
+  const std::uint64_t m0 = m[0];
+  std::uint64_t bcopy[8 * K];
+  std::memcpy(bcopy, b, sizeof bcopy);
+  for (int i = 0; i < 8 * K; ++i) {
+    const __m512i bi = _mm512_set1_epi64(static_cast<long long>(bcopy[i]));
+    for (int k = 0; k < K; ++k) acc[k] = _mm512_madd52lo_epu64(acc[k], A[k], bi);
+    const auto a0 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm512_castsi512_si128(acc[0])));
+    const std::uint64_t q = (a0 * k0) & digit_mask;
+    const __m512i qv = _mm512_set1_epi64(static_cast<long long>(q));
+    for (int k = 0; k < K; ++k) acc[k] = _mm512_madd52lo_epu64(acc[k], M[k], qv);
+    // lane 0 is now 0 mod 2^52: carry its top bits into the next digit, shift down one digit
+    const std::uint64_t carry = (a0 + ((m0 * q) & digit_mask)) >> 52;
+    for (int k = 0; k < K - 1; ++k) acc[k] = _mm512_alignr_epi64(acc[k + 1], acc[k], 1);
+    acc[K - 1] = _mm512_alignr_epi64(_mm512_setzero_si512(), acc[K - 1], 1);
+    acc[0] = _mm512_add_epi64(acc[0], _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(carry))));
+    for (int k = 0; k < K; ++k) {
+      acc[k] = _mm512_madd52hi_epu64(acc[k], A[k], bi);
+      acc[k] = _mm512_madd52hi_epu64(acc[k], M[k], qv);
+    }
+  }
+  // normalise to 52-bit digits
+  alignas(64) std::uint64_t t[8 * K];
+  for (int k = 0; k < K; ++k) _mm512_store_si512(t + 8 * k, acc[k]);
+  std::uint64_t c = 0;
+  for (int j = 0; j < 8 * K; ++j) {
+    const std::uint64_t v = t[j] + c;
+    r[j] = v & digit_mask;
+    c = v >> 52;
+  }
+}
+
+#pragma GCC diagnostic pop
+
+template <int... K>
+constexpr auto make_amm_table(std::integer_sequence<int, K...>) {
+  using fn = void (*)(std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*,
+                      std::uint64_t) noexcept;
+  return std::array<fn, sizeof...(K)>{(K == 0 ? nullptr : &amm52<(K == 0 ? 1 : K)>)...};
+}
+inline constexpr int max_mont_vectors = 20;  // moduli up to 8318 bits (N^2 of an 4096-bit N)
+inline constexpr auto amm_table = make_amm_table(std::make_integer_sequence<int, max_mont_vectors + 1>{});
+#endif
+
+// Montgomery arithmetic modulo an odd m with the IFMA kernel.
+class mont52 {
+ public:
+  explicit mont52(mpz_srcptr m) {
+    ::mpz_set(m_, m);
+    const std::size_t bits = ::mpz_sizeinbase(m, 2);
+    k_ = static_cast<int>((bits + 2 + 415) / 416);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (k_ <= max_mont_vectors && cpu_has_ifma() && mpz_odd_p(m)) fn_ = amm_table[static_cast<std::size_t>(k_)];
+#endif
+    if (fn_ == nullptr) return;
+    mod_ = to_digits(m);
+    // k0 = -m^-1 mod 2^52
+    std::uint64_t inv = mod_[0];
+    for (int i = 0; i < 6; ++i) inv *= 2 - mod_[0] * inv;
+    k0_ = (0 - inv) & digit_mask;
+    ::mpz_setbit(r_, 52 * digits());  // R
+    ::mpz_tdiv_r(r_, r_, m);
+    one_.assign(digits(), 0);
+    one_[0] = 1;
+  }
+
+  // True when the IFMA kernel is present and allowed.
+  [[nodiscard]] bool available() const noexcept { return fn_ != nullptr && ifma_allowed().load(); }
+  [[nodiscard]] std::size_t digits() const noexcept { return 8 * static_cast<std::size_t>(k_); }
+
+  // out = x * R mod m (x in [0, m)), as digits.
+  void to_mont(std::uint64_t* out, mpz_srcptr x, mpz_ptr tmp) const {
+    ::mpz_mul(tmp, x, r_);
+    ::mpz_tdiv_r(tmp, tmp, m_);
+    write_digits(out, tmp);
+  }
+  // out = x * R^-1 mod m, fully reduced.
+  void from_mont(mpz_ptr out, const std::uint64_t* x) const {
+    std::vector<std::uint64_t> t(digits());
+    mul(t.data(), x, one_.data());
+    read_digits(out, t.data());
+    if (::mpz_cmp(out, m_) >= 0) ::mpz_sub(out, out, m_);
+  }
+  void mul(std::uint64_t* r, const std::uint64_t* a, const std::uint64_t* b) const noexcept {
+    fn_(r, a, b, mod_.data(), k0_);
+  }
+
+  [[nodiscard]] std::vector<std::uint64_t> to_digits(mpz_srcptr x) const {
+    std::vector<std::uint64_t> d(digits());
+    write_digits(d.data(), x);
+    return d;
+  }
+  void write_digits(std::uint64_t* out, mpz_srcptr x) const noexcept {
+    for (std::size_t i = 0; i < digits(); ++i) out[i] = get_bits52(x, 52 * i);
+  }
+  void read_digits(mpz_ptr out, const std::uint64_t* d) const {
+    const std::size_t nl = (52 * digits() + 63) / 64 + 1;
+    std::vector<std::uint64_t> limbs(nl, 0);
+    for (std::size_t i = 0; i < digits(); ++i) {
+      const std::size_t pos = 52 * i, l = pos / 64, off = pos % 64;
+      limbs[l] |= d[i] << off;
+      if (off + 52 > 64) limbs[l + 1] |= d[i] >> (64 - off);
+    }
+    ::mpz_import(out, nl, -1, sizeof(std::uint64_t), 0, 0, limbs.data());
+  }
+
+ private:
+  static std::uint64_t get_bits52(mpz_srcptr x, std::size_t pos) noexcept {
+    const std::size_t limb = pos / 64, off = pos % 64, n = mpz_size(x);
+    std::uint64_t v = limb < n ? static_cast<std::uint64_t>(::mpz_getlimbn(x, static_cast<mp_size_t>(limb))) >> off : 0;
+    if (off + 52 > 64 && limb + 1 < n)
+      v |= static_cast<std::uint64_t>(::mpz_getlimbn(x, static_cast<mp_size_t>(limb + 1))) << (64 - off);
+    return v & digit_mask;
+  }
+
+  using fn = void (*)(std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*,
+                      std::uint64_t) noexcept;
+  fn fn_ = nullptr;
+  int k_ = 0;
+  std::uint64_t k0_ = 0;
+  mpz m_, r_;
+  std::vector<std::uint64_t> mod_, one_;
+};
+
+}  // namespace pmdi::paillier::detail
