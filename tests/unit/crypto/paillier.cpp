@@ -129,7 +129,40 @@ TEST_CASE("paillier: CRT decryption equals textbook decryption on arbitrary unit
   for (int i = 0; i < 10; ++i) {
     pp::ciphertext c;
     pp::detail::random_unit(c.value, g, pk.n_squared());
-    CHECK(pp::decrypt(sk, c) == pp::decrypt_textbook(sk, c));
+    const mpz ref = pp::decrypt_textbook(sk, c);
+    CHECK(pp::decrypt(sk, c) == ref);
+    pp::detail::ifma_allowed() = false;  // GMP's mpz_powm_sec path
+    CHECK(pp::decrypt(sk, c) == ref);
+    pp::detail::ifma_allowed() = true;
+  }
+}
+
+TEST_CASE("paillier: constant-time paired exponentiation agrees with mpz_powm", "[paillier]") {
+  pmdi::prg g(seed_of(16));
+  for (unsigned bits : {512U, 1024U, 1536U, 2048U}) {
+    mpz m1, m2, b1, b2, e1, e2, r1, r2, x1, x2;
+    pp::detail::random_bits(m1, g, bits);
+    pp::detail::random_bits(m2, g, bits);
+    ::mpz_setbit(m1, bits - 1);
+    ::mpz_setbit(m1, 0);
+    ::mpz_setbit(m2, bits - 1);
+    ::mpz_setbit(m2, 0);
+    const pp::detail::mont52 M1(m1, true), M2(m2, true);
+    if (!M1.pairs_with(M2)) {
+      WARN("no AVX-512 IFMA on this CPU: decryption uses mpz_powm_sec");
+      return;
+    }
+    for (unsigned ebits : {1U, 5U, 7U, bits / 2}) {
+      pp::detail::random_bits(b1, g, bits - 1);
+      pp::detail::random_bits(b2, g, bits - 1);
+      pp::detail::random_bits(e1, g, ebits);
+      pp::detail::random_bits(e2, g, ebits);
+      pp::detail::powm2_sec(M1, M2, r1, b1, e1, r2, b2, e2, ebits);
+      ::mpz_powm(x1, b1, e1, m1);
+      ::mpz_powm(x2, b2, e2, m2);
+      CHECK(r1 == x1);
+      CHECK(r2 == x2);
+    }
   }
 }
 

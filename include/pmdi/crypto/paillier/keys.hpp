@@ -11,6 +11,7 @@
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/paillier/detail.hpp"
+#include "pmdi/crypto/paillier/mont52.hpp"
 #include "pmdi/crypto/paillier/mpz.hpp"
 
 namespace pmdi::paillier {
@@ -93,6 +94,7 @@ class secret_key {
   secret_mpz p2_inv_q2_;        // (p^2)^-1 mod q^2 (CRT of ciphertexts)
   secret_mpz lambda_, mu_;      // lcm(p-1, q-1), L(g^lambda mod N^2)^-1 mod N (textbook decryption)
   std::shared_ptr<const detail::fixed_base> table_p_, table_q_;  // hs mod p^2, hs mod q^2 (secret: they reveal p, q)
+  std::shared_ptr<const detail::mont52> mont_p_, mont_q_;         // IFMA Montgomery contexts mod p^2, q^2
 };
 
 struct key_pair {
@@ -179,6 +181,8 @@ inline void l_function(mpz_ptr out, mpz_srcptr u, mpz_srcptr d) noexcept {
   secret_mpz hs_p, hs_q;
   ::mpz_tdiv_r(hs_p, hs, sk.p2_);
   ::mpz_tdiv_r(hs_q, hs, sk.q2_);
+  sk.mont_p_ = std::make_shared<const detail::mont52>(sk.p2_, true);
+  sk.mont_q_ = std::make_shared<const detail::mont52>(sk.q2_, true);
   sk.table_p_ = std::make_shared<const detail::fixed_base>(hs_p, sk.p2_, exponent_bits, fixed_base_window, true);
   sk.table_q_ = std::make_shared<const detail::fixed_base>(hs_q, sk.q2_, exponent_bits, fixed_base_window, true);
   return sk;
@@ -285,15 +289,22 @@ inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, 
   if (!pk.valid()) throw usage_error("paillier::decrypt: empty secret key");
   if (c.value.sign() <= 0 || ::mpz_cmp(c.value, pk.n_squared()) >= 0)
     throw usage_error("paillier::decrypt: ciphertext out of range");
-  secret_mpz u, mp, mq;
-  // m_p = L_p(c^(p-1) mod p^2) * h_p mod p (constant-time exponentiation)
+  secret_mpz u, v, mp, mq;
+  // m_p = L_p(c^(p-1) mod p^2) * h_p mod p, likewise m_q; constant-time
+  // exponentiations: both halves at once through the IFMA kernel, or GMP's
+  // mpz_powm_sec.
   ::mpz_tdiv_r(u, c.value, sk.p2_);
-  ::mpz_powm_sec(u, u, sk.pm1_, sk.p2_);
+  ::mpz_tdiv_r(v, c.value, sk.q2_);
+  if (sk.mont_p_ && sk.mont_q_ && sk.mont_p_->pairs_with(*sk.mont_q_)) {
+    detail::powm2_sec(*sk.mont_p_, *sk.mont_q_, u, u, sk.pm1_, v, v, sk.qm1_, pk.bits() / 2);
+  } else {
+    ::mpz_powm_sec(u, u, sk.pm1_, sk.p2_);
+    ::mpz_powm_sec(v, v, sk.qm1_, sk.q2_);
+  }
   detail::l_function(u, u, sk.p_);
   ::mpz_mul(u, u, sk.hp_);
   ::mpz_tdiv_r(mp, u, sk.p_);
-  ::mpz_tdiv_r(u, c.value, sk.q2_);
-  ::mpz_powm_sec(u, u, sk.qm1_, sk.q2_);
+  ::mpz_set(u, v);
   detail::l_function(u, u, sk.q_);
   ::mpz_mul(u, u, sk.hq_);
   ::mpz_tdiv_r(mq, u, sk.q_);

@@ -24,6 +24,10 @@
 #include <utility>
 #include <vector>
 
+#include <sodium.h>
+
+#include "pmdi/core/secret.hpp"
+#include "pmdi/crypto/paillier/detail.hpp"
 #include "pmdi/crypto/paillier/mpz.hpp"
 
 namespace pmdi::paillier::detail {
@@ -96,7 +100,84 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52(std::uint64_t* r, const
   }
 }
 
+// Two independent AMMs (different moduli, same size) interleaved, so that one
+// hides the other's latency: the two CRT halves of a decryption.
+template <int K>
+__attribute__((target("avx512f,avx512ifma"))) void amm52x2(std::uint64_t* r1, const std::uint64_t* a1,
+                                                            const std::uint64_t* b1, const std::uint64_t* m1,
+                                                            std::uint64_t k01, std::uint64_t* r2,
+                                                            const std::uint64_t* a2, const std::uint64_t* b2,
+                                                            const std::uint64_t* m2, std::uint64_t k02) noexcept {
+  __m512i A1[K], M1[K], X1[K], A2[K], M2[K], X2[K];
+  for (int k = 0; k < K; ++k) {
+    A1[k] = _mm512_loadu_si512(a1 + 8 * k);
+    M1[k] = _mm512_loadu_si512(m1 + 8 * k);
+    A2[k] = _mm512_loadu_si512(a2 + 8 * k);
+    M2[k] = _mm512_loadu_si512(m2 + 8 * k);
+    X1[k] = _mm512_setzero_si512();
+    X2[k] = _mm512_setzero_si512();
+  }
+  const std::uint64_t m10 = m1[0], m20 = m2[0];
+  std::uint64_t bc1[8 * K], bc2[8 * K];
+  std::memcpy(bc1, b1, sizeof bc1);
+  std::memcpy(bc2, b2, sizeof bc2);
+  for (int i = 0; i < 8 * K; ++i) {
+    const __m512i bi1 = _mm512_set1_epi64(static_cast<long long>(bc1[i]));
+    const __m512i bi2 = _mm512_set1_epi64(static_cast<long long>(bc2[i]));
+    for (int k = 0; k < K; ++k) {
+      X1[k] = _mm512_madd52lo_epu64(X1[k], A1[k], bi1);
+      X2[k] = _mm512_madd52lo_epu64(X2[k], A2[k], bi2);
+    }
+    const auto s1 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm512_castsi512_si128(X1[0])));
+    const auto s2 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm512_castsi512_si128(X2[0])));
+    const std::uint64_t q1 = (s1 * k01) & digit_mask, q2 = (s2 * k02) & digit_mask;
+    const __m512i qv1 = _mm512_set1_epi64(static_cast<long long>(q1));
+    const __m512i qv2 = _mm512_set1_epi64(static_cast<long long>(q2));
+    for (int k = 0; k < K; ++k) {
+      X1[k] = _mm512_madd52lo_epu64(X1[k], M1[k], qv1);
+      X2[k] = _mm512_madd52lo_epu64(X2[k], M2[k], qv2);
+    }
+    const std::uint64_t c1 = (s1 + ((m10 * q1) & digit_mask)) >> 52;
+    const std::uint64_t c2 = (s2 + ((m20 * q2) & digit_mask)) >> 52;
+    for (int k = 0; k < K - 1; ++k) {
+      X1[k] = _mm512_alignr_epi64(X1[k + 1], X1[k], 1);
+      X2[k] = _mm512_alignr_epi64(X2[k + 1], X2[k], 1);
+    }
+    X1[K - 1] = _mm512_alignr_epi64(_mm512_setzero_si512(), X1[K - 1], 1);
+    X2[K - 1] = _mm512_alignr_epi64(_mm512_setzero_si512(), X2[K - 1], 1);
+    X1[0] = _mm512_add_epi64(X1[0], _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(c1))));
+    X2[0] = _mm512_add_epi64(X2[0], _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(c2))));
+    for (int k = 0; k < K; ++k) {
+      X1[k] = _mm512_madd52hi_epu64(X1[k], A1[k], bi1);
+      X2[k] = _mm512_madd52hi_epu64(X2[k], A2[k], bi2);
+      X1[k] = _mm512_madd52hi_epu64(X1[k], M1[k], qv1);
+      X2[k] = _mm512_madd52hi_epu64(X2[k], M2[k], qv2);
+    }
+  }
+  alignas(64) std::uint64_t t1[8 * K], t2[8 * K];
+  for (int k = 0; k < K; ++k) {
+    _mm512_store_si512(t1 + 8 * k, X1[k]);
+    _mm512_store_si512(t2 + 8 * k, X2[k]);
+  }
+  std::uint64_t c1 = 0, c2 = 0;
+  for (int j = 0; j < 8 * K; ++j) {
+    const std::uint64_t v1 = t1[j] + c1, v2 = t2[j] + c2;
+    r1[j] = v1 & digit_mask;
+    r2[j] = v2 & digit_mask;
+    c1 = v1 >> 52;
+    c2 = v2 >> 52;
+  }
+}
+
 #pragma GCC diagnostic pop
+
+template <int... K>
+constexpr auto make_amm2_table(std::integer_sequence<int, K...>) {
+  using fn2 = void (*)(std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*, std::uint64_t,
+                       std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*,
+                       std::uint64_t) noexcept;
+  return std::array<fn2, sizeof...(K)>{(K == 0 ? nullptr : &amm52x2<(K == 0 ? 1 : K)>)...};
+}
 
 template <int... K>
 constexpr auto make_amm_table(std::integer_sequence<int, K...>) {
@@ -106,17 +187,20 @@ constexpr auto make_amm_table(std::integer_sequence<int, K...>) {
 }
 inline constexpr int max_mont_vectors = 20;  // moduli up to 8318 bits (N^2 of an 4096-bit N)
 inline constexpr auto amm_table = make_amm_table(std::make_integer_sequence<int, max_mont_vectors + 1>{});
+inline constexpr int max_mont2_vectors = 10;  // two moduli up to 4158 bits (p^2, q^2 of a 4096-bit N)
+inline constexpr auto amm2_table = make_amm2_table(std::make_integer_sequence<int, max_mont2_vectors + 1>{});
 #endif
 
 // Montgomery arithmetic modulo an odd m with the IFMA kernel.
 class mont52 {
  public:
-  explicit mont52(mpz_srcptr m) {
+  explicit mont52(mpz_srcptr m, bool secret = false) : secret_(secret) {
     ::mpz_set(m_, m);
     const std::size_t bits = ::mpz_sizeinbase(m, 2);
     k_ = static_cast<int>((bits + 2 + 415) / 416);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (k_ <= max_mont_vectors && cpu_has_ifma() && mpz_odd_p(m)) fn_ = amm_table[static_cast<std::size_t>(k_)];
+    if (fn_ != nullptr && k_ <= max_mont2_vectors) fn2_ = amm2_table[static_cast<std::size_t>(k_)];
 #endif
     if (fn_ == nullptr) return;
     mod_ = to_digits(m);
@@ -128,6 +212,17 @@ class mont52 {
     ::mpz_tdiv_r(r_, r_, m);
     one_.assign(digits(), 0);
     one_[0] = 1;
+  }
+
+  mont52(const mont52&) = default;
+  mont52& operator=(const mont52&) = delete;
+  ~mont52() {
+    if (secret_) {
+      if (!mod_.empty()) ::sodium_memzero(mod_.data(), mod_.size() * sizeof(std::uint64_t));
+      k0_ = 0;
+      m_.wipe();
+      r_.wipe();
+    }
   }
 
   // True when the IFMA kernel is present and allowed.
@@ -149,6 +244,16 @@ class mont52 {
   }
   void mul(std::uint64_t* r, const std::uint64_t* a, const std::uint64_t* b) const noexcept {
     fn_(r, a, b, mod_.data(), k0_);
+  }
+
+  // Whether mul2(*this, o, ...) can run (both IFMA, same digit count).
+  [[nodiscard]] bool pairs_with(const mont52& o) const noexcept {
+    return available() && o.available() && fn2_ != nullptr && k_ == o.k_;
+  }
+  // r1 = a1 * b1 (this modulus) and r2 = a2 * b2 (o's modulus), interleaved.
+  void mul2(const mont52& o, std::uint64_t* r1, const std::uint64_t* a1, const std::uint64_t* b1, std::uint64_t* r2,
+            const std::uint64_t* a2, const std::uint64_t* b2) const noexcept {
+    fn2_(r1, a1, b1, mod_.data(), k0_, r2, a2, b2, o.mod_.data(), o.k0_);
   }
 
   [[nodiscard]] std::vector<std::uint64_t> to_digits(mpz_srcptr x) const {
@@ -181,11 +286,60 @@ class mont52 {
 
   using fn = void (*)(std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*,
                       std::uint64_t) noexcept;
+  using fn2 = void (*)(std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*, std::uint64_t,
+                       std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*,
+                       std::uint64_t) noexcept;
+  bool secret_ = false;
   fn fn_ = nullptr;
+  fn2 fn2_ = nullptr;
   int k_ = 0;
   std::uint64_t k0_ = 0;
   mpz m_, r_;
   std::vector<std::uint64_t> mod_, one_;
 };
+
+// out1 = b1^e1 mod m1 and out2 = b2^e2 mod m2 (b in [0, m), e >= 0 with at most
+// ebits bits), the two through the interleaved kernel. Constant time in the
+// exponents' values (their bit length ebits is public): fixed 5-bit windows,
+// always a multiplication, table entries chosen by a full masked scan.
+// Requires m1.pairs_with(m2).
+inline void powm2_sec(const mont52& m1, const mont52& m2, mpz_ptr out1, mpz_srcptr b1, mpz_srcptr e1, mpz_ptr out2,
+                      mpz_srcptr b2, mpz_srcptr e2, std::size_t ebits) {
+  constexpr unsigned w = 5;
+  constexpr std::size_t entries = std::size_t{1} << w;
+  const std::size_t L = m1.digits();
+  secret_vector<std::uint64_t> t1(entries * L), t2(entries * L), a1(L), a2(L), s1(L), s2(L);
+  secret_mpz tmp;
+  const mpz one(1);
+  m1.to_mont(&t1[0], one, tmp);
+  m2.to_mont(&t2[0], one, tmp);
+  m1.to_mont(&t1[L], b1, tmp);
+  m2.to_mont(&t2[L], b2, tmp);
+  for (std::size_t i = 2; i < entries; ++i)
+    m1.mul2(m2, &t1[i * L], &t1[(i - 1) * L], &t1[L], &t2[i * L], &t2[(i - 1) * L], &t2[L]);
+  auto select = [&](std::uint64_t* out, const secret_vector<std::uint64_t>& t, unsigned d) {
+    for (std::size_t j = 0; j < L; ++j) out[j] = 0;
+    for (std::size_t i = 0; i < entries; ++i) {
+      const std::uint64_t mask = 0 - (((static_cast<std::uint64_t>(i) ^ d) - 1) >> 63);
+      const std::uint64_t* row = &t[i * L];
+      for (std::size_t j = 0; j < L; ++j) out[j] |= row[j] & mask;
+    }
+  };
+  const std::size_t windows = (ebits + w - 1) / w;
+  for (std::size_t win = windows; win-- > 0;) {
+    const unsigned d1 = get_bits(e1, win * w, w), d2 = get_bits(e2, win * w, w);
+    if (win == windows - 1) {
+      select(a1.data(), t1, d1);
+      select(a2.data(), t2, d2);
+      continue;
+    }
+    for (unsigned i = 0; i < w; ++i) m1.mul2(m2, a1.data(), a1.data(), a1.data(), a2.data(), a2.data(), a2.data());
+    select(s1.data(), t1, d1);
+    select(s2.data(), t2, d2);
+    m1.mul2(m2, a1.data(), a1.data(), s1.data(), a2.data(), a2.data(), s2.data());
+  }
+  m1.from_mont(out1, a1.data());
+  m2.from_mont(out2, a2.data());
+}
 
 }  // namespace pmdi::paillier::detail
