@@ -64,6 +64,7 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52(std::uint64_t* r, const
                                                           const std::uint64_t* b, const std::uint64_t* m,
                                                           std::uint64_t k0) noexcept {
   __m512i A[K], M[K], acc[K];
+  #pragma GCC unroll 64
   for (int k = 0; k < K; ++k) {
     A[k] = _mm512_loadu_si512(a + 8 * k);
     M[k] = _mm512_loadu_si512(m + 8 * k);
@@ -74,16 +75,20 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52(std::uint64_t* r, const
   std::memcpy(bcopy, b, sizeof bcopy);
   for (int i = 0; i < 8 * K; ++i) {
     const __m512i bi = _mm512_set1_epi64(static_cast<long long>(bcopy[i]));
+    #pragma GCC unroll 64
     for (int k = 0; k < K; ++k) acc[k] = _mm512_madd52lo_epu64(acc[k], A[k], bi);
     const auto a0 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm512_castsi512_si128(acc[0])));
     const std::uint64_t q = (a0 * k0) & digit_mask;
     const __m512i qv = _mm512_set1_epi64(static_cast<long long>(q));
+    #pragma GCC unroll 64
     for (int k = 0; k < K; ++k) acc[k] = _mm512_madd52lo_epu64(acc[k], M[k], qv);
     // lane 0 is now 0 mod 2^52: carry its top bits into the next digit, shift down one digit
     const std::uint64_t carry = (a0 + ((m0 * q) & digit_mask)) >> 52;
+    #pragma GCC unroll 64
     for (int k = 0; k < K - 1; ++k) acc[k] = _mm512_alignr_epi64(acc[k + 1], acc[k], 1);
     acc[K - 1] = _mm512_alignr_epi64(_mm512_setzero_si512(), acc[K - 1], 1);
     acc[0] = _mm512_add_epi64(acc[0], _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(carry))));
+    #pragma GCC unroll 64
     for (int k = 0; k < K; ++k) {
       acc[k] = _mm512_madd52hi_epu64(acc[k], A[k], bi);
       acc[k] = _mm512_madd52hi_epu64(acc[k], M[k], qv);
@@ -91,6 +96,7 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52(std::uint64_t* r, const
   }
   // normalise to 52-bit digits
   alignas(64) std::uint64_t t[8 * K];
+  #pragma GCC unroll 64
   for (int k = 0; k < K; ++k) _mm512_store_si512(t + 8 * k, acc[k]);
   std::uint64_t c = 0;
   for (int j = 0; j < 8 * K; ++j) {
@@ -109,6 +115,7 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52x2(std::uint64_t* r1, co
                                                             const std::uint64_t* a2, const std::uint64_t* b2,
                                                             const std::uint64_t* m2, std::uint64_t k02) noexcept {
   __m512i A1[K], M1[K], X1[K], A2[K], M2[K], X2[K];
+  #pragma GCC unroll 64
   for (int k = 0; k < K; ++k) {
     A1[k] = _mm512_loadu_si512(a1 + 8 * k);
     M1[k] = _mm512_loadu_si512(m1 + 8 * k);
@@ -124,6 +131,7 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52x2(std::uint64_t* r1, co
   for (int i = 0; i < 8 * K; ++i) {
     const __m512i bi1 = _mm512_set1_epi64(static_cast<long long>(bc1[i]));
     const __m512i bi2 = _mm512_set1_epi64(static_cast<long long>(bc2[i]));
+    #pragma GCC unroll 64
     for (int k = 0; k < K; ++k) {
       X1[k] = _mm512_madd52lo_epu64(X1[k], A1[k], bi1);
       X2[k] = _mm512_madd52lo_epu64(X2[k], A2[k], bi2);
@@ -133,12 +141,14 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52x2(std::uint64_t* r1, co
     const std::uint64_t q1 = (s1 * k01) & digit_mask, q2 = (s2 * k02) & digit_mask;
     const __m512i qv1 = _mm512_set1_epi64(static_cast<long long>(q1));
     const __m512i qv2 = _mm512_set1_epi64(static_cast<long long>(q2));
+    #pragma GCC unroll 64
     for (int k = 0; k < K; ++k) {
       X1[k] = _mm512_madd52lo_epu64(X1[k], M1[k], qv1);
       X2[k] = _mm512_madd52lo_epu64(X2[k], M2[k], qv2);
     }
     const std::uint64_t c1 = (s1 + ((m10 * q1) & digit_mask)) >> 52;
     const std::uint64_t c2 = (s2 + ((m20 * q2) & digit_mask)) >> 52;
+    #pragma GCC unroll 64
     for (int k = 0; k < K - 1; ++k) {
       X1[k] = _mm512_alignr_epi64(X1[k + 1], X1[k], 1);
       X2[k] = _mm512_alignr_epi64(X2[k + 1], X2[k], 1);
@@ -147,6 +157,7 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52x2(std::uint64_t* r1, co
     X2[K - 1] = _mm512_alignr_epi64(_mm512_setzero_si512(), X2[K - 1], 1);
     X1[0] = _mm512_add_epi64(X1[0], _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(c1))));
     X2[0] = _mm512_add_epi64(X2[0], _mm512_zextsi128_si512(_mm_cvtsi64_si128(static_cast<long long>(c2))));
+    #pragma GCC unroll 64
     for (int k = 0; k < K; ++k) {
       X1[k] = _mm512_madd52hi_epu64(X1[k], A1[k], bi1);
       X2[k] = _mm512_madd52hi_epu64(X2[k], A2[k], bi2);
@@ -155,6 +166,7 @@ __attribute__((target("avx512f,avx512ifma"))) void amm52x2(std::uint64_t* r1, co
     }
   }
   alignas(64) std::uint64_t t1[8 * K], t2[8 * K];
+  #pragma GCC unroll 64
   for (int k = 0; k < K; ++k) {
     _mm512_store_si512(t1 + 8 * k, X1[k]);
     _mm512_store_si512(t2 + 8 * k, X2[k]);
