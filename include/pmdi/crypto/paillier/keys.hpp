@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "pmdi/core/error.hpp"
@@ -50,7 +51,11 @@ class public_key {
     ::mpz_gcd(d, hs_, n_);
     if (hs_.sign() <= 0 || ::mpz_cmp(hs_, n2_) >= 0 || cmp_ui(d, 1) != 0)
       throw usage_error("paillier::public_key: hs must be a unit modulo N^2");
-    table_ = std::make_shared<const detail::fixed_base>(hs_, n2_, exponent_bits, fixed_base_window, false);
+    const detail::mont52 ctx(n2_);
+    if (ctx.present())
+      ct_table_ = std::make_shared<const detail::ct_fixed_base>(hs_, ctx, exponent_bits, false);
+    else
+      table_ = std::make_shared<const detail::fixed_base>(hs_, n2_, exponent_bits, fixed_base_window, false);
   }
 
   [[nodiscard]] unsigned bits() const noexcept { return bits_; }
@@ -60,15 +65,38 @@ class public_key {
   // (N - 1) / 2: plaintexts are integers m with |m| <= max_abs_plaintext().
   [[nodiscard]] const mpz& max_abs_plaintext() const noexcept { return half_; }
   [[nodiscard]] std::size_t ciphertext_bytes() const noexcept { return 2 * std::size_t{bits_} / 8; }
-  [[nodiscard]] const detail::fixed_base& table() const noexcept { return *table_; }
-  [[nodiscard]] bool valid() const noexcept { return table_ != nullptr; }
+  [[nodiscard]] bool valid() const noexcept { return table_ != nullptr || ct_table_ != nullptr; }
+
+  // r = hs^x mod N^2: constant time with the IFMA table when the CPU has IFMA
+  // and it is allowed, else the (variable-time) GMP windowed table.
+  void hs_pow(mpz_ptr r, mpz_srcptr x, mpz_ptr tmp) const {
+    if (ct_table_ && ct_table_->ctx().available()) {
+      ct_table_->pow(r, x);
+      return;
+    }
+    if (!table_) {
+      std::call_once(lazy_->once, [&] {
+        lazy_->table = std::make_shared<const detail::fixed_base>(hs_, n2_, exponent_bits, fixed_base_window, false);
+      });
+      lazy_->table->pow(r, x, tmp);
+      return;
+    }
+    table_->pow(r, x, tmp);
+  }
 
   friend bool operator==(const public_key& a, const public_key& b) noexcept { return a.n_ == b.n_ && a.hs_ == b.hs_; }
 
  private:
   unsigned bits_ = 0;
   mpz n_, n2_, half_, hs_;
-  std::shared_ptr<const detail::fixed_base> table_;  // shared by copies (read-only)
+  std::shared_ptr<const detail::fixed_base> table_;        // GMP table (CPUs without IFMA); shared by copies
+  std::shared_ptr<const detail::ct_fixed_base> ct_table_;  // IFMA constant-time table; shared by copies
+  // GMP table built on first use when the IFMA path is switched off at run time
+  struct lazy_table {
+    std::once_flag once;
+    std::shared_ptr<const detail::fixed_base> table;
+  };
+  std::shared_ptr<lazy_table> lazy_ = std::make_shared<lazy_table>();
 };
 
 class secret_key {
@@ -95,6 +123,7 @@ class secret_key {
   secret_mpz lambda_, mu_;      // lcm(p-1, q-1), L(g^lambda mod N^2)^-1 mod N (textbook decryption)
   std::shared_ptr<const detail::fixed_base> table_p_, table_q_;  // hs mod p^2, hs mod q^2 (secret: they reveal p, q)
   std::shared_ptr<const detail::mont52> mont_p_, mont_q_;         // IFMA Montgomery contexts mod p^2, q^2
+  std::shared_ptr<const detail::ct_fixed_base> ct_p_, ct_q_;      // IFMA constant-time tables of hs mod p^2, q^2
 };
 
 struct key_pair {
@@ -183,6 +212,10 @@ inline void l_function(mpz_ptr out, mpz_srcptr u, mpz_srcptr d) noexcept {
   ::mpz_tdiv_r(hs_q, hs, sk.q2_);
   sk.mont_p_ = std::make_shared<const detail::mont52>(sk.p2_, true);
   sk.mont_q_ = std::make_shared<const detail::mont52>(sk.q2_, true);
+  if (sk.mont_p_->present() && sk.mont_q_->present()) {
+    sk.ct_p_ = std::make_shared<const detail::ct_fixed_base>(hs_p, *sk.mont_p_, exponent_bits, true);
+    sk.ct_q_ = std::make_shared<const detail::ct_fixed_base>(hs_q, *sk.mont_q_, exponent_bits, true);
+  }
   sk.table_p_ = std::make_shared<const detail::fixed_base>(hs_p, sk.p2_, exponent_bits, fixed_base_window, true);
   sk.table_q_ = std::make_shared<const detail::fixed_base>(hs_q, sk.q2_, exponent_bits, fixed_base_window, true);
   return sk;
@@ -235,8 +268,8 @@ inline void times_one_plus_mn(mpz_ptr c, mpz_srcptr m, mpz_srcptr r, const publi
 
 // Public-key encryption with a given randomness exponent x < 2^exponent_bits.
 inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, mpz_srcptr x, mpz_ptr t1,
-                         mpz_ptr t2) noexcept {
-  pk.table().pow(t1, x, t2);
+                         mpz_ptr t2) {
+  pk.hs_pow(t1, x, t2);
   times_one_plus_mn(c, m_residue, t1, pk, t2);
 }
 
@@ -262,8 +295,12 @@ inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, 
   secret_mpz mr, x, cp, cq, a, tmp;
   detail::plaintext_residue(mr, pk, m);
   detail::random_bits(x, g, exponent_bits);
-  sk.table_p_->pow(cp, x, tmp);
-  sk.table_q_->pow(cq, x, tmp);
+  if (sk.ct_p_ && sk.ct_q_ && sk.ct_p_->ctx().pairs_with(sk.ct_q_->ctx())) {
+    detail::ct_fixed_base::pow2(*sk.ct_p_, *sk.ct_q_, cp, cq, x);  // constant time, both halves at once
+  } else {
+    sk.table_p_->pow(cp, x, tmp);
+    sk.table_q_->pow(cq, x, tmp);
+  }
   // (1 + mN) mod p^2 = 1 + (m mod p) * N mod p^2 (N = 0 mod p), likewise mod q^2
   ::mpz_mul(a, mr, pk.n());
   ::mpz_add_ui(a, a, 1);

@@ -237,6 +237,9 @@ class mont52 {
     }
   }
 
+  [[nodiscard]] const mpz& modulus() const noexcept { return m_; }
+  // True when the IFMA kernel is present (whether or not it is allowed now).
+  [[nodiscard]] bool present() const noexcept { return fn_ != nullptr; }
   // True when the IFMA kernel is present and allowed.
   [[nodiscard]] bool available() const noexcept { return fn_ != nullptr && ifma_allowed().load(); }
   [[nodiscard]] std::size_t digits() const noexcept { return 8 * static_cast<std::size_t>(k_); }
@@ -353,5 +356,90 @@ inline void powm2_sec(const mont52& m1, const mont52& m2, mpz_ptr out1, mpz_srcp
   m1.from_mont(out1, a1.data());
   m2.from_mont(out2, a2.data());
 }
+
+// Constant-time fixed-base exponentiation in the Montgomery domain: for each
+// 4-bit window i of the exponent, the 16 powers g^(d * 2^(4i)), d = 0..15
+// (d = 0 is R mod m, the Montgomery one). g^x is one multiplication per window
+// whatever the digit, each entry read by a full masked scan of its window's 16.
+class ct_fixed_base {
+ public:
+  static constexpr unsigned w = 4;
+  static constexpr std::size_t entries = std::size_t{1} << w;
+
+  ct_fixed_base(mpz_srcptr g, const mont52& ctx, std::size_t exp_bits, bool secret)
+      : ctx_(ctx), windows_((exp_bits + w - 1) / w), secret_(secret) {
+    const std::size_t L = ctx_.digits();
+    t_.assign(windows_ * entries * L, 0);
+    secret_mpz tmp, gr;
+    ::mpz_tdiv_r(gr, g, ctx_.modulus());
+    std::vector<std::uint64_t> base(L);
+    ctx_.to_mont(base.data(), gr, tmp);
+    const mpz one(1);
+    for (std::size_t i = 0; i < windows_; ++i) {
+      std::uint64_t* row = &t_[i * entries * L];
+      ctx_.to_mont(row, one, tmp);
+      std::memcpy(row + L, base.data(), L * sizeof(std::uint64_t));
+      for (std::size_t d = 2; d < entries; ++d) ctx_.mul(row + d * L, row + (d - 1) * L, base.data());
+      ctx_.mul(base.data(), row + (entries / 2) * L, row + (entries / 2) * L);  // g^(2^(4(i+1)))
+    }
+    if (secret_) ::sodium_memzero(base.data(), base.size() * sizeof(std::uint64_t));
+  }
+  ct_fixed_base(const ct_fixed_base&) = delete;
+  ct_fixed_base& operator=(const ct_fixed_base&) = delete;
+  ~ct_fixed_base() {
+    if (secret_ && !t_.empty()) ::sodium_memzero(t_.data(), t_.size() * sizeof(std::uint64_t));
+  }
+
+  [[nodiscard]] const mont52& ctx() const noexcept { return ctx_; }
+  [[nodiscard]] std::size_t exp_bits() const noexcept { return windows_ * w; }
+
+  // out = entry d of window i, by a masked scan of all 16 entries.
+  void select(std::uint64_t* out, std::size_t i, unsigned d) const noexcept {
+    const std::size_t L = ctx_.digits();
+    const std::uint64_t* row = &t_[i * entries * L];
+    for (std::size_t j = 0; j < L; ++j) out[j] = 0;
+    for (std::size_t e = 0; e < entries; ++e) {
+      const std::uint64_t mask = 0 - (((static_cast<std::uint64_t>(e) ^ d) - 1) >> 63);
+      const std::uint64_t* src = row + e * L;
+      for (std::size_t j = 0; j < L; ++j) out[j] |= src[j] & mask;
+    }
+  }
+
+  // out = g^x mod m for x < 2^exp_bits().
+  void pow(mpz_ptr out, mpz_srcptr x) const {
+    const std::size_t L = ctx_.digits();
+    secret_vector<std::uint64_t> acc(L), sel(L);
+    select(acc.data(), 0, get_bits(x, 0, w));
+    for (std::size_t i = 1; i < windows_; ++i) {
+      select(sel.data(), i, get_bits(x, i * w, w));
+      ctx_.mul(acc.data(), acc.data(), sel.data());
+    }
+    ctx_.from_mont(out, acc.data());
+  }
+
+  // out1 = g1^x mod m1 and out2 = g2^x mod m2 through the interleaved kernel
+  // (a.ctx().pairs_with(b.ctx()) and equal exponent sizes required).
+  static void pow2(const ct_fixed_base& a, const ct_fixed_base& b, mpz_ptr out1, mpz_ptr out2, mpz_srcptr x) {
+    const std::size_t L = a.ctx_.digits();
+    secret_vector<std::uint64_t> a1(L), s1(L), a2(L), s2(L);
+    const unsigned d0 = get_bits(x, 0, w);
+    a.select(a1.data(), 0, d0);
+    b.select(a2.data(), 0, d0);
+    for (std::size_t i = 1; i < a.windows_; ++i) {
+      const unsigned d = get_bits(x, i * w, w);
+      a.select(s1.data(), i, d);
+      b.select(s2.data(), i, d);
+      a.ctx_.mul2(b.ctx_, a1.data(), a1.data(), s1.data(), a2.data(), a2.data(), s2.data());
+    }
+    a.ctx_.from_mont(out1, a1.data());
+    b.ctx_.from_mont(out2, a2.data());
+  }
+
+ private:
+  mont52 ctx_;
+  std::size_t windows_;
+  bool secret_;
+  std::vector<std::uint64_t> t_;
+};
 
 }  // namespace pmdi::paillier::detail
