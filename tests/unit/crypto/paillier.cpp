@@ -336,6 +336,9 @@ TEST_CASE("paillier: packing at the slot bounds, refusal beyond them", "[paillie
   c[count - 1] = pp::encrypt(pk, v[count - 1], g);
   const auto packed = pp::pack(pk, c, slot_bits);
   CHECK(pp::unpack(sk, packed, slot_bits, count) == v);
+  pp::detail::ifma_allowed() = false;
+  CHECK(pp::pack(pk, c, slot_bits).value == packed.value);  // GMP path, same ciphertext
+  pp::detail::ifma_allowed() = true;
   // exactly at the bound: 1022 bits = bits(N) - 2 are accepted, bits(N) - 1 refused
   CHECK_NOTHROW(pp::check_slots(pk, 2, 511));
   CHECK_THROWS_AS(pp::check_slots(pk, 1, 1023), pmdi::usage_error);

@@ -57,7 +57,9 @@ inline constexpr std::uint64_t digit_mask = (std::uint64_t{1} << 52) - 1;
 // placeholders when inlined; the kernel itself reads nothing uninitialised.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 // r = a * b * 2^(-52*8K) mod m (almost: r < 2m for a, b < 2m). r may alias a or b.
 template <int K>
 __attribute__((target("avx512f,avx512ifma"))) void amm52(std::uint64_t* r, const std::uint64_t* a,
