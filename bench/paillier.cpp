@@ -130,10 +130,13 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   const std::size_t nrows = quick ? 1 : 2;
   const timing t_naive = measure(quick ? 1 : 3, [&] {
     for (std::size_t i = 0; i < nrows; ++i) {
-      pp::mpz acc(1), tmp;
+      pp::mpz acc(1), tmp, p, k;
       for (std::size_t e = A.row_ptr[i]; e < A.row_ptr[i + 1]; ++e) {
-        const auto p = pp::scalar_mul(pk, cx[A.col[e]], A.val[e]);
-        pp::detail::mulmod(acc, acc, p.value, pk.n_squared(), tmp);
+        const std::int64_t a = A.val[e];
+        k.set(a < 0 ? -a : a);
+        if (a < 0) ::mpz_invert(p, cx[A.col[e]].value, pk.n_squared());
+        ::mpz_powm(p, a < 0 ? p.get() : cx[A.col[e]].value.get(), k, pk.n_squared());
+        pp::detail::mulmod(acc, acc, p, pk.n_squared(), tmp);
       }
       keep(acc);
     }
