@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench.hpp"
@@ -124,6 +125,14 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
          " dense, signed 16-bit weights, threads=1, fresh Enc(s) per row included");
   both(r, "matvec_ms", t_mv, 1e3, "ms");
   both(r, "matvec_us_per_mac", t_mv, 1e6 / macs, "us");
+
+  // All cores (threads = 0: hardware concurrency), wall time.
+  {
+    const unsigned hc = std::max(1U, std::thread::hardware_concurrency());
+    const timing t_mt = measure(quick ? 1 : 3, [&] { y = pp::matvec(pk, A, cx, s, g, 0); });
+    r.note("matvec on all " + std::to_string(hc) + " hardware threads");
+    r.metric("paillier", "matvec_all_threads_us_per_mac", t_mt.wall * 1e6 / macs, "us");
+  }
 
   // Naive baseline, same run: mpz_powm per element (inverse for negative
   // weights), multiplied into the row's accumulator, on the first rows.
