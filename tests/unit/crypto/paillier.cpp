@@ -108,6 +108,12 @@ TEST_CASE("paillier: signed plaintexts round trip, including the range ends", "[
     CHECK(pp::decrypt(sk, c) == m);
     CHECK(pp::decrypt_textbook(sk, c) == m);
   }
+  // Unsigned 64-bit ring values keep their value.
+  const std::uint64_t r = ~std::uint64_t{0};
+  const mpz dr = pp::decrypt(sk, pp::encrypt(sk, r, g));
+  CHECK(dr.to_string() == "18446744073709551615");
+  CHECK(dr.low_u64() == r);
+  CHECK(mpz(-1).low_u64() == r);
   mpz too_big = pk.max_abs_plaintext();
   ::mpz_add_ui(too_big, too_big, 1);
   CHECK_THROWS_AS(pp::encrypt(pk, too_big, g), pmdi::usage_error);
