@@ -14,6 +14,8 @@
 //   mpz decrypt(const secret_key&, const ciphertext&);          // in [-(N-1)/2, (N-1)/2], CRT
 //   mpz decrypt_residue(const secret_key&, const ciphertext&);  // in [0, N)
 //   mpz decrypt_textbook(const secret_key&, const ciphertext&); // L(c^lambda) mu, reference
+//   std::vector<ciphertext> encrypt_many(pk or sk, std::span<const mpz>, prg&, unsigned threads = 0);
+//   std::vector<mpz> decrypt_many(sk, std::span<const ciphertext>, unsigned threads = 0);
 // Homomorphic operations
 //   ciphertext add(pk, a, b); sub(pk, a, b); negate(pk, a);
 //   ciphertext scalar_mul(pk, a, std::int64_t k);                // k < 0: inverse, then |k|
@@ -35,6 +37,7 @@
 // constant-time encryption tables and decryption exponentiations; otherwise
 // GMP. PMDI_PAILLIER_NO_IFMA=1 in the environment forces GMP (same results).
 // Design, parameters and measured figures: docs/paillier.md.
+#include "pmdi/crypto/paillier/batch.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
 #include "pmdi/crypto/paillier/matvec.hpp"
 #include "pmdi/crypto/paillier/mpz.hpp"

@@ -152,6 +152,26 @@ TEST_CASE("paillier: key-holder encryption equals public encryption for the same
   CHECK_FALSE(pp::encrypt(sk, 7, g).value == pp::encrypt(sk, 7, g).value);
 }
 
+TEST_CASE("paillier: encrypt_many and decrypt_many equal the one-at-a-time calls", "[paillier]") {
+  const auto& [pk, sk] = test_keys();
+  pmdi::prg gm(seed_of(17));
+  std::vector<mpz> m;
+  for (int i = 0; i < 9; ++i) m.push_back(random_signed(gm, 100));
+  const pmdi::seed sd = seed_of(18);
+  pmdi::prg a(sd), b(sd), c(sd), d(sd);
+  const auto e1 = pp::encrypt_many(sk, m, a, 3);
+  const auto e2 = pp::encrypt_many(pk, m, b, 2);
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    CHECK(e1[i].value == pp::encrypt(sk, m[i], c).value);
+    CHECK(e2[i].value == e1[i].value);
+  }
+  CHECK(pp::decrypt_many(sk, e1, 3) == m);
+  mpz too_big = pk.max_abs_plaintext();
+  ::mpz_add_ui(too_big, too_big, 1);
+  m.push_back(too_big);
+  CHECK_THROWS_AS(pp::encrypt_many(sk, m, d, 2), pmdi::usage_error);
+}
+
 TEST_CASE("paillier: CRT decryption equals textbook decryption on arbitrary units", "[paillier]") {
   const auto& [pk, sk] = test_keys();
   pmdi::prg g(seed_of(7));

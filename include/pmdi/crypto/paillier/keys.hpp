@@ -110,7 +110,7 @@ class secret_key {
 
  private:
   friend secret_key make_secret_key(const mpz& p, const mpz& q, prg& g);
-  friend ciphertext encrypt(const secret_key&, const mpz&, prg&);
+  friend void keyholder_encrypt_with(const secret_key&, mpz_srcptr, mpz_srcptr, ciphertext&);
   friend mpz decrypt_residue(const secret_key&, const ciphertext&);
   friend mpz decrypt_textbook(const secret_key&, const ciphertext&);
 
@@ -287,14 +287,11 @@ inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, 
   return c;
 }
 
-// Key-holder encryption: the same ciphertext as encrypt(sk.pk(), m, g) for the
-// same prg stream, computed modulo p^2 and q^2 and joined by the CRT.
-[[nodiscard]] inline ciphertext encrypt(const secret_key& sk, const mpz& m, prg& g) {
+// Key-holder encryption of the plaintext residue mr in [0, N) with the
+// randomness exponent x (used by encrypt(sk, ...) and encrypt_many).
+inline void keyholder_encrypt_with(const secret_key& sk, mpz_srcptr mr, mpz_srcptr x, ciphertext& c) {
   const public_key& pk = sk.pk();
-  if (!pk.valid()) throw usage_error("paillier::encrypt: empty secret key");
-  secret_mpz mr, x, cp, cq, a, tmp;
-  detail::plaintext_residue(mr, pk, m);
-  detail::random_bits(x, g, exponent_bits);
+  secret_mpz cp, cq, a, tmp, t2;
   if (sk.ct_p_ && sk.ct_q_ && sk.ct_p_->ctx().pairs_with(sk.ct_q_->ctx())) {
     detail::ct_fixed_base::pow2(*sk.ct_p_, *sk.ct_q_, cp, cq, x);  // constant time, both halves at once
   } else {
@@ -305,16 +302,27 @@ inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, 
   ::mpz_mul(a, mr, pk.n());
   ::mpz_add_ui(a, a, 1);
   ::mpz_tdiv_r(tmp, a, sk.p2_);
-  detail::mulmod(cp, cp, tmp, sk.p2_, x);
+  detail::mulmod(cp, cp, tmp, sk.p2_, t2);
   ::mpz_tdiv_r(tmp, a, sk.q2_);
-  detail::mulmod(cq, cq, tmp, sk.q2_, x);
+  detail::mulmod(cq, cq, tmp, sk.q2_, t2);
   // c = cp + p^2 * ((cq - cp) * (p^2)^-1 mod q^2)
   ::mpz_sub(a, cq, cp);
   detail::mulmod(a, a, sk.p2_inv_q2_, sk.q2_, tmp);
   if (a.sign() < 0) ::mpz_add(a, a, sk.q2_);
-  ciphertext c;
   ::mpz_mul(c.value, a, sk.p2_);
   ::mpz_add(c.value, c.value, cp);
+}
+
+// Key-holder encryption: the same ciphertext as encrypt(sk.pk(), m, g) for the
+// same prg stream, computed modulo p^2 and q^2 and joined by the CRT.
+[[nodiscard]] inline ciphertext encrypt(const secret_key& sk, const mpz& m, prg& g) {
+  const public_key& pk = sk.pk();
+  if (!pk.valid()) throw usage_error("paillier::encrypt: empty secret key");
+  secret_mpz mr, x;
+  detail::plaintext_residue(mr, pk, m);
+  detail::random_bits(x, g, exponent_bits);
+  ciphertext c;
+  keyholder_encrypt_with(sk, mr, x, c);
   return c;
 }
 

@@ -46,35 +46,6 @@ namespace pmdi::paillier {
 
 namespace detail {
 
-// Runs f(i) for i in [0, n) on up to `threads` threads (0: hardware concurrency).
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i, 0U);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr err;
-  std::mutex mu;
-  auto work = [&](unsigned t) {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i, t);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!err) err = std::current_exception();
-      next.store(n);
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-}
-
 // Signed digits of a in radix 2^w (w >= 2): a = sum_k d[k] 2^(wk), d[k] in (-2^(w-1), 2^(w-1)].
 // Returns the number of digits written (at most 66 / w + 2).
 inline unsigned signed_digits(std::int64_t a, unsigned w, int* d) noexcept {
