@@ -19,3 +19,4 @@
 #include "pmdi/plan/lower.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/nn/oracle.hpp"
+#include "pmdi/crypto/paillier.hpp"
