@@ -2,6 +2,7 @@
 // known answers, random circuits against plaintext evaluation.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -133,7 +134,9 @@ TEST_CASE("gc: garbling known answer with fixed delta, labels and tweak", "[gc]"
   auto gb = gc::garble(c, delta, zero, 42);
   // The tables are a function of (circuit, delta, labels, tweak): recompute
   // the first AND gate by hand from ZRE's formulas.
-  const auto& ag = c.schedule().and_gates[0];
+  // (The first AND in gate order is the first of level 0, hence table rows 0, 1.)
+  const auto& ag = *std::find_if(c.gates().begin(), c.gates().end(),
+                                 [](const gc::gate& g) { return g.kind == gc::gate_kind::and_; });
   std::vector<block> w(c.num_wires());
   for (std::size_t i = 0; i < 8; ++i) w[c.inputs()[i]] = zero[i];
   for (const auto& g : c.gates()) {

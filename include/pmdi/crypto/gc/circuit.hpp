@@ -43,12 +43,24 @@ struct gate {
 struct and_gate {
   wire a, b, out;
 };
+// After scheduling every free gate is an XOR of two slots: INV(a) is
+// a ^ slot_one, the constants are slot_zero ^ slot_zero and slot_one ^ slot_zero.
+using xor_gate = and_gate;
+
+// Slots: the schedule names labels by slot, not by wire. Slot input_slot | i
+// is input i (read straight from the caller's input labels); slot_zero and
+// slot_one hold the labels of the constants (garbler: 0 and delta; evaluator:
+// 0 and 0); slots 2, 3, ... are the gate outputs in execution order.
+inline constexpr wire input_slot = 0x80000000U;
+inline constexpr wire slot_zero = 0, slot_one = 1;
 
 struct schedule {
-  std::vector<gate> free_gates;       // phase by phase
+  std::vector<xor_gate> free_gates;   // phase by phase, all XOR after lowering
   std::vector<and_gate> and_gates;    // level by level (schedule order)
   std::vector<std::uint32_t> free_offsets;  // size phases + 1
   std::vector<std::uint32_t> and_offsets;   // size phases + 1
+  std::vector<wire> output_slots;           // slot of each output
+  std::uint32_t num_slots = 0;
   [[nodiscard]] std::size_t phases() const noexcept { return free_offsets.size() - 1; }
 };
 
@@ -101,6 +113,7 @@ class circuit {
     constexpr std::uint32_t undefined = 0xffffffffU;
     std::vector<std::uint32_t> level(num_wires_, undefined);
     auto fail = [](const std::string& what) { throw usage_error("gc::circuit: " + what); };
+    if (num_wires_ >= input_slot || inputs_.size() >= input_slot) fail("too many wires (at most 2^31)");
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
       const wire w = inputs_[i];
       if (w >= num_wires_) fail("input " + std::to_string(i) + " names wire " + std::to_string(w) + " out of range");
@@ -149,7 +162,7 @@ class circuit {
       sched_.free_offsets[p + 1] += sched_.free_offsets[p];
       sched_.and_offsets[p + 1] += sched_.and_offsets[p];
     }
-    sched_.free_gates.resize(gates_.size() - n_and);
+    std::vector<gate> free(gates_.size() - n_and);
     sched_.and_gates.resize(n_and);
     std::vector<std::uint32_t> fpos(sched_.free_offsets.begin(), sched_.free_offsets.end() - 1);
     std::vector<std::uint32_t> apos(sched_.and_offsets.begin(), sched_.and_offsets.end() - 1);
@@ -158,8 +171,38 @@ class circuit {
       if (g.kind == gate_kind::and_)
         sched_.and_gates[apos[glevel[i]]++] = and_gate{g.a, g.b, g.out};
       else
-        sched_.free_gates[fpos[glevel[i]]++] = g;
+        free[fpos[glevel[i]]++] = g;
     }
+    sched_.free_gates.resize(free.size());
+    // Renumber wires into slots in execution order, so that a level reads and
+    // writes labels as contiguous runs (streaming, not scattered over all
+    // wires): input i is slot input_slot | i, gate outputs get 0, 1, 2, ...
+    std::vector<wire> slot(num_wires_, 0);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) slot[inputs_[i]] = input_slot | static_cast<wire>(i);
+    wire next = 2;
+    for (std::size_t p = 0; p < phases; ++p) {
+      for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i) {
+        const gate& g = free[i];
+        xor_gate& x = sched_.free_gates[i];
+        switch (g.kind) {
+          case gate_kind::xor_: x.a = slot[g.a], x.b = slot[g.b]; break;
+          case gate_kind::inv: x.a = slot[g.a], x.b = slot_one; break;
+          case gate_kind::zero: x.a = slot_zero, x.b = slot_zero; break;
+          case gate_kind::one: x.a = slot_one, x.b = slot_zero; break;
+          case gate_kind::and_: break;
+        }
+        x.out = slot[g.out] = next++;
+      }
+      for (std::uint32_t i = sched_.and_offsets[p]; i < sched_.and_offsets[p + 1]; ++i) {
+        and_gate& g = sched_.and_gates[i];
+        g.a = slot[g.a];
+        g.b = slot[g.b];
+        g.out = slot[g.out] = next++;
+      }
+    }
+    sched_.num_slots = next;
+    sched_.output_slots.resize(outputs_.size());
+    for (std::size_t i = 0; i < outputs_.size(); ++i) sched_.output_slots[i] = slot[outputs_[i]];
   }
 
   std::uint32_t num_wires_ = 0;

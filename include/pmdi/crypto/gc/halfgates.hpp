@@ -73,6 +73,13 @@ inline constexpr std::size_t and_chunk = 256;
   return _mm_shuffle_epi32(_mm_srai_epi32(_mm_slli_epi32(x, 31), 31), 0);
 }
 
+// Label of a slot: gate outputs live in w, inputs in the caller's span.
+// Branch-free: the top bit of the slot picks the base.
+struct slots {
+  const block* base[2];
+  [[nodiscard]] const block& operator[](wire s) const noexcept { return base[s >> 31][s & ~input_slot]; }
+};
+
 inline std::vector<block>& wire_scratch(std::size_t n) {
   thread_local std::vector<block> w;
   if (w.size() < n) w.resize(n);
@@ -102,11 +109,11 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
   detail::check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
   if (!delta.lsb()) throw usage_error("gc::garble: delta must have lsb 1 (point-and-permute)");
   const hasher& h = hasher::instance();
-  std::vector<block>& wv = detail::wire_scratch(c.num_wires());
-  block* w = wv.data();
-  for (std::size_t i = 0; i < input_zero_labels.size(); ++i) w[c.inputs()[i]] = input_zero_labels[i];
-
   const schedule& s = c.schedule();
+  block* w = detail::wire_scratch(s.num_slots).data();
+  const detail::slots l{{w, input_zero_labels.data()}};
+  w[slot_zero] = zero_block;
+  w[slot_one] = delta;
   const __m128i d = delta.v;
   const __m128i sd = sigma(d);
   alignas(64) block y[4 * detail::and_chunk];
@@ -114,14 +121,8 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
   std::uint64_t k = tweak_base;
   for (std::size_t p = 0; p < s.phases(); ++p) {
     for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
-      const gate& g = s.free_gates[i];
-      switch (g.kind) {
-        case gate_kind::xor_: w[g.out] = w[g.a] ^ w[g.b]; break;
-        case gate_kind::inv: w[g.out] = block(_mm_xor_si128(w[g.a].v, d)); break;
-        case gate_kind::zero: w[g.out] = zero_block; break;
-        case gate_kind::one: w[g.out] = delta; break;
-        case gate_kind::and_: break;
-      }
+      const xor_gate& g = s.free_gates[i];
+      w[g.out] = l[g.a] ^ l[g.b];
     }
     for (std::uint32_t lo = s.and_offsets[p]; lo < s.and_offsets[p + 1]; lo += detail::and_chunk) {
       const std::uint32_t n = std::min<std::uint32_t>(detail::and_chunk, s.and_offsets[p + 1] - lo);
@@ -130,7 +131,7 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
       __m128i te = _mm_set_epi64x(1, static_cast<long long>(k));
       const __m128i one = _mm_set_epi64x(0, 1);
       for (std::uint32_t j = 0; j < n; ++j) {
-        const __m128i sa = sigma(w[ag[j].a].v), sb = sigma(w[ag[j].b].v);
+        const __m128i sa = sigma(l[ag[j].a].v), sb = sigma(l[ag[j].b].v);
         y[4 * j] = block(_mm_xor_si128(sa, tg));
         y[4 * j + 1] = block(_mm_xor_si128(_mm_xor_si128(sa, sd), tg));
         y[4 * j + 2] = block(_mm_xor_si128(sb, te));
@@ -140,7 +141,7 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
       }
       h.mmo_inplace(y, 4 * n);
       for (std::uint32_t j = 0; j < n; ++j) {
-        const __m128i a0 = w[ag[j].a].v, b0 = w[ag[j].b].v;
+        const __m128i a0 = l[ag[j].a].v, b0 = l[ag[j].b].v;
         const __m128i pa = detail::lsb_mask(a0), pb = detail::lsb_mask(b0);
         const __m128i ha0 = y[4 * j].v, ha1 = y[4 * j + 1].v, hb0 = y[4 * j + 2].v, hb1 = y[4 * j + 3].v;
         // [ref] ZRE Fig. 2: generator half gate and evaluator half gate.
@@ -156,7 +157,7 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
       k += n;
     }
   }
-  for (std::size_t i = 0; i < c.outputs().size(); ++i) output_zero_labels_out[i] = w[c.outputs()[i]];
+  for (std::size_t i = 0; i < c.outputs().size(); ++i) output_zero_labels_out[i] = l[s.output_slots[i]];
 }
 
 struct garbled {
@@ -182,24 +183,18 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
                      std::uint64_t tweak_base, std::span<block> output_labels_out) {
   detail::check_sizes("gc::evaluate", c, input_labels.size(), tables.size(), output_labels_out.size());
   const hasher& h = hasher::instance();
-  std::vector<block>& wv = detail::wire_scratch(c.num_wires());
-  block* w = wv.data();
-  for (std::size_t i = 0; i < input_labels.size(); ++i) w[c.inputs()[i]] = input_labels[i];
-
   const schedule& s = c.schedule();
+  block* w = detail::wire_scratch(s.num_slots).data();
+  const detail::slots l{{w, input_labels.data()}};
+  w[slot_zero] = zero_block;
+  w[slot_one] = zero_block;
   alignas(64) block y[2 * detail::and_chunk];
   const block* tab = tables.data();
   std::uint64_t k = tweak_base;
   for (std::size_t p = 0; p < s.phases(); ++p) {
     for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
-      const gate& g = s.free_gates[i];
-      switch (g.kind) {
-        case gate_kind::xor_: w[g.out] = w[g.a] ^ w[g.b]; break;
-        case gate_kind::inv: w[g.out] = w[g.a]; break;
-        case gate_kind::zero:
-        case gate_kind::one: w[g.out] = zero_block; break;
-        case gate_kind::and_: break;
-      }
+      const xor_gate& g = s.free_gates[i];
+      w[g.out] = l[g.a] ^ l[g.b];
     }
     for (std::uint32_t lo = s.and_offsets[p]; lo < s.and_offsets[p + 1]; lo += detail::and_chunk) {
       const std::uint32_t n = std::min<std::uint32_t>(detail::and_chunk, s.and_offsets[p + 1] - lo);
@@ -208,14 +203,14 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
       __m128i te = _mm_set_epi64x(1, static_cast<long long>(k));
       const __m128i one = _mm_set_epi64x(0, 1);
       for (std::uint32_t j = 0; j < n; ++j) {
-        y[2 * j] = block(_mm_xor_si128(sigma(w[ag[j].a].v), tg));
-        y[2 * j + 1] = block(_mm_xor_si128(sigma(w[ag[j].b].v), te));
+        y[2 * j] = block(_mm_xor_si128(sigma(l[ag[j].a].v), tg));
+        y[2 * j + 1] = block(_mm_xor_si128(sigma(l[ag[j].b].v), te));
         tg = _mm_add_epi64(tg, one);
         te = _mm_add_epi64(te, one);
       }
       h.mmo_inplace(y, 2 * n);
       for (std::uint32_t j = 0; j < n; ++j) {
-        const __m128i a = w[ag[j].a].v, b = w[ag[j].b].v;
+        const __m128i a = l[ag[j].a].v, b = l[ag[j].b].v;
         const __m128i sa = detail::lsb_mask(a), sb = detail::lsb_mask(b);
         const __m128i wg = _mm_xor_si128(y[2 * j].v, _mm_and_si128(sa, tab[0].v));
         const __m128i we = _mm_xor_si128(y[2 * j + 1].v, _mm_and_si128(sb, _mm_xor_si128(tab[1].v, a)));
@@ -225,7 +220,7 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
       k += n;
     }
   }
-  for (std::size_t i = 0; i < c.outputs().size(); ++i) output_labels_out[i] = w[c.outputs()[i]];
+  for (std::size_t i = 0; i < c.outputs().size(); ++i) output_labels_out[i] = l[s.output_slots[i]];
 }
 
 [[nodiscard]] inline std::vector<block> evaluate(const circuit& c, std::span<const block> input_labels,
