@@ -204,7 +204,14 @@ TEST_CASE("gc: wide levels are batched and still correct", "[gc]") {
   const auto c = std::move(b).build();
   CHECK(c.depth() == 3);
   CHECK(c.and_count() == 3000);
-  CHECK(c.schedule().and_offsets[1] - c.schedule().and_offsets[0] == 1000);
+  // Tiles of at least 256 chains: only the last tile's 3 steps are narrower.
+  const auto& s = c.schedule();
+  int narrow = 0;
+  for (std::size_t p = 0; p < s.steps(); ++p) {
+    const auto n = s.and_offsets[p + 1] - s.and_offsets[p];
+    narrow += n != 0 && n < 256;
+  }
+  CHECK(narrow <= 3);
   prg g(fixed_seed(5));
   std::vector<std::uint8_t> bits(4000);
   for (auto& v : bits) v = g.next_bit();
