@@ -204,12 +204,12 @@ TEST_CASE("gc: wide levels are batched and still correct", "[gc]") {
   const auto c = std::move(b).build();
   CHECK(c.depth() == 3);
   CHECK(c.and_count() == 3000);
-  // Tiles of at least 256 chains: only the last tile's 3 steps are narrower.
+  // Tiles of at least tile_width chains: only the last tile's 3 steps are narrower.
   const auto& s = c.schedule();
   int narrow = 0;
   for (std::size_t p = 0; p < s.steps(); ++p) {
     const auto n = s.and_offsets[p + 1] - s.and_offsets[p];
-    narrow += n != 0 && n < 256;
+    narrow += n != 0 && n < gc::circuit::tile_width;
   }
   CHECK(narrow <= 3);
   prg g(fixed_seed(5));

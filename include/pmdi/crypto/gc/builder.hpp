@@ -26,7 +26,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -107,7 +106,7 @@ class builder {
     if (const wire n = negation(a); n != none) return n;
     const wire o = emit(gate_kind::inv, a, 0);
     neg_[a] = o;
-    neg_[o] = a;
+    neg_[o] = a;  // emit grew neg_ to cover o
     return o;
   }
   [[nodiscard]] wire or_(wire a, wire b) { return not_(and_(not_(a), not_(b))); }
@@ -224,11 +223,11 @@ class builder {
   }
   [[nodiscard]] bool is_zero(wire w) const noexcept { return w == zero_; }
   [[nodiscard]] bool is_one(wire w) const noexcept { return w == one_; }
-  [[nodiscard]] wire negation(wire w) const {
-    const auto it = neg_.find(w);
-    return it == neg_.end() ? none : it->second;
+  [[nodiscard]] wire negation(wire w) const { return neg_[w]; }
+  wire fresh() {
+    neg_.push_back(none);
+    return next_++;
   }
-  wire fresh() { return next_++; }
   wire emit(gate_kind k, wire a, wire b) {
     const wire o = fresh();
     gates_.push_back(gate{a, b, o, k});
@@ -252,7 +251,7 @@ class builder {
   std::size_t n_and_ = 0;
   std::vector<gate> gates_;
   std::vector<wire> inputs_, outputs_;
-  std::unordered_map<wire, wire> neg_;
+  std::vector<wire> neg_;  // the INV of a wire, or none
 };
 
 // C(a, w, r) = relu(trunc(a + w, s)) - r over Z_2^l for n activations.

@@ -159,7 +159,11 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
       k += n;
     }
   }
-  for (std::size_t i = 0; i < c.outputs().size(); ++i) if (s.output_slots[i] != (output_slot | i)) output_zero_labels_out[i] = l[s.output_slots[i]];
+  for (std::size_t i = 0; i < c.outputs().size(); ++i)
+    if (s.output_slots[i] != (output_slot | i)) output_zero_labels_out[i] = l[s.output_slots[i]];
+  // The scratch held zero labels and delta: wipe it.
+  secure_zero(w, s.num_slots * sizeof(block));
+  secure_zero(y, sizeof y);
 }
 
 struct garbled {
@@ -222,7 +226,8 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
       k += n;
     }
   }
-  for (std::size_t i = 0; i < c.outputs().size(); ++i) if (s.output_slots[i] != (output_slot | i)) output_labels_out[i] = l[s.output_slots[i]];
+  for (std::size_t i = 0; i < c.outputs().size(); ++i)
+    if (s.output_slots[i] != (output_slot | i)) output_labels_out[i] = l[s.output_slots[i]];
 }
 
 [[nodiscard]] inline std::vector<block> evaluate(const circuit& c, std::span<const block> input_labels,
