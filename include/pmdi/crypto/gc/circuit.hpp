@@ -6,8 +6,10 @@
 //   class gc::circuit {
 //     static circuit make(std::uint32_t num_wires, std::vector<gate> gates,
 //                         std::vector<wire> inputs, std::vector<wire> outputs);
-//     num_wires(), gates(), inputs(), outputs(), and_count(), depth(), schedule();
+//     num_wires(), gates(), inputs(), outputs(), and_count(), depth(), schedule(),
+//     eval_plain(bits)   plaintext reference
 //   };
+//   At most 2^30 wires, inputs and outputs.
 //
 // Gates are listed in a topological order (every input wire is an input of
 // the circuit or the output of an earlier gate; each wire is defined once).
@@ -65,8 +67,8 @@ inline constexpr wire slot_zero = 0, slot_one = 1;
 struct schedule {
   std::vector<xor_gate> free_gates;   // phase by phase, all XOR after lowering
   std::vector<and_gate> and_gates;    // level by level (schedule order)
-  std::vector<std::uint32_t> free_offsets;  // size phases + 1
-  std::vector<std::uint32_t> and_offsets;   // size phases + 1
+  std::vector<std::uint32_t> free_offsets;  // size steps + 1
+  std::vector<std::uint32_t> and_offsets;   // size steps + 1
   std::vector<wire> output_slots;           // slot of each output
   std::uint32_t num_slots = 0;
   [[nodiscard]] std::size_t steps() const noexcept { return free_offsets.size() - 1; }

@@ -22,6 +22,7 @@
 // Tables: 2 blocks (32 bytes) per AND gate, in schedule order.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -112,7 +113,7 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
   if (!delta.lsb()) throw usage_error("gc::garble: delta must have lsb 1 (point-and-permute)");
   const hasher& h = hasher::instance();
   const schedule& s = c.schedule();
-  block* w = detail::wire_scratch(s.num_slots).data();
+  block* w = detail::wire_scratch(std::max<std::size_t>(s.num_slots, 2)).data();
   const detail::slots l(w, output_zero_labels_out.data(), input_zero_labels.data());
   w[slot_zero] = zero_block;
   w[slot_one] = delta;
@@ -190,7 +191,7 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
   detail::check_sizes("gc::evaluate", c, input_labels.size(), tables.size(), output_labels_out.size());
   const hasher& h = hasher::instance();
   const schedule& s = c.schedule();
-  block* w = detail::wire_scratch(s.num_slots).data();
+  block* w = detail::wire_scratch(std::max<std::size_t>(s.num_slots, 2)).data();
   const detail::slots l(w, output_labels_out.data(), input_labels.data());
   w[slot_zero] = zero_block;
   w[slot_one] = zero_block;
