@@ -11,6 +11,7 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
+#include "pmdi/crypto/ot.hpp"
 
 namespace {
 
@@ -117,6 +118,27 @@ int run(const bench::args& a, bench::report& r) {
   r.metric("gc", "relu_garble_per_s", rr.garble / (static_cast<double>(relu.and_count()) / n_relu), "ReLU/s");
   r.metric("gc", "relu_eval_per_s", rr.eval / (static_cast<double>(relu.and_count()) / n_relu), "ReLU/s");
   r.metric("gc", "bytes_per_and", static_cast<double>(gc::table_blocks_per_and * block_bytes), "B");
+
+  // Three-party OT, per label: each party's step on a batch of 2^20 bits.
+  {
+    const std::size_t n = a.quick ? (std::size_t{1} << 16) : (std::size_t{1} << 20);
+    prg ce = prg::from_os(), ge = prg::from_os(), gg = prg::from_os();
+    const block delta = gc::keygen_delta(gg);
+    auto k0 = gc::keygen_zero_labels(gg, n);
+    std::vector<std::uint8_t> choice(n);
+    for (auto& c : choice) c = gg.next_bit();
+    std::vector<std::uint8_t> e;
+    std::vector<block> pairs(2 * n), fwd(n), k(n);
+    const double t1 = median_cpu_seconds(reps, [&] { e = ot::proxy_choose(choice, ce); });
+    const double t2 = median_cpu_seconds(reps, [&] { ot::proxy_send(e, {k0.data(), n}, delta, ge, pairs); });
+    const double t3 = median_cpu_seconds(reps, [&] { ot::proxy_forward(pairs, choice, fwd); });
+    const double t4 = median_cpu_seconds(reps, [&] { ot::proxy_receive(fwd, ce, ge, k); });
+    const double nn = static_cast<double>(n);
+    r.metric("gc", "ot_choose_bits_per_s", nn / t1, "bit/s");
+    r.metric("gc", "ot_send_labels_per_s", nn / t2, "label/s");
+    r.metric("gc", "ot_forward_labels_per_s", nn / t3, "label/s");
+    r.metric("gc", "ot_receive_labels_per_s", nn / t4, "label/s");
+  }
   return 0;
 }
 
