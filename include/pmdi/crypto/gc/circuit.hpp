@@ -70,7 +70,13 @@ struct schedule {
   std::vector<std::uint32_t> free_offsets;  // size steps + 1
   std::vector<std::uint32_t> and_offsets;   // size steps + 1
   std::vector<wire> output_slots;           // slot of each output
-  std::uint32_t num_slots = 0;
+  std::uint32_t num_slots = 2;
+  // Tile t runs steps [tile_steps[t], tile_steps[t+1]) and reads the input
+  // labels in prefetch_ranges[prefetch_offsets[t] .. prefetch_offsets[t+1]).
+  std::vector<std::uint32_t> tile_steps{0, 0};
+  std::vector<std::uint32_t> prefetch_offsets{0, 0};
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> prefetch_ranges;
+  [[nodiscard]] std::size_t tiles() const noexcept { return tile_steps.size() - 1; }
   [[nodiscard]] std::size_t steps() const noexcept { return free_offsets.size() - 1; }
 };
 
@@ -294,7 +300,9 @@ class circuit {
       } else {
         sl = next++;
       }
-      return slot[w] = sl;
+      slot[w] = sl;
+      if (last[w] == 0 && out_index[w] == undefined) pool.push_back(sl);  // never read: free at once
+      return sl;
     };
     for (std::size_t p = 0; p < steps; ++p) {
       for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i, ++pos) {
@@ -320,6 +328,32 @@ class circuit {
       }
     }
     sched_.num_slots = next;
+    // Per tile, the runs of input labels it reads (in 4-label cache lines),
+    // so that a run can prefetch the next tile's inputs while it works.
+    sched_.tile_steps = step_base;
+    sched_.prefetch_offsets.assign(1, 0);
+    std::vector<std::uint32_t> lines;
+    for (std::size_t t = 0; t + 1 < step_base.size(); ++t) {
+      lines.clear();
+      auto note = [&](wire sl) {
+        if ((sl & input_slot) != 0) lines.push_back((sl & slot_index_mask) / 4);
+      };
+      for (std::uint32_t p = step_base[t]; p < step_base[t + 1]; ++p) {
+        for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i)
+          note(sched_.free_gates[i].a), note(sched_.free_gates[i].b);
+        for (std::uint32_t i = sched_.and_offsets[p]; i < sched_.and_offsets[p + 1]; ++i)
+          note(sched_.and_gates[i].a), note(sched_.and_gates[i].b);
+      }
+      std::sort(lines.begin(), lines.end());
+      lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+      for (std::size_t i = 0; i < lines.size();) {
+        std::size_t j = i + 1;
+        while (j < lines.size() && lines[j] == lines[j - 1] + 1) ++j;
+        sched_.prefetch_ranges.push_back({4 * lines[i], 4 * (lines[j - 1] + 1)});
+        i = j;
+      }
+      sched_.prefetch_offsets.push_back(static_cast<std::uint32_t>(sched_.prefetch_ranges.size()));
+    }
     sched_.output_slots.resize(outputs_.size());
     for (std::size_t i = 0; i < outputs_.size(); ++i) sched_.output_slots[i] = slot[outputs_[i]];
   }

@@ -83,6 +83,16 @@ struct slots {
   [[nodiscard]] block& operator[](wire s) const noexcept { return base[s >> 30][s & slot_index_mask]; }
 };
 
+// Prefetch (into L2) the input labels tile t will read.
+inline void prefetch_tile(const schedule& s, std::size_t t, const block* in) noexcept {
+  if (t >= s.tiles()) return;
+  for (std::uint32_t r = s.prefetch_offsets[t]; r < s.prefetch_offsets[t + 1]; ++r) {
+    const auto [lo, hi] = s.prefetch_ranges[r];
+    for (std::uint32_t i = lo; i < hi; i += 4)
+      _mm_prefetch(reinterpret_cast<const char*>(in + i), _MM_HINT_T1);
+  }
+}
+
 inline std::vector<block>& wire_scratch(std::size_t n) {
   thread_local std::vector<block> w;
   if (w.size() < n) w.resize(n);
@@ -122,7 +132,10 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
   alignas(64) block y[4 * detail::and_chunk];
   block* tab = tables_out.data();
   std::uint64_t k = tweak_base;
+  std::size_t tile = 0;
+  detail::prefetch_tile(s, 0, input_zero_labels.data());
   for (std::size_t p = 0; p < s.steps(); ++p) {
+    while (tile < s.tiles() && p == s.tile_steps[tile]) detail::prefetch_tile(s, ++tile, input_zero_labels.data());
     for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
       const xor_gate& g = s.free_gates[i];
       l[g.out] = l[g.a] ^ l[g.b];
@@ -198,7 +211,10 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
   alignas(64) block y[2 * detail::and_chunk];
   const block* tab = tables.data();
   std::uint64_t k = tweak_base;
+  std::size_t tile = 0;
+  detail::prefetch_tile(s, 0, input_labels.data());
   for (std::size_t p = 0; p < s.steps(); ++p) {
+    while (tile < s.tiles() && p == s.tile_steps[tile]) detail::prefetch_tile(s, ++tile, input_labels.data());
     for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
       const xor_gate& g = s.free_gates[i];
       l[g.out] = l[g.a] ^ l[g.b];
