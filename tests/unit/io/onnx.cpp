@@ -87,6 +87,32 @@ TEST_CASE("onnx: a residual block (identity shortcut) agrees with PyTorch", "[io
                                             nn::shortcut<nn::conv2d<4, 1>>>,
                                nn::relu, nn::flatten, nn::dense<3>>;
   CHECK_THROWS_AS(pmdi::io::load_onnx(data + "tiny_residual.onnx", nn::describe<wrong>()), pmdi::usage_error);
+  // The generator writes the residual block back as the DSL spells it.
+  CHECK(pmdi::io::cpp_type(pmdi::io::describe_onnx(data + "tiny_residual.onnx")) ==
+        "using net = pmdi::nn::sequential<\n"
+        "    pmdi::nn::input<2, 8, 8>,\n"
+        "    pmdi::nn::conv2d<4, 3, 1, 1>,\n"
+        "    pmdi::nn::relu,\n"
+        "    pmdi::nn::residual<pmdi::nn::conv2d<4, 3, 1, 1>, pmdi::nn::batchnorm, pmdi::nn::relu, "
+        "pmdi::nn::conv2d<4, 3, 1, 1>>,\n"
+        "    pmdi::nn::relu,\n"
+        "    pmdi::nn::flatten,\n"
+        "    pmdi::nn::dense<3>>;\n");
+  // And the describe<> of a projection shortcut round-trips through cpp_type.
+  using proj = nn::sequential<nn::input<4, 8, 8>, nn::relu,
+                              nn::residual<nn::conv2d<8, 3, 2, 1>, nn::batchnorm, nn::relu, nn::conv2d<8, 3, 1, 1>,
+                                           nn::shortcut<nn::conv2d<8, 1, 2>>>,
+                              nn::relu, nn::flatten, nn::dense<2>, nn::argmax>;
+  CHECK(pmdi::io::cpp_type(nn::describe<proj>()) ==
+        "using net = pmdi::nn::sequential<\n"
+        "    pmdi::nn::input<4, 8, 8>,\n"
+        "    pmdi::nn::relu,\n"
+        "    pmdi::nn::residual<pmdi::nn::conv2d<8, 3, 2, 1>, pmdi::nn::batchnorm, pmdi::nn::relu, "
+        "pmdi::nn::conv2d<8, 3, 1, 1>, pmdi::nn::shortcut<pmdi::nn::conv2d<8, 1, 2>>>,\n"
+        "    pmdi::nn::relu,\n"
+        "    pmdi::nn::flatten,\n"
+        "    pmdi::nn::dense<2>,\n"
+        "    pmdi::nn::argmax>;\n");
 }
 
 TEST_CASE("onnx: describe_onnx and cpp_type print the network type", "[io][onnx]") {
