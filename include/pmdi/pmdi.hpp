@@ -15,3 +15,7 @@
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/numerics.hpp"
 #include "pmdi/plan/split.hpp"
+#include "pmdi/plan/costs.hpp"
+#include "pmdi/plan/lower.hpp"
+#include "pmdi/nn/weights.hpp"
+#include "pmdi/nn/oracle.hpp"

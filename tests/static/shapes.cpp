@@ -101,3 +101,17 @@ static_assert(plan::numerics<mp3, pmdi::ring<64, 10>>::stages[0].scale_bits == 2
 static_assert(plan::checked_v<res, pmdi::ring<64, 13>>);
 static_assert(plan::numerics<res, pmdi::ring<64, 13>>::stages[2].scale_bits == 26);  // conv (26) + identity skip (13 -> 26)
 }  // namespace
+
+#include "pmdi/plan/costs.hpp"
+namespace {
+// MiniONN-MNIST: 230,400 + 409,600 + 25,600 + 1,000 MACs; 9,216 + 1,024 + 100 ReLUs.
+static_assert(plan::macs_v<mnist> == 666600);
+static_assert(plan::relus_v<mnist> == 10340);
+using C32 = plan::costs<mnist, pmdi::ring<32, 7>>;
+static_assert(C32::stages[0].macs == 230400 && C32::stages[0].relus == 9216);
+// stage 0: adder 9216*31, relu 9216*32, subtract 9216*31
+static_assert(C32::stages[0].and_gates == 9216ULL * (31 + 32 + 31));
+static_assert(C32::stages[3].and_gates == 0 && C32::stages[3].offline_bytes == 0);
+static_assert(C32::stages[3].online_bytes == (100 + 10) * 4);
+static_assert(C32::stages[0].online_bytes == 9216ULL * 32 * 16 + (784 + 9216) * 4);
+}  // namespace
