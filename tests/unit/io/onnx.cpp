@@ -10,8 +10,10 @@
 
 #include "layers.hpp"
 #include "pmdi/io/idx.hpp"
+#include "pmdi/nn/oracle.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/zoo.hpp"
+#include "pmdi/plan/lower.hpp"
 
 namespace {
 
@@ -68,6 +70,24 @@ TEST_CASE("onnx: tiny model agrees with PyTorch, batch-norm declared or folded",
   SECTION("batch-norm declared as layers") { check_tiny(tiny(true), 5); }
   SECTION("batch-norm absent from the declaration: folded by the loader") { check_tiny(tiny(false), 3); }
   SECTION("declared by the DSL type") { check_tiny(nn::describe<tiny_net>(), 5); }
+}
+
+TEST_CASE("onnx: the float and fixed-point oracles on the loaded tiny model agree with PyTorch", "[io][onnx]") {
+  const auto w = pmdi::io::load_onnx(data + "tiny.onnx", nn::describe<tiny_net>());
+  const auto x = read_f32(data + "tiny_inputs.f32");
+  const auto y = read_f32(data + "tiny_outputs.f32");
+  using ring = pmdi::ring<64, 16>;
+  const auto stages = pmdi::plan::lower<tiny_net, ring>(w);
+  for (std::size_t n = 0; n < 4; ++n) {
+    const std::vector<double> in(x.begin() + n * 128, x.begin() + (n + 1) * 128);
+    const auto got = pmdi::oracle::infer_float<tiny_net>(w, in);
+    const auto fx = pmdi::oracle::decode_output<ring>(stages, pmdi::oracle::fixed<ring>(stages, pmdi::oracle::encode<ring>(in)));
+    REQUIRE(got.size() == 3);
+    for (std::size_t j = 0; j < 3; ++j) {
+      CHECK(got[j] == Approx(y[n * 3 + j]).margin(1e-5).epsilon(1e-4));
+      CHECK(fx[j] == Approx(y[n * 3 + j]).margin(2e-3));
+    }
+  }
 }
 
 TEST_CASE("onnx: a residual block (identity shortcut) agrees with PyTorch", "[io][onnx]") {
@@ -204,7 +224,12 @@ TEST_CASE("onnx: the shipped MiniONN model loads and agrees with PyTorch", "[io]
   REQUIRE(want.size() == 80);
   for (std::size_t n = 0; n < 8; ++n) {
     const auto img = test.image(n);
-    const auto got = pmdi::test::forward(layers, w, {img.begin(), img.end()});
-    for (std::size_t j = 0; j < 10; ++j) CHECK(got[j] == Approx(want[n * 10 + j]).margin(1e-4).epsilon(1e-4));
+    const std::vector<double> in(img.begin(), img.end());
+    const auto got = pmdi::oracle::infer_float<nn::zoo::minionn_mnist>(w, in);
+    const auto mine = pmdi::test::forward(layers, w, {img.begin(), img.end()});
+    for (std::size_t j = 0; j < 10; ++j) {
+      CHECK(got[j] == Approx(want[n * 10 + j]).margin(1e-4).epsilon(1e-4));
+      CHECK(mine[j] == Approx(want[n * 10 + j]).margin(1e-4).epsilon(1e-4));
+    }
   }
 }
