@@ -233,3 +233,34 @@ TEST_CASE("onnx: the shipped MiniONN model loads and agrees with PyTorch", "[io]
     }
   }
 }
+
+TEST_CASE("onnx: corrupted bytes load or throw pmdi::error, never anything else", "[io][onnx]") {
+  std::ifstream f(data + "tiny.onnx", std::ios::binary);
+  std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  REQUIRE(raw.size() > 1000);
+  const auto layers = nn::describe<tiny_net>();
+  std::size_t refused = 0, loaded = 0;
+  for (std::size_t pos = 0; pos < raw.size(); pos += 3) {
+    for (unsigned char mask : {0x01, 0x80, 0xff}) {
+      auto bad = raw;
+      bad[pos] = static_cast<char>(bad[pos] ^ mask);
+      std::vector<std::byte> b(bad.size());
+      std::memcpy(b.data(), bad.data(), bad.size());
+      try {
+        const auto w = pmdi::io::load_onnx(b, "corrupt.onnx", layers);
+        CHECK(w.layers.size() == 5);
+        ++loaded;
+      } catch (const pmdi::error& e) {
+        CHECK_THAT(e.what(), Contains("corrupt.onnx"));
+        ++refused;
+      }
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(loaded > 0);  // flipped weight bits still make a valid model
+  for (std::size_t len = 0; len < raw.size(); len += 97) {
+    std::vector<std::byte> b(len);
+    std::memcpy(b.data(), raw.data(), len);
+    CHECK_THROWS_AS(pmdi::io::load_onnx(b, "cut.onnx", layers), pmdi::error);
+  }
+}
