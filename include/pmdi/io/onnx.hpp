@@ -727,7 +727,7 @@ inline std::vector<std::byte> read_file(const std::filesystem::path& path) {
   if (!f) throw usage_error(path.string() + ": cannot open the file");
   std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   std::vector<std::byte> b(c.size());
-  std::memcpy(b.data(), c.data(), c.size());
+  if (!c.empty()) std::memcpy(b.data(), c.data(), c.size());
   return b;
 }
 
