@@ -2,8 +2,12 @@
 // the private protocol is compared against: float inference (double, layer by
 // layer) and fixed-point inference over Z_2^l from the lowered stages (the
 // oracle), plus the time to lower the network. Random weights.
+//   pmdi-bench plain [--quick] [--json] [resnet32]
 #include <string>
 
+#include <algorithm>
+
+#include "../examples/networks/resnet32.hpp"
 #include "bench.hpp"
 #include "pmdi/nn/oracle.hpp"
 #include "pmdi/nn/zoo.hpp"
@@ -38,6 +42,9 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   r.note("plaintext float and fixed-point (ring<64, 13>) inference, random weights, single thread");
   measure<nn::zoo::minionn_mnist, pmdi::ring<64, 13>>("minionn_mnist", a, r);
   measure<nn::zoo::minionn_mnist, pmdi::ring<32, 7>>("minionn_mnist_l32", a, r);
+  // ResNet-32 lowers to 63 M matrix entries (about 1 GB, 6 s): only on request.
+  if (std::find(a.rest.begin(), a.rest.end(), "resnet32") != a.rest.end())
+    measure<networks::resnet32, pmdi::ring<64, 13>>("resnet32", a, r);
   return 0;
 }
 const pmdi::bench::registrar reg("plain", "plaintext float / fixed-point inference (the oracle) per network", run);
