@@ -7,8 +7,9 @@
 //
 // Supported graph: a chain of nodes (plus residual Add) over one float input.
 //   Conv, Gemm, MatMul (+ Add bias), Relu, AveragePool, MaxPool, Flatten,
-//   Reshape (to [N, -1] only), BatchNormalization (folded into the conv or
-//   dense before it), Add of two activations (residual), ArgMax.
+//   Reshape (to [N, -1] only), BatchNormalization (a declared batchnorm
+//   keeps its parameters; an undeclared one is folded into the conv2d or
+//   dense it follows), Add of two activations (residual), ArgMax.
 //   Identity, Dropout, Constant and all-zero Pad are no-ops.
 // Anything else is refused by name. Mismatches with the declared type are
 // pmdi::usage_error, malformed bytes pmdi::decode_error; both name the file,
