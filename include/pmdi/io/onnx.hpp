@@ -96,6 +96,10 @@ inline std::string layer_spelling(const nn::layer_info& l) {
 // generator); otherwise every inferred layer is checked against the declared one.
 class onnx_walker {
  public:
+  // Opsets whose semantics of the ops above the loader follows (BatchNormalization
+  // lost `spatial` in 9, Dropout's ratio became an input in 12, Pad's pads in 11).
+  static constexpr std::int64_t min_opset = 9, max_opset = 21;
+
   onnx_walker(std::string file, std::span<const nn::layer_info> declared)
       : file_(std::move(file)), declared_(declared), check_(!declared.empty()) {}
 
@@ -108,6 +112,9 @@ class onnx_walker {
     for (const auto& op : model_.opset_import())
       if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
     if (opset_ <= 0) throw decode_error(file_ + ": the model imports no default-domain opset");
+    if (opset_ < min_opset || opset_ > max_opset)
+      throw usage_error(file_ + ": opset " + std::to_string(opset_) + " is outside the range pmdi reads (" +
+                        std::to_string(min_opset) + " to " + std::to_string(max_opset) + ")");
     if (!model_.has_graph() || model_.graph().node_size() == 0)
       throw decode_error(file_ + ": the model has no graph nodes");
   }

@@ -361,6 +361,10 @@ TEST_CASE("onnx: Reshape + MatMul + Add bias + ArgMax", "[io][onnx]") {
   CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
                     Contains("(MatMul, opset 13): op domain 'com.example' is not supported"));
   m = matmul_model();
+  m.mutable_opset_import(0)->set_version(7);
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("mem.onnx: opset 7 is outside the range pmdi reads (9 to 21)"));
+  m = matmul_model();
   m.mutable_graph()->mutable_output(0)->set_name("act");
   CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
                     Contains("mem.onnx: the graph output 'act' is not the last layer's output"));
