@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every pmdi-bench subcommand with --json and keeps the JSON lines in
+# docs/bench/<subcommand>.jsonl, then draws docs/img/*.png (tools/plot_bench.py).
+#   tools/bench_report.sh [subcommand ...]     default: all of them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench=build/bench/pmdi-bench
+[[ -x $bench ]] || { cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null; cmake --build build -j2 --target pmdi-bench; }
+subs=("$@")
+((${#subs[@]})) || subs=(prg gc paillier plain net inference accuracy)
+mkdir -p docs/bench
+for s in "${subs[@]}"; do
+  echo "== pmdi-bench $s" >&2
+  "$bench" "$s" --json | tee "docs/bench/$s.jsonl"
+done
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  /usr/bin/python3 tools/plot_bench.py docs/bench docs/img
+else
+  echo "bench_report: python3-matplotlib missing (tools/install-deps.sh --tools); no plots" >&2
+fi

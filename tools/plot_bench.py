@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Draws the benchmark figures in docs/img from the JSON lines in docs/bench.
+
+Each figure sets a pmdi figure against the physical limit or baseline that
+the same run measured, so the ratio is read off directly.
+usage: plot_bench.py BENCH_DIR IMG_DIR
+"""
+import json
+import pathlib
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def load(d):
+    m = {}
+    for f in sorted(pathlib.Path(d).glob("*.jsonl")):
+        for line in f.read_text().splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                r = json.loads(line)
+                m[(r["bench"], r["metric"])] = (r["value"], r["unit"])
+    return m
+
+
+def bars(ax, title, items, unit, log=False):
+    names = [n for n, _ in items]
+    vals = [v for _, v in items]
+    ax.barh(names, vals, color=["#4477aa" if i == 0 else "#bbbbbb" for i in range(len(vals))])
+    for i, v in enumerate(vals):
+        ax.text(v, i, f" {v:.3g}", va="center")
+    ax.set_title(title)
+    ax.set_xlabel(unit)
+    if log:
+        ax.set_xscale("log")
+    ax.invert_yaxis()
+
+
+def pick(m, pairs):
+    return [(label, m[k][0]) for label, k in pairs if k in m]
+
+
+def main():
+    src, dst = sys.argv[1], pathlib.Path(sys.argv[2])
+    dst.mkdir(parents=True, exist_ok=True)
+    m = load(src)
+    figs = [
+        ("gc.png", "Half-gates, one core (M AND/s); limit: AES blocks/s / 4 (garble) or / 2 (eval)", "M AND/s", False, [
+            ("garble (2^22 ANDs)", ("gc", "garble_and_per_s"), 1e-6),
+            ("evaluate (2^22 ANDs)", ("gc", "eval_and_per_s"), 1e-6),
+            ("garble (ReLU stage)", ("gc", "relu_garble_and_per_s"), 1e-6),
+            ("evaluate (ReLU stage)", ("gc", "relu_eval_and_per_s"), 1e-6),
+            ("AES limit for garbling", ("gc", "aes_blocks_per_s"), 0.25e-6),
+            ("AES limit for evaluation", ("gc", "aes_blocks_per_s"), 0.5e-6),
+        ]),
+        ("paillier.png", "Paillier 2048-bit, one core: matrix-vector per 16-bit MAC", "µs per MAC (log)", True, [
+            ("pmdi matvec (bucket, shared bases)", ("paillier", "matvec_us_per_mac"), 1),
+            ("naive mpz_powm per element", ("paillier", "naive_powm_us_per_mac"), 1),
+        ]),
+        ("inference.png", "MiniONN Fashion-MNIST, every role on one 2-core machine", "ms (log)", True, [
+            ("online (private)", ("inference", "online_s"), 1e3),
+            ("plaintext fixed point", ("inference", "plain_fixed_ms"), 1),
+            ("offline (private)", ("inference", "offline_s"), 1e3),
+        ]),
+    ]
+    for name, title, unit, log, spec in figs:
+        items = [(label, m[k][0] * scale) for label, k, scale in spec if k in m]
+        if not items:
+            continue
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(items) + 1.5))
+        bars(ax, title, items, unit, log)
+        fig.tight_layout()
+        fig.savefig(dst / name, dpi=110)
+        plt.close(fig)
+        print(f"plot_bench: wrote {dst / name}")
+
+
+if __name__ == "__main__":
+    main()
