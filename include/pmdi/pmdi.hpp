@@ -8,3 +8,6 @@
 #include "pmdi/core/ring.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/core/tensor.hpp"
+#include "pmdi/net/framing.hpp"
+#include "pmdi/net/memory.hpp"
+#include "pmdi/net/transport.hpp"
