@@ -11,3 +11,5 @@
 #include "pmdi/net/framing.hpp"
 #include "pmdi/net/memory.hpp"
 #include "pmdi/net/transport.hpp"
+#include "pmdi/proto/channel.hpp"
+#include "pmdi/proto/roles.hpp"

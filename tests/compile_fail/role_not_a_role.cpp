@@ -1,0 +1,7 @@
+// expect: PMDI_E_NOT_A_ROLE
+// channel<> takes role types only.
+#include "pmdi/proto/channel.hpp"
+
+struct server {};
+pmdi::proto::channel<pmdi::role::client, server>* p = nullptr;
+void touch() { (void)sizeof(pmdi::proto::channel<pmdi::role::client, server>); }
