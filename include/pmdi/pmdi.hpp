@@ -13,3 +13,4 @@
 #include "pmdi/net/transport.hpp"
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/roles.hpp"
+#include "pmdi/net/tcp.hpp"

@@ -3,5 +3,4 @@
 #include "pmdi/proto/channel.hpp"
 
 struct server {};
-pmdi::proto::channel<pmdi::role::client, server>* p = nullptr;
 void touch() { (void)sizeof(pmdi::proto::channel<pmdi::role::client, server>); }
