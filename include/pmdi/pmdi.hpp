@@ -14,3 +14,5 @@
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/roles.hpp"
 #include "pmdi/net/tcp.hpp"
+#include "pmdi/net/keys.hpp"
+#include "pmdi/net/secure.hpp"
