@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <cstring>
 #include <map>
@@ -35,6 +36,7 @@
 #include "pmdi/core/secret.hpp"
 #include "pmdi/net/framing.hpp"
 #include "pmdi/net/keys.hpp"
+#include "pmdi/net/memory.hpp"
 #include "pmdi/net/transport.hpp"
 
 namespace pmdi::net {
@@ -133,7 +135,8 @@ class secure_transport final : public transport {
 
   // A 32-byte secret that only the two ends of this link know, fresh per
   // handshake, equal on both ends: the master key for pmdi::derive_seed.
-  [[nodiscard]] std::span<const std::byte, pair_secret_bytes> pair_secret() const noexcept { return keys_.pair; }
+  [[nodiscard]] std::span<const std::byte> pair_secret() const noexcept override { return keys_.pair; }
+  [[nodiscard]] const master_key& pair_master_key() const noexcept { return keys_.pair; }
 
   void shutdown() noexcept override { inner_->shutdown(); }
 
@@ -400,6 +403,22 @@ inline constexpr std::size_t reply_max = 2 + 1 + max_party_name + 2 * public_key
   reply.put_bytes(eph.pk);
   co_await link.send(reply_type, reply.bytes());
   co_return co_await hs.finish(m.payload, reply.bytes(), false, eph.sk, s_i, e_i);
+}
+
+// Two secure transports joined in memory (tests, single-process runs): fresh
+// static keys from `rng`, the full handshake, records encrypted as over TCP.
+[[nodiscard]] inline asio::awaitable<std::pair<std::unique_ptr<secure_transport>, std::unique_ptr<secure_transport>>>
+secure_memory_pair(std::string first, std::string second, prg& rng, clock::duration timeout = std::chrono::seconds(10)) {
+  using namespace asio::experimental::awaitable_operators;
+  auto ex = co_await asio::this_coro::executor;
+  auto ends = memory_pair(ex, first, second);
+  const local_identity ia{first, keygen(rng)};
+  const local_identity ib{second, keygen(rng)};
+  const peer_directory known{{first, ia.keys.pk}};
+  const deadline until = after(timeout);
+  auto both = co_await (secure_connect(std::move(ends.first), ia, second, ib.keys.pk, rng, until) &&
+                        secure_accept(std::move(ends.second), ib, known, rng, until));
+  co_return std::pair{std::move(std::get<0>(both)), std::move(std::get<1>(both))};
 }
 
 }  // namespace pmdi::net

@@ -112,6 +112,10 @@ class transport {
   virtual void shutdown() noexcept = 0;
 
   [[nodiscard]] virtual link_counters counters() const noexcept = 0;
+
+  // The 32-byte secret only the two ends of an authenticated link share (the
+  // master key for pmdi::derive_seed); empty on links that are not secure.
+  [[nodiscard]] virtual std::span<const std::byte> pair_secret() const noexcept { return {}; }
   [[nodiscard]] virtual asio::any_io_executor get_executor() const = 0;
 
   [[nodiscard]] const link_names& names() const noexcept { return names_; }

@@ -41,6 +41,7 @@
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/diag/errors.hpp"
 #include "pmdi/net/memory.hpp"
+#include "pmdi/net/secure.hpp"
 #include "pmdi/net/transport.hpp"
 #include "pmdi/proto/roles.hpp"
 
@@ -170,6 +171,17 @@ class channel {
 
   [[nodiscard]] net::transport& link() noexcept { return *link_; }
   [[nodiscard]] net::link_counters counters() const noexcept { return link_->counters(); }
+
+  // The secret only Self and Peer know (secure links only): the master key
+  // for pmdi::derive_seed, e.g. the client/evaluator and garbler/evaluator
+  // seeds of the three-party OT.
+  [[nodiscard]] std::span<const std::byte, net::pair_secret_bytes> pair_secret() const {
+    const auto s = link_->pair_secret();
+    if (s.size() != net::pair_secret_bytes)
+      throw usage_error(std::string(self_name()) + ": the link to " + std::string(peer_name()) +
+                        " is not a secure channel, so it has no pair secret");
+    return s.first<net::pair_secret_bytes>();
+  }
   void shutdown() noexcept { link_->shutdown(); }
 
  private:
@@ -206,6 +218,15 @@ template <role_type A, role_type B>
 [[nodiscard]] std::pair<channel<A, B>, channel<B, A>> memory_channel_pair(asio::any_io_executor ex) {
   auto [a, b] = net::memory_pair(std::move(ex), std::string(role_name_v<A>), std::string(role_name_v<B>));
   return {channel<A, B>(std::move(a)), channel<B, A>(std::move(b))};
+}
+
+// The same over the secure wrapper (handshake in memory, encrypted records,
+// pair secrets): co_await proto::secure_memory_channel_pair<A, B>(rng).
+template <role_type A, role_type B>
+[[nodiscard]] asio::awaitable<std::pair<channel<A, B>, channel<B, A>>> secure_memory_channel_pair(prg& rng) {
+  auto ends = co_await net::secure_memory_pair(std::string(role_name_v<A>), std::string(role_name_v<B>), rng);
+  co_return std::pair<channel<A, B>, channel<B, A>>{channel<A, B>(std::move(ends.first)),
+                                                    channel<B, A>(std::move(ends.second))};
 }
 
 }  // namespace pmdi::proto

@@ -157,3 +157,19 @@ TEST_CASE("channel: refusals name self, peer and message", "[proto][channel]") {
     CHECK(what == "client: message type 0x0102 from garbler[0]: truncated: need 8 bytes at offset 0, have 7");
   }
 }
+
+TEST_CASE("channel: over the secure wrapper in memory, with pair secrets", "[proto][channel][secure]") {
+  asio::io_context io;
+  pmdi::prg rng(pmdi::seed{});
+  std::optional<std::pair<proto::channel<role::client, role::evaluator<0>>,
+                          proto::channel<role::evaluator<0>, role::client>>> chans;
+  run_all(io, [&]() -> asio::awaitable<void> {
+    chans.emplace(co_await proto::secure_memory_channel_pair<role::client, role::evaluator<0>>(rng));
+  }());
+  const auto a = chans->first.pair_secret(), b = chans->second.pair_secret();
+  CHECK(std::equal(a.begin(), a.end(), b.begin()));
+  CHECK(pmdi::derive_seed(a, 1, "pmdi-ot3") == pmdi::derive_seed(b, 1, "pmdi-ot3"));
+  CHECK(chans->first.link().names().peer == "evaluator[0]");
+  auto plain = proto::memory_channel_pair<role::client, role::cloud>(io.get_executor());
+  CHECK_THROWS_WITH(plain.first.pair_secret(), "client: the link to cloud is not a secure channel, so it has no pair secret");
+}

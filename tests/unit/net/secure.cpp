@@ -112,8 +112,8 @@ TEST_CASE("secure: pair secrets differ between pairs and between sessions", "[ne
   CHECK(!std::equal(s1.begin(), s1.end(), s2.begin()));
   CHECK(std::equal(s2.begin(), s2.end(), ge.b->pair_secret().begin()));
   // The secret seeds pmdi::derive_seed directly.
-  const auto seed_a = pmdi::derive_seed(ge.a->pair_secret(), 7, "pmdi-ot3");
-  const auto seed_b = pmdi::derive_seed(ge.b->pair_secret(), 7, "pmdi-ot3");
+  const auto seed_a = pmdi::derive_seed(ge.a->pair_master_key(), 7, "pmdi-ot3");
+  const auto seed_b = pmdi::derive_seed(ge.b->pair_master_key(), 7, "pmdi-ot3");
   CHECK(seed_a == seed_b);
 }
 
