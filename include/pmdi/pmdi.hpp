@@ -16,3 +16,4 @@
 #include "pmdi/net/tcp.hpp"
 #include "pmdi/net/keys.hpp"
 #include "pmdi/net/secure.hpp"
+#include "pmdi/run/deployment.hpp"
