@@ -389,7 +389,15 @@ using link_map = std::map<role_id, std::unique_ptr<net::transport>>;
     links.emplace(p, co_await net::secure_connect(std::move(raw), me, p.to_string(), there.public_key, rng, until));
   }
   while (!larger.empty()) {
-    auto raw = co_await listener->accept(until);
+    std::unique_ptr<net::transport> raw;
+    try {
+      raw = co_await listener->accept(until);
+    } catch (const timeout_error&) {
+      std::string missing;
+      for (const auto& kv : larger) missing += (missing.empty() ? "" : ", ") + kv.first;
+      throw timeout_error(me.name + ": no connection from " + missing + " on " + listener->address() +
+                          " before the deadline");
+    }
     auto link = co_await net::secure_accept(std::move(raw), me, larger, rng, until);
     const auto it = by_name.find(link->names().peer);
     larger.erase(it->first);  // a second connection from the same party is refused as unknown
