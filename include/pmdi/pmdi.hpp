@@ -17,3 +17,4 @@
 #include "pmdi/net/keys.hpp"
 #include "pmdi/net/secure.hpp"
 #include "pmdi/run/deployment.hpp"
+#include "pmdi/net/blocking.hpp"
