@@ -14,3 +14,4 @@
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/crypto/gc/hash.hpp"
 #include "pmdi/crypto/ot.hpp"
+#include "pmdi/crypto/paillier.hpp"
