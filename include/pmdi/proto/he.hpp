@@ -85,11 +85,13 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
 // B < (max_i sum_j |A_ij| + |b_i|) * 2^c_bits.
 [[nodiscard]] inline unsigned bound_bits(const csr<std::int64_t>& a, std::span<const std::int64_t> bias,
                                          unsigned c_bits) {
-  unsigned __int128 worst = 0;
+  __extension__ typedef unsigned __int128 u128;  // sums of |int64| over a row cannot overflow it
+  // |v| as an unsigned 64-bit value (exact for INT64_MIN too).
+  auto mag = [](std::int64_t v) { return u128(v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v)); };
+  u128 worst = 0;
   for (std::size_t r = 0; r < a.rows; ++r) {
-    unsigned __int128 s = bias.empty() ? 0 : static_cast<unsigned __int128>(bias[r] < 0 ? -static_cast<__int128>(bias[r]) : bias[r]);
-    for (auto i = a.row_ptr[r]; i < a.row_ptr[r + 1]; ++i)
-      s += static_cast<unsigned __int128>(a.val[i] < 0 ? -static_cast<__int128>(a.val[i]) : a.val[i]);
+    u128 s = bias.empty() ? 0 : mag(bias[r]);
+    for (auto i = a.row_ptr[r]; i < a.row_ptr[r + 1]; ++i) s += mag(a.val[i]);
     worst = std::max(worst, s);
   }
   unsigned bits = 0;
