@@ -29,6 +29,8 @@
 namespace {
 
 using net = pmdi::nn::zoo::minionn_mnist;
+// The trained weights reach |w| = 2.24 and stage inputs 25.9 (docs/models.md).
+using model_bounds = pmdi::nn::bounds<2, 5>;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -61,7 +63,7 @@ int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, 
   r.note(std::string("MiniONN, ") + (trained ? "trained weights" : "random weights") + ", ring Z_2^" +
          std::to_string(Ring::bits) + " f=" + std::to_string(Ring::frac) + ", Paillier " + std::to_string(bits) +
          " bits, P=" + std::to_string(P) + " T=" + std::to_string(T) + ", " + std::to_string(reps) + " inferences");
-  const auto stages = pmdi::plan::lower<net, Ring>(w);
+  const auto stages = pmdi::plan::lower<net, Ring, model_bounds>(w);
   pmdi::run::local_options lo;
   lo.topo = {P, T};
   lo.paillier_bits = bits;
@@ -125,7 +127,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     else if (s == "--reps") reps = std::stoi(next());
     else throw pmdi::usage_error("inference: unknown argument " + s);
   }
-  return ring64 ? run_ring<pmdi::ring<64, 13>>(a, r, bits, P, T, reps) : run_ring<pmdi::ring<32, 7>>(a, r, bits, P, T, reps);
+  return ring64 ? run_ring<pmdi::ring<64, 13>>(a, r, bits, P, T, reps) : run_ring<pmdi::ring<32, 5>>(a, r, bits, P, T, reps);
 }
 
 const pmdi::bench::registrar reg("inference", "private MiniONN inference, all roles local: time, traffic, rounds", run);
