@@ -164,3 +164,27 @@ TEST_CASE("transcripts: only the client sees the input, only the cloud the weigh
   probe.insert(probe.begin(), std::byte{1});
   CHECK(contains(probe, input_pattern));
 }
+
+TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure memory links)", "[protocol][net]") {
+  using R = ring<32, 8>;
+  prg g(seed{});
+  auto net = test::make_random_net(g, R::frac, 1);
+  run::local_options opt;
+  opt.topo = {2, 1};
+  opt.paillier_bits = test_key_bits;
+  opt.secure_channels = true;
+  opt.deadline = std::chrono::seconds(60);
+  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  d.setup();
+  d.offline(1);
+  auto x = random_input<R>(g, net.input_size);
+  const auto before = d.links();
+  CHECK(d.online(1, x) == test::reference<R>(net, x));
+  const auto after = d.links();
+  for (std::size_t i = 0; i < after.size(); ++i)
+    if (after[i].a == "cloud" || after[i].b == "cloud") {
+      const auto delta = after[i].counters - before[i].counters;
+      CHECK(delta.bytes_sent + delta.bytes_received == 0);
+    }
+  CHECK_THROWS_AS(d.online(1, x), protocol_error);
+}
