@@ -188,3 +188,37 @@ TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure
     }
   CHECK_THROWS_AS(d.online(1, x), protocol_error);
 }
+
+TEST_CASE("bad frames are refused with the party, the step and the peer", "[protocol][messages]") {
+  using namespace pmdi::proto;
+  memory_pipe p;
+  endpoint<party::garbler, party::compute> g{&p.first(), "garbler[0]", "compute[0,1]", std::chrono::milliseconds(200)};
+  endpoint<party::compute, party::garbler> c{&p.second(), "compute[0,1]", "garbler[0]", std::chrono::milliseconds(200)};
+  const std::vector<std::uint32_t> z{1, 2, 3};
+  auto expect_error = [&](const char* needle) {
+    try {
+      (void)receive_words<msg_stage_input, std::uint32_t>(c, 5, 3);
+      FAIL("accepted");
+    } catch (const protocol_error& e) {
+      INFO(e.what());
+      CHECK(e.party == "compute[0,1]");
+      CHECK(e.peer == "garbler[0]");
+      CHECK(e.step == "receive stage_input");
+      CHECK(std::string(e.what()).find(needle) != std::string::npos);
+    }
+  };
+  // Right message, right inference: accepted.
+  send<msg_stage_input>(g, 5, std::span<const std::uint32_t>(z));
+  CHECK(receive_words<msg_stage_input, std::uint32_t>(c, 5, 3) == z);
+  // Wrong element count.
+  send<msg_stage_input>(g, 5, std::span<const std::uint32_t>(z.data(), 2));
+  expect_error("expected 3");
+  // Another inference's material.
+  send<msg_stage_input>(g, 6, std::span<const std::uint32_t>(z));
+  expect_error("inference 6");
+  // Another message where stage_input was expected (the bytes of a truncated frame).
+  p.first().send(frame{std::byte{0x03}});
+  expect_error("truncated");
+  // Silence: the deadline.
+  expect_error("no message within");
+}
