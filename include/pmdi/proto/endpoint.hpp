@@ -22,6 +22,7 @@
 
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
+#include "pmdi/proto/roles.hpp"
 
 namespace pmdi::proto {
 
@@ -118,18 +119,8 @@ class memory_pipe {
   end first_, second_;
 };
 
-enum class party : std::uint8_t { client, cloud, garbler, evaluator, compute };
-
-[[nodiscard]] constexpr const char* party_kind_name(party p) noexcept {
-  switch (p) {
-    case party::client: return "client";
-    case party::cloud: return "cloud";
-    case party::garbler: return "garbler";
-    case party::evaluator: return "evaluator";
-    case party::compute: return "compute";
-  }
-  return "?";
-}
+// The kinds of party are roles.hpp's role_kind: one definition of the roles.
+using party = role_kind;
 
 // A typed end: Self talks to Peer over `l`. Messages check these statically.
 template <party Self, party Peer>
