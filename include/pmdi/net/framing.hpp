@@ -1,0 +1,191 @@
+#pragma once
+// Framing shared by every byte-stream transport (memory pipe, TCP):
+//
+//   header (8 bytes, little endian) = u32 payload length | u16 type | u16 reserved (0)
+//   payload (length bytes)
+//
+// The receiver checks the type against the caller's limits and the length
+// against that type's maximum before it allocates the payload buffer.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <array>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "pmdi/net/transport.hpp"
+
+namespace pmdi::net {
+
+inline constexpr std::size_t frame_header_bytes = 8;
+inline constexpr std::size_t max_frame_payload = std::numeric_limits<std::uint32_t>::max();
+
+using frame_header = std::array<std::byte, frame_header_bytes>;
+
+[[nodiscard]] inline frame_header encode_frame_header(message_type type, std::size_t length) {
+  if (length > max_frame_payload)
+    throw usage_error("net: a message of " + std::to_string(length) + " bytes does not fit one frame");
+  frame_header h{};
+  const auto len = static_cast<std::uint32_t>(length);
+  std::memcpy(h.data(), &len, 4);
+  std::memcpy(h.data() + 4, &type, 2);
+  return h;
+}
+
+struct decoded_header {
+  std::uint32_t length;
+  message_type type;
+  std::uint16_t reserved;
+};
+
+[[nodiscard]] inline decoded_header decode_frame_header(const frame_header& h) noexcept {
+  decoded_header d{};
+  std::memcpy(&d.length, h.data(), 4);
+  std::memcpy(&d.type, h.data() + 4, 2);
+  std::memcpy(&d.reserved, h.data() + 6, 2);
+  return d;
+}
+
+[[nodiscard]] inline std::string type_label(message_type t) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s = "type 0x";
+  for (int shift = 12; shift >= 0; shift -= 4) s += hex[(t >> shift) & 0xF];
+  return s;
+}
+
+[[nodiscard]] inline std::string millis_label(clock::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+// What a byte stream reports; the framed transport turns it into sentences.
+enum class io_status { ok, timeout, closed, failed };
+struct io_result {
+  io_status status = io_status::ok;
+  std::size_t transferred = 0;
+  boost::system::error_code ec{};
+};
+
+// A byte stream the framing runs on:
+//   awaitable<io_result> read_exact(std::span<std::byte>, deadline)
+//   awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body, deadline)
+//   void close() noexcept;  any_io_executor get_executor() const;
+template <class S>
+concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const std::byte> in, deadline d) {
+  { s.read_exact(out, d) } -> std::same_as<asio::awaitable<io_result>>;
+  { s.write_all(in, in, d) } -> std::same_as<asio::awaitable<io_result>>;
+  s.close();
+  { s.get_executor() } -> std::convertible_to<asio::any_io_executor>;
+};
+
+template <byte_stream Stream>
+class framed_transport final : public transport {
+ public:
+  framed_transport(Stream stream, link_names names, clock::duration send_timeout = std::chrono::seconds(60))
+      : transport(std::move(names)), stream_(std::move(stream)), send_timeout_(send_timeout) {}
+  ~framed_transport() override { shutdown(); }
+
+  [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
+    if (closed_) throw peer_closed_error(names_.self + ": cannot send to " + peer_label() + ": the link is shut down");
+    if (sending_) throw usage_error(names_.self + ": two concurrent sends on the link to " + peer_label());
+    sending_ = true;
+    struct reset {
+      bool& b;
+      ~reset() { b = false; }
+    } reset_flag{sending_};
+    const frame_header h = encode_frame_header(type, payload.size());
+    const io_result r = co_await stream_.write_all(h, payload, after(send_timeout_));
+    if (r.status == io_status::timeout)
+      throw timeout_error(names_.self + ": timed out after " + millis_label(send_timeout_) + " sending " +
+                          type_label(type) + " (" + std::to_string(payload.size()) + " bytes) to " + peer_label());
+    if (r.status != io_status::ok)
+      throw peer_closed_error(names_.self + ": sending " + type_label(type) + " to " + peer_label() +
+                              " failed: the peer closed the link" + (r.ec ? " (" + r.ec.message() + ")" : ""));
+    ++counters_.messages_sent;
+    counters_.payload_bytes_sent += payload.size();
+    counters_.wire_bytes_sent += frame_header_bytes + payload.size();
+  }
+
+  [[nodiscard]] asio::awaitable<message> do_receive(const type_limits& limits, deadline until,
+                                                    std::string_view awaited) override {
+    if (failure_) std::rethrow_exception(failure_);
+    if (receiving_) throw usage_error(names_.self + ": two concurrent receives on the link to " + peer_label());
+    receiving_ = true;
+    struct reset {
+      bool& b;
+      ~reset() { b = false; }
+    } reset_flag{receiving_};
+    const auto started = clock::now();
+    try {
+      frame_header h{};
+      io_result r = co_await stream_.read_exact(h, until);
+      if (r.status != io_status::ok) {
+        if (r.status == io_status::closed && r.transferred == 0)
+          throw peer_closed_error(names_.self + ": " + peer_label() + " closed the link while we waited for " +
+                                  std::string(awaited) + (r.ec ? " (" + r.ec.message() + ")" : ""));
+        fail(r, started, awaited, "frame header", frame_header_bytes);
+      }
+      counters_.wire_bytes_received += frame_header_bytes;
+      const decoded_header d = decode_frame_header(h);
+      if (d.reserved != 0)
+        throw decode_error(names_.self + ": malformed frame from " + peer_label() + ": reserved header field is " +
+                           std::to_string(d.reserved) + ", expected 0");
+      const std::optional<std::size_t> max = limits ? limits(d.type) : std::nullopt;
+      if (!max)
+        throw decode_error(names_.self + ": unexpected message " + type_label(d.type) + " from " + peer_label() +
+                           " while waiting for " + std::string(awaited));
+      if (d.length > *max)
+        throw decode_error(names_.self + ": message " + type_label(d.type) + " from " + peer_label() +
+                           " announces " + std::to_string(d.length) + " bytes, more than the " +
+                           std::to_string(*max) + " allowed for " + std::string(awaited));
+      message m;
+      m.type = d.type;
+      m.payload.resize(d.length);
+      if (d.length > 0) {
+        r = co_await stream_.read_exact(m.payload, until);
+        if (r.status != io_status::ok) fail(r, started, awaited, "payload of " + type_label(d.type), d.length);
+      }
+      counters_.wire_bytes_received += d.length;
+      counters_.payload_bytes_received += d.length;
+      ++counters_.messages_received;
+      co_return m;
+    } catch (...) {
+      failure_ = std::current_exception();
+      throw;
+    }
+  }
+
+  void shutdown() noexcept override {
+    closed_ = true;
+    stream_.close();
+  }
+
+  [[nodiscard]] link_counters counters() const noexcept override { return counters_; }
+  [[nodiscard]] asio::any_io_executor get_executor() const override { return stream_.get_executor(); }
+
+  [[nodiscard]] Stream& stream() noexcept { return stream_; }
+
+ private:
+  [[noreturn]] void fail(const io_result& r, clock::time_point started, std::string_view awaited,
+                         const std::string& part, std::size_t want) const {
+    if (r.status == io_status::timeout)
+      throw timeout_error(names_.self + ": timed out after " + millis_label(clock::now() - started) +
+                          " waiting for " + std::string(awaited) + " from " + peer_label());
+    throw decode_error(names_.self + ": truncated frame from " + peer_label() + ": the link closed after " +
+                       std::to_string(r.transferred) + " of " + std::to_string(want) + " bytes of the " + part +
+                       (r.ec ? " (" + r.ec.message() + ")" : ""));
+  }
+
+  Stream stream_;
+  clock::duration send_timeout_;
+  link_counters counters_{};
+  std::exception_ptr failure_{};
+  bool closed_ = false;
+  bool sending_ = false;
+  bool receiving_ = false;
+};
+
+}  // namespace pmdi::net

@@ -1,0 +1,106 @@
+#pragma once
+// Static X25519 key pairs of the parties (libsodium crypto_kx) and their text
+// form (lower-case hex) for deployment and key files.
+#include <sodium.h>
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pmdi/core/error.hpp"
+#include "pmdi/core/prg.hpp"
+#include "pmdi/core/secret.hpp"
+
+namespace pmdi::net {
+
+inline constexpr std::size_t public_key_bytes = crypto_kx_PUBLICKEYBYTES;
+inline constexpr std::size_t secret_key_bytes = crypto_kx_SECRETKEYBYTES;
+static_assert(public_key_bytes == 32 && secret_key_bytes == 32 && crypto_scalarmult_BYTES == 32);
+
+using public_key = std::array<std::byte, public_key_bytes>;
+
+// A static secret key; zeroes itself.
+class secret_key {
+ public:
+  secret_key() = default;
+  explicit secret_key(std::span<const std::byte, secret_key_bytes> k) { std::copy(k.begin(), k.end(), k_.begin()); }
+  secret_key(const secret_key& o) : k_(o.k_) {}
+  secret_key& operator=(const secret_key& o) {
+    k_ = o.k_;
+    return *this;
+  }
+  ~secret_key() { secure_zero(k_.data(), k_.size()); }
+  [[nodiscard]] std::span<const std::byte, secret_key_bytes> bytes() const noexcept { return k_; }
+  [[nodiscard]] const unsigned char* data() const noexcept { return reinterpret_cast<const unsigned char*>(k_.data()); }
+  [[nodiscard]] unsigned char* data() noexcept { return reinterpret_cast<unsigned char*>(k_.data()); }
+
+ private:
+  std::array<std::byte, secret_key_bytes> k_{};
+};
+
+struct key_pair {
+  public_key pk{};
+  secret_key sk{};
+};
+
+// A fresh static key pair from the operating system's CSPRNG.
+[[nodiscard]] inline key_pair keygen() {
+  sodium_init_or_throw();
+  key_pair kp;
+  ::crypto_kx_keypair(reinterpret_cast<unsigned char*>(kp.pk.data()), kp.sk.data());
+  return kp;
+}
+
+// A key pair drawn from `rng` (tests with fixed seeds; ephemeral keys).
+[[nodiscard]] inline key_pair keygen(prg& rng) {
+  sodium_init_or_throw();
+  std::array<unsigned char, crypto_kx_SEEDBYTES> seed{};
+  rng.fill(seed.data(), seed.size());
+  key_pair kp;
+  ::crypto_kx_seed_keypair(reinterpret_cast<unsigned char*>(kp.pk.data()), kp.sk.data(), seed.data());
+  secure_zero(seed.data(), seed.size());
+  return kp;
+}
+
+// The public key that belongs to a secret key.
+[[nodiscard]] inline public_key public_key_of(const secret_key& sk) {
+  sodium_init_or_throw();
+  public_key pk{};
+  if (::crypto_scalarmult_base(reinterpret_cast<unsigned char*>(pk.data()), sk.data()) != 0)
+    throw error("net: cannot compute the public key of a secret key");
+  return pk;
+}
+
+[[nodiscard]] inline std::string to_hex(std::span<const std::byte> b) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(2 * b.size());
+  for (std::byte x : b) {
+    s += digits[static_cast<unsigned>(x) >> 4];
+    s += digits[static_cast<unsigned>(x) & 0xF];
+  }
+  return s;
+}
+
+// Decodes exactly N bytes of hex (either case); nullopt on any other input.
+template <std::size_t N>
+[[nodiscard]] std::optional<std::array<std::byte, N>> from_hex(std::string_view s) {
+  if (s.size() != 2 * N) return std::nullopt;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::array<std::byte, N> out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    const int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<std::byte>(hi * 16 + lo);
+  }
+  return out;
+}
+
+}  // namespace pmdi::net

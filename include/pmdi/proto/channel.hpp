@@ -1,0 +1,232 @@
+#pragma once
+// Typed channels: a channel<Self, Peer> wraps a net::transport and moves
+// messages whose declared sender and receiver match its two roles. Sending or
+// receiving any other message does not compile (diag/errors.hpp, "roles").
+//
+// A message type (the catalogue lives in proto/messages.hpp):
+//
+//   template <std::size_t J>
+//   struct masked_input {                       // client -> garbler<J>
+//     using sender = role::client;
+//     using receiver = role::garbler<J>;
+//     static constexpr std::uint16_t id = 0x0101;
+//     static constexpr std::string_view name = "masked_input";   // optional, for errors
+//     std::vector<std::uint64_t> z;
+//     void serialize(byte_writer& w) const { w.put<std::uint32_t>(z.size()); w.put_array<std::uint64_t>(z); }
+//     static std::size_t max_bytes(std::size_t n) { return 4 + 8 * n; }
+//     static masked_input parse(byte_reader& r, std::size_t n) {
+//       masked_input m;
+//       m.z.resize(r.get_in<std::uint32_t>(n, n, "count"));
+//       r.get_array<std::uint64_t>(m.z);
+//       return m;
+//     }
+//   };
+//
+//   co_await ch.send(masked_input<0>{z});                                   // on channel<client, garbler<0>>
+//   auto m = co_await ch.template receive<masked_input<0>>(net::after(5s), n);  // on channel<garbler<0>, client>
+//
+// The extra arguments of receive() go to max_bytes() (the frame limit checked
+// before any allocation) and to parse(); the channel then checks that parse()
+// consumed every byte. Errors name this role, the peer and the message.
+#include <boost/asio/awaitable.hpp>
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "pmdi/core/bytes.hpp"
+#include "pmdi/diag/errors.hpp"
+#include "pmdi/net/memory.hpp"
+#include "pmdi/net/secure.hpp"
+#include "pmdi/net/transport.hpp"
+#include "pmdi/proto/roles.hpp"
+
+namespace pmdi::proto {
+
+namespace asio = boost::asio;
+
+template <class M>
+concept message_type = requires {
+  typename M::sender;
+  typename M::receiver;
+  { M::id } -> std::convertible_to<std::uint16_t>;
+} && requires(const M& m, byte_writer& w) { m.serialize(w); } && is_role_v<typename M::sender> &&
+    is_role_v<typename M::receiver> && (M::id < net::first_reserved_type);
+
+template <class M, class... Args>
+concept receivable_with = requires(byte_reader& r, const Args&... args) {
+  { M::max_bytes(args...) } -> std::convertible_to<std::size_t>;
+  { M::parse(r, args...) } -> std::same_as<M>;
+};
+
+// The message's name for errors: M::name when declared, else "message type 0x....".
+template <class M>
+[[nodiscard]] std::string message_name() {
+  if constexpr (requires { std::string_view(M::name); })
+    return std::string(M::name);
+  else
+    return "message " + net::type_label(M::id);
+}
+
+namespace detail {
+
+template <class Self, class Peer>
+constexpr bool check_roles() {
+  if constexpr (!is_role_v<Self>) {
+    (void)diag::roles::not_a_role<Self>{};
+    return false;
+  } else if constexpr (!is_role_v<Peer>) {
+    (void)diag::roles::not_a_role<Peer>{};
+    return false;
+  } else if constexpr (std::is_same_v<Self, Peer>) {
+    (void)diag::roles::role_self_channel<Self>{};
+    return false;
+  } else {
+    return true;
+  }
+}
+
+template <class Self, class Peer, class Msg>
+constexpr bool check_send() {
+  if constexpr (!message_type<Msg>) {
+    (void)diag::roles::not_a_message<Msg>{};
+    return false;
+  } else if constexpr (!std::is_same_v<typename Msg::sender, Self>) {
+    (void)diag::roles::role_cannot_send<Self, Msg, typename Msg::sender>{};
+    return false;
+  } else if constexpr (!std::is_same_v<typename Msg::receiver, Peer>) {
+    (void)diag::roles::peer_cannot_receive<Peer, Msg, typename Msg::receiver>{};
+    return false;
+  } else {
+    return true;
+  }
+}
+
+template <class Self, class Peer, class Msg, class... Args>
+constexpr bool check_receive() {
+  if constexpr (!message_type<Msg>) {
+    (void)diag::roles::not_a_message<Msg>{};
+    return false;
+  } else if constexpr (!std::is_same_v<typename Msg::receiver, Self>) {
+    (void)diag::roles::role_cannot_receive<Self, Msg, typename Msg::receiver>{};
+    return false;
+  } else if constexpr (!std::is_same_v<typename Msg::sender, Peer>) {
+    (void)diag::roles::peer_cannot_send<Peer, Msg, typename Msg::sender>{};
+    return false;
+  } else if constexpr (!receivable_with<Msg, Args...>) {
+    (void)diag::roles::message_not_receivable<Msg, Args...>{};
+    return false;
+  } else {
+    return true;
+  }
+}
+
+}  // namespace detail
+
+template <class Self, class Peer>
+class channel {
+  static constexpr bool roles_ok = detail::check_roles<Self, Peer>();
+  static_assert(roles_ok || true, "instantiates the role checks with the class (their own message comes first)");
+
+ public:
+  using self_role = Self;
+  using peer_role = Peer;
+
+  explicit channel(std::unique_ptr<net::transport> link) : link_(std::move(link)) {
+    if (!link_) throw usage_error(std::string(self_name()) + ": channel to " + std::string(peer_name()) + " has no link");
+  }
+
+  [[nodiscard]] static constexpr std::string_view self_name() noexcept {
+    if constexpr (roles_ok) return role_name_v<Self>;
+    else return "?";
+  }
+  [[nodiscard]] static constexpr std::string_view peer_name() noexcept {
+    if constexpr (roles_ok) return role_name_v<Peer>;
+    else return "?";
+  }
+
+  // Sends `m`; compiles only when Msg::sender is Self and Msg::receiver is Peer.
+  template <class Msg>
+  [[nodiscard]] asio::awaitable<void> send(const Msg& m) {
+    if constexpr (detail::check_send<Self, Peer, Msg>())
+      return send_checked(m);
+    else
+      return {};
+  }
+
+  // Receives the next message, which must be a Msg; compiles only when
+  // Msg::sender is Peer and Msg::receiver is Self. `args` go to
+  // Msg::max_bytes (checked before allocation) and Msg::parse.
+  template <class Msg, class... Args>
+  [[nodiscard]] asio::awaitable<Msg> receive(net::deadline until, Args... args) {
+    if constexpr (detail::check_receive<Self, Peer, Msg, Args...>())
+      return receive_checked<Msg>(until, std::move(args)...);
+    else
+      return {};
+  }
+
+  [[nodiscard]] net::transport& link() noexcept { return *link_; }
+  [[nodiscard]] net::link_counters counters() const noexcept { return link_->counters(); }
+
+  // The secret only Self and Peer know (secure links only): the master key
+  // for pmdi::derive_seed, e.g. the client/evaluator and garbler/evaluator
+  // seeds of the three-party OT.
+  [[nodiscard]] std::span<const std::byte, net::pair_secret_bytes> pair_secret() const {
+    const auto s = link_->pair_secret();
+    if (s.size() != net::pair_secret_bytes)
+      throw usage_error(std::string(self_name()) + ": the link to " + std::string(peer_name()) +
+                        " is not a secure channel, so it has no pair secret");
+    return s.first<net::pair_secret_bytes>();
+  }
+  void shutdown() noexcept { link_->shutdown(); }
+
+ private:
+  template <class Msg>
+  asio::awaitable<void> send_checked(const Msg& m) {
+    byte_writer w;
+    m.serialize(w);
+    if constexpr (requires { Msg::max_bytes(); }) {
+      if (w.bytes().size() > Msg::max_bytes())
+        throw usage_error(std::string(self_name()) + ": " + message_name<Msg>() + " to " + std::string(peer_name()) +
+                          " serializes to " + std::to_string(w.bytes().size()) + " bytes, more than its max_bytes() " +
+                          std::to_string(Msg::max_bytes()));
+    }
+    co_await link_->send(Msg::id, w.bytes());
+  }
+
+  template <class Msg, class... Args>
+  asio::awaitable<Msg> receive_checked(net::deadline until, Args... args) {
+    const std::size_t max = Msg::max_bytes(args...);
+    const std::string name = message_name<Msg>();
+    net::message raw = co_await link_->receive(net::expect_type(Msg::id, max), until, name);
+    byte_reader r(raw.payload, std::string(self_name()) + ": " + name + " from " + std::string(peer_name()));
+    Msg out = Msg::parse(r, args...);
+    r.expect_end();
+    co_return out;
+  }
+
+  std::unique_ptr<net::transport> link_;
+};
+
+// Two channels joined in memory (tests, single-process runs): what `first`
+// sends, `second` receives.
+template <role_type A, role_type B>
+[[nodiscard]] std::pair<channel<A, B>, channel<B, A>> memory_channel_pair(asio::any_io_executor ex) {
+  auto [a, b] = net::memory_pair(std::move(ex), std::string(role_name_v<A>), std::string(role_name_v<B>));
+  return {channel<A, B>(std::move(a)), channel<B, A>(std::move(b))};
+}
+
+// The same over the secure wrapper (handshake in memory, encrypted records,
+// pair secrets): co_await proto::secure_memory_channel_pair<A, B>(rng).
+template <role_type A, role_type B>
+[[nodiscard]] asio::awaitable<std::pair<channel<A, B>, channel<B, A>>> secure_memory_channel_pair(prg& rng) {
+  auto ends = co_await net::secure_memory_pair(std::string(role_name_v<A>), std::string(role_name_v<B>), rng);
+  co_return std::pair<channel<A, B>, channel<B, A>>{channel<A, B>(std::move(ends.first)),
+                                                    channel<B, A>(std::move(ends.second))};
+}
+
+}  // namespace pmdi::proto

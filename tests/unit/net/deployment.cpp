@@ -1,0 +1,151 @@
+// Deployment files, key files, and opening every party's links on loopback.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include "pmdi/run/deployment.hpp"
+#include "net_test_util.hpp"
+
+namespace asio = boost::asio;
+namespace net = pmdi::net;
+namespace run = pmdi::run;
+namespace role = pmdi::role;
+using pmdi::proto::role_id;
+using pmdi::test::run_all;
+using namespace std::chrono_literals;
+
+namespace {
+
+pmdi::prg fixed_prg(std::uint8_t tag) {
+  pmdi::seed s{};
+  s[0] = std::byte{tag};
+  return pmdi::prg(s);
+}
+
+std::string valid_text() {
+  auto rng = fixed_prg(1);
+  return run::to_json(run::generate_local_deployment(2, 2, 7000, "127.0.0.1", &rng).file);
+}
+
+// Replaces the first occurrence of `from` in the valid file.
+std::string edited(const std::string& from, const std::string& to) {
+  std::string s = valid_text();
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+std::filesystem::path scratch_dir() {
+  auto d = std::filesystem::temp_directory_path() / ("pmdi-net-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("deployment: a generated file parses back to the same parties", "[run][deployment]") {
+  auto rng = fixed_prg(1);
+  const auto g = run::generate_local_deployment(2, 2, 7000, "127.0.0.1", &rng);
+  const auto d = run::parse_deployment(run::to_json(g.file), "deployment.json");
+  CHECK(d.clusters == 2);
+  CHECK(d.compute_per_cluster == 2);
+  CHECK(d.ring_bits == 64);
+  CHECK(d.fraction_bits == 13);
+  CHECK(d.timeouts.connect == 30s);
+  REQUIRE(d.parties.size() == 2 + 2 * (2 + 2));
+  const auto& e1 = d.party(pmdi::proto::role_id_v<role::evaluator<1>>);
+  CHECK(e1.port == 7000 + 7);
+  CHECK(e1.public_key == g.file.party(e1.role).public_key);
+  CHECK(d.party(role_id::parse("compute/1/1")).port == 7009);
+  CHECK(d.directory().count("compute[0,1]") == 1);
+}
+
+TEST_CASE("deployment: errors name the file and the field", "[run][deployment]") {
+  using Catch::Contains;
+  const auto parse = [](const std::string& t) { (void)run::parse_deployment(t, "deployment.json"); };
+  CHECK_THROWS_WITH(parse("{"), Contains("deployment.json: not valid JSON"));
+  CHECK_THROWS_WITH(parse(edited("\"clusters\": 2", "\"clusters\": 0")),
+                    "deployment.json: clusters: expected an integer in [1, 64], got 0");
+  CHECK_THROWS_WITH(parse(edited("\"port\":7002", "\"port\":70000")),
+                    "deployment.json: parties[2] (garbler[0]).port: expected an integer in [1, 65535], got 70000");
+  CHECK_THROWS_WITH(parse(edited("\"port\":7002", "\"port\":7001")),
+                    "deployment.json: parties[2] (garbler[0]).port: 127.0.0.1:7001 is already used by another party");
+  CHECK_THROWS_WITH(parse(edited("\"public_key\":\"", "\"public_key\":\"zz")),
+                    Contains("deployment.json: parties[0] (client).public_key: expected 64 hex digits"));
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"garbler/1\"", "\"role\":\"garbler/2\"")),
+                    "deployment.json: parties[6] (garbler[2]).role: cluster index 2 but clusters = 2");
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"garbler/1\"", "\"role\":\"garbler/0\"")),
+                    "deployment.json: parties[6] (garbler[0]).role: listed twice");
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"cloud\"", "\"role\":\"server\"")),
+                    Contains("deployment.json: parties[1].role: role 'server': unknown role 'server'"));
+  CHECK_THROWS_WITH(parse(edited("\"compute_per_cluster\": 2", "\"compute_per_cluster\": 3")),
+                    "deployment.json: parties: no entry for compute/0/2 (clusters = 2, compute_per_cluster = 3)");
+  CHECK_THROWS_WITH(parse(edited("\"host\":", "\"hots\":\"x\",\"host\":")),
+                    "deployment.json: parties[0].hots: unknown field");
+  CHECK_THROWS_WITH(parse(edited("\"bits\":64", "\"bits\":48")), "deployment.json: ring.bits: must be 32 or 64");
+}
+
+TEST_CASE("deployment: key files are 0600 and must match the listed key", "[run][deployment]") {
+  auto rng = fixed_prg(2);
+  const auto g = run::generate_local_deployment(1, 1, 7100, "127.0.0.1", &rng);
+  const auto dir = scratch_dir();
+  const role_id garbler = pmdi::proto::role_id_v<role::garbler<0>>;
+  const auto file = dir / run::key_file_name(garbler);
+  CHECK(run::key_file_name(role_id::parse("compute/0/3")) == "compute-0-3.key");
+  run::write_secret_key(file, g.secret_keys.at(garbler));
+  struct ::stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  const auto id = run::load_identity(g.file, garbler, file);
+  CHECK(id.name == "garbler[0]");
+  CHECK(id.keys.pk == g.file.party(garbler).public_key);
+  CHECK_THROWS_WITH(run::load_identity(g.file, pmdi::proto::role_id_v<role::evaluator<0>>, file),
+                    Catch::Contains("this is not the secret key of evaluator[0]"));
+  ::chmod(file.c_str(), 0644);
+  CHECK_THROWS_WITH(run::read_secret_key(file), Catch::Contains("accessible to other users (mode 0644)"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("deployment: every party opens its links on loopback, in any order", "[run][deployment][tcp]") {
+  // Free ports: bind to port 0, note the port, release it.
+  asio::io_context io;
+  std::uint16_t base = 0;
+  {
+    net::tcp_listener probe(io.get_executor(), "probe", "127.0.0.1", 0);
+    base = probe.port();
+  }
+  if (base > 65000) base = 40000 + base % 20000;
+  auto rng = fixed_prg(3);
+  auto g = run::generate_local_deployment(1, 1, base, "127.0.0.1", &rng);
+  g.file.timeouts.connect = 5s;
+  const auto client = pmdi::proto::role_id_v<role::client>;
+  const auto garbler = pmdi::proto::role_id_v<role::garbler<0>>;
+  const auto evaluator = pmdi::proto::role_id_v<role::evaluator<0>>;
+  const auto compute = pmdi::proto::role_id_v<role::compute<0, 0>>;
+  // Who talks to whom (a subset of privateMDI's graph).
+  const std::map<role_id, std::vector<role_id>> talks{{client, {garbler, evaluator}},
+                                                      {garbler, {client, evaluator, compute}},
+                                                      {evaluator, {client, garbler}},
+                                                      {compute, {garbler}}};
+  std::map<role_id, run::link_map> links;
+  std::vector<pmdi::prg> rngs;
+  for (std::uint8_t i = 0; i < 4; ++i) rngs.push_back(fixed_prg(static_cast<std::uint8_t>(10 + i)));
+  const auto party = [&](role_id self, std::size_t k) -> asio::awaitable<void> {
+    net::local_identity me{self.to_string(), {g.file.party(self).public_key, g.secret_keys.at(self)}};
+    links[self] = co_await run::open_links(g.file, me, self, talks.at(self), rngs[k]);
+  };
+  // Started in reverse order: the connecting parties come up first and retry.
+  run_all(io, party(compute, 0), party(evaluator, 1), party(garbler, 2), party(client, 3));
+  for (const auto& [self, peers] : talks) {
+    REQUIRE(links[self].size() == peers.size());
+    for (const auto& p : peers) CHECK(links[self].at(p)->names().peer == p.to_string());
+  }
+  // The client/evaluator pair secret agrees; typed channels work over the links.
+  const auto a = links[client].at(evaluator)->pair_secret(), b = links[evaluator].at(client)->pair_secret();
+  CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+  auto ch_c = run::take_channel<role::client, role::garbler<0>>(links[client]);
+  auto ch_g = run::take_channel<role::garbler<0>, role::client>(links[garbler]);
+  CHECK(ch_c.pair_secret().size() == 32);
+  CHECK_THROWS_WITH((run::take_channel<role::client, role::garbler<0>>(links[client])),
+                    "client: no open link to garbler[0]");
+}

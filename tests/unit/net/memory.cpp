@@ -1,0 +1,189 @@
+// In-memory transport pair and the framing it shares with TCP.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "pmdi/net/memory.hpp"
+#include "net_test_util.hpp"
+
+namespace asio = boost::asio;
+namespace net = pmdi::net;
+using pmdi::test::bytes_of;
+using pmdi::test::run_all;
+using namespace std::chrono_literals;
+
+namespace {
+
+net::type_limits any_up_to(std::size_t max) {
+  return [max](net::message_type t) -> std::optional<std::size_t> {
+    if (t < 100) return max;
+    return std::nullopt;
+  };
+}
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("memory pair: round trip both ways, counters exact", "[net][memory]") {
+  asio::io_context io;
+  auto [a, b] = net::memory_pair(io.get_executor(), "client", "garbler[0]");
+  const auto hello = bytes_of("hello garbler");
+  const auto reply = bytes_of("hi");
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await a->send(7, hello);
+        co_await a->send(8, {});
+        auto m = co_await b->receive(any_up_to(64), net::after(1s), "hello");
+        REQUIRE(m.type == 7);
+        REQUIRE(m.payload == hello);
+        m = co_await b->receive(any_up_to(64), net::after(1s), "empty");
+        REQUIRE(m.type == 8);
+        REQUIRE(m.payload.empty());
+        co_await b->send(9, reply);
+        m = co_await a->receive(net::expect_type(9, 2), net::after(1s), "reply");
+        REQUIRE(m.payload == reply);
+      }());
+
+  const net::link_counters ca = a->counters(), cb = b->counters();
+  CHECK(ca.messages_sent == 2);
+  CHECK(ca.payload_bytes_sent == hello.size());
+  CHECK(ca.wire_bytes_sent == hello.size() + 2 * net::frame_header_bytes);
+  CHECK(ca.messages_received == 1);
+  CHECK(ca.payload_bytes_received == reply.size());
+  CHECK(ca.wire_bytes_received == reply.size() + net::frame_header_bytes);
+  CHECK(cb.messages_sent == ca.messages_received);
+  CHECK(cb.messages_received == ca.messages_sent);
+  CHECK(cb.payload_bytes_received == ca.payload_bytes_sent);
+  CHECK(cb.wire_bytes_received == ca.wire_bytes_sent);
+  CHECK(cb.wire_bytes_sent == ca.wire_bytes_received);
+}
+
+TEST_CASE("memory pair: a receiver waiting first is woken by the send", "[net][memory]") {
+  asio::io_context io;
+  auto [a, b] = net::memory_pair(io.get_executor(), "evaluator[0]", "garbler[0]");
+  std::vector<std::byte> got;
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto m = co_await b->receive(any_up_to(1 << 20), net::after(2s), "tables");
+        got = std::move(m.payload);
+      }(),
+      [&]() -> asio::awaitable<void> {
+        std::vector<std::byte> big(100000);
+        for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7);
+        co_await a->send(1, big);
+      }());
+  REQUIRE(got.size() == 100000);
+  CHECK(got[99999] == static_cast<std::byte>(99999 * 7));
+}
+
+TEST_CASE("framing: an over-long length is refused before the payload arrives", "[net][framing]") {
+  asio::io_context io;
+  auto [a, b] = net::memory_pair(io.get_executor(), "client", "garbler[0]");
+  // Only the header of a 4 GiB frame: the receiver must refuse without waiting or allocating.
+  const auto h = net::encode_frame_header(3, 0xFFFFFFF0u);
+  a->stream().inject(h);
+  const auto msg = error_of([&] {
+    run_all(io, [&]() -> asio::awaitable<void> { (void)co_await b->receive(any_up_to(1000), net::after(5s), "z"); }());
+  });
+  CHECK(msg.find("client") != std::string::npos);
+  CHECK(msg.find("announces 4294967280 bytes, more than the 1000 allowed") != std::string::npos);
+  CHECK(msg.find("garbler[0]: ") == 0);
+  // The link is unusable afterwards: the same error again.
+  CHECK(error_of([&] {
+          run_all(io, [&]() -> asio::awaitable<void> { (void)co_await b->receive(any_up_to(1000), net::after(5s)); }());
+        }) == msg);
+}
+
+TEST_CASE("framing: unknown type, bad reserved field and truncated frame are refused", "[net][framing]") {
+  SECTION("unknown type") {
+    asio::io_context io;
+    auto [a, b] = net::memory_pair(io.get_executor(), "client", "garbler[0]");
+    const auto msg = error_of([&] {
+      run_all(
+          io, [&]() -> asio::awaitable<void> { co_await a->send(500, bytes_of("x")); },
+          [&]() -> asio::awaitable<void> { (void)co_await b->receive(any_up_to(10), net::after(5s), "the input"); }());
+    });
+    CHECK(msg == "garbler[0]: unexpected message type 0x01f4 from client while waiting for the input");
+  }
+  SECTION("reserved field") {
+    asio::io_context io;
+    auto [a, b] = net::memory_pair(io.get_executor(), "client", "garbler[0]");
+    auto h = net::encode_frame_header(3, 0);
+    h[7] = std::byte{1};
+    a->stream().inject(h);
+    const auto msg = error_of([&] {
+      run_all(io, [&]() -> asio::awaitable<void> { (void)co_await b->receive(any_up_to(10), net::after(5s)); }());
+    });
+    CHECK(msg.find("reserved header field") != std::string::npos);
+  }
+  SECTION("truncated frame") {
+    asio::io_context io;
+    auto [a, b] = net::memory_pair(io.get_executor(), "client", "garbler[0]");
+    const auto h = net::encode_frame_header(3, 10);
+    a->stream().inject(h);
+    a->stream().inject(bytes_of("abcd"));
+    a->shutdown();
+    const auto msg = error_of([&] {
+      run_all(io, [&]() -> asio::awaitable<void> { (void)co_await b->receive(any_up_to(10), net::after(5s)); }());
+    });
+    CHECK(msg.find("garbler[0]: truncated frame from client: the link closed after 4 of 10 bytes") == 0);
+  }
+}
+
+TEST_CASE("memory pair: a silent peer is a timeout within the deadline", "[net][deadline]") {
+  asio::io_context io;
+  auto [a, b] = net::memory_pair(io.get_executor(), "evaluator[1]", "garbler[1]");
+  const auto t0 = net::clock::now();
+  bool timed_out = false;
+  std::string what;
+  run_all(io, [&]() -> asio::awaitable<void> {
+    try {
+      (void)co_await a->receive(any_up_to(10), net::after(50ms), "garbled tables");
+    } catch (const pmdi::timeout_error& e) {
+      timed_out = true;
+      what = e.what();
+    }
+  }());
+  const auto waited = net::clock::now() - t0;
+  CHECK(timed_out);
+  CHECK(waited >= 50ms);
+  CHECK(waited < 1s);
+  CHECK(what.find("evaluator[1]: timed out after") == 0);
+  CHECK(what.find("waiting for garbled tables from garbler[1]") != std::string::npos);
+}
+
+TEST_CASE("memory pair: a closed peer is an error naming it, never a hang", "[net][closed]") {
+  asio::io_context io;
+  auto [a, b] = net::memory_pair(io.get_executor(), "client", "cloud");
+  std::string what;
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          (void)co_await a->receive(any_up_to(10), net::after(10s), "Enc(A c + s)");
+        } catch (const net::peer_closed_error& e) {
+          what = e.what();
+        }
+      }(),
+      [&]() -> asio::awaitable<void> {
+        b->shutdown();
+        co_return;
+      }());
+  CHECK(what == "client: cloud closed the link while we waited for Enc(A c + s)");
+  // Destroying an end closes it too.
+  auto [c, d] = net::memory_pair(io.get_executor(), "client", "cloud");
+  d.reset();
+  CHECK_THROWS_AS(run_all(io, [&]() -> asio::awaitable<void> { (void)co_await c->receive(any_up_to(1), net::after(10s)); }()),
+                  net::peer_closed_error);
+}
