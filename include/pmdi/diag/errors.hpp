@@ -1,4 +1,72 @@
 #pragma once
+// The one catalogue of pmdi's compile-time error identifiers.
+//
+// Every static_assert message in pmdi starts with one of these identifiers and
+// then reads like the user's code. The failing template also carries the
+// identifier's tag type and the offending layer types in its arguments, so the
+// compiler's "required from" line names them (Boost.SML's trick). docs/errors.md
+// has one entry per identifier with its cause and fix.
+//
+// Layout: one block per area. Add a new area as a new block; keep each tag an
+// empty struct with `id`, `cause` and `fix` strings (the docs mirror them).
+#include <string_view>
+
+namespace pmdi::diag {
+
+// Always false, but only once the template arguments are known: lets a
+// static_assert fire on instantiation and name those arguments.
+template <class...>
+inline constexpr bool always_false_v = false;
+
+#define PMDI_DIAG_ENTRY(name, cause_text, fix_text)               \
+  struct name {                                                   \
+    static constexpr std::string_view id = #name;                 \
+    static constexpr std::string_view cause = cause_text;         \
+    static constexpr std::string_view fix = fix_text;             \
+  };
+
+// ---- area: network declaration (nn::sequential, layers, shapes) -------------
+PMDI_DIAG_ENTRY(PMDI_E_NOT_A_LAYER, "a template argument of nn::sequential or nn::residual is not a pmdi layer",
+                "use the layer templates of pmdi::nn (conv2d, dense, relu, ...)")
+PMDI_DIAG_ENTRY(PMDI_E_FIRST_NOT_INPUT, "the first layer is not nn::input<C, H, W>, or input appears again later",
+                "start the network with exactly one nn::input<C, H, W>")
+PMDI_DIAG_ENTRY(PMDI_E_EMPTY_NETWORK, "nn::sequential has no layer after the input", "add at least one layer")
+PMDI_DIAG_ENTRY(PMDI_E_BAD_PARAMETER, "a layer parameter is zero (channels, units, kernel or stride)",
+                "give every size and stride a positive value")
+PMDI_DIAG_ENTRY(PMDI_E_SHAPE_MISMATCH, "a layer gets a tensor of a shape it cannot take (dense on a 3-D tensor, "
+                "conv2d or pooling on a flat vector)", "insert nn::flatten before dense, or remove it before conv2d")
+PMDI_DIAG_ENTRY(PMDI_E_KERNEL_TOO_LARGE, "a conv2d or pooling window is larger than its (padded) input",
+                "use a smaller kernel, more padding or fewer pooling layers")
+PMDI_DIAG_ENTRY(PMDI_E_ARGMAX_NOT_LAST, "nn::argmax is followed by another layer", "make argmax the final layer")
+PMDI_DIAG_ENTRY(PMDI_E_BATCHNORM_PLACEMENT, "nn::batchnorm does not directly follow a conv2d or dense layer",
+                "place batchnorm right after the conv2d/dense it normalises (it is folded into it)")
+// ---- area: residual connections ---------------------------------------------
+PMDI_DIAG_ENTRY(PMDI_E_RESIDUAL_SHAPE, "the two operands of a residual add differ in shape",
+                "add nn::shortcut<nn::conv2d<C, 1, S>> to project the skip path to the body's shape")
+PMDI_DIAG_ENTRY(PMDI_E_RESIDUAL_SOURCE, "a residual block starts at a tensor that is not a stage boundary "
+                "(the network input or the output of a non-linear run)",
+                "start the block after a relu/maxpool, or move the add so the skip source is a stage output")
+PMDI_DIAG_ENTRY(PMDI_E_SHORTCUT_NOT_LINEAR, "nn::shortcut<...> contains a non-linear layer",
+                "use only linear layers (conv2d, batchnorm, meanpool) in a shortcut")
+// ---- area: fixed point and capacities (ring width, Paillier) ---------------
+PMDI_DIAG_ENTRY(PMDI_E_RING_OVERFLOW, "the worst-case magnitude of a stage's linear output does not fit the ring",
+                "use ring<64, F>, fewer fractional bits F, or declare tighter nn::bounds<...>")
+PMDI_DIAG_ENTRY(PMDI_E_COEFF_OVERFLOW, "a composed stage matrix entry may not fit in int64",
+                "use fewer fractional bits F or split the linear run with a non-linear layer")
+PMDI_DIAG_ENTRY(PMDI_E_PAILLIER_CAPACITY, "|A c + b| plus the 40-bit statistical mask does not fit a Paillier plaintext",
+                "use a smaller ring, fewer fractional bits, or a larger Paillier modulus")
+
+#undef PMDI_DIAG_ENTRY
+
+// Carrier of a failed check: instantiating it with a catalogue tag and the
+// offending context makes the compiler print all of them.
+template <class Id, class... Context>
+struct reject {
+  static constexpr bool value = false;
+};
+
+}  // namespace pmdi::diag
+
 // The catalogue of pmdi's compile-time error identifiers. Every static_assert
 // message starts with one of them (PMDI_E_...); docs/errors.md explains each
 // one's cause and fix, and tests/compile_fail/ has one file per identifier.

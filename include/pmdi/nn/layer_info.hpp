@@ -21,6 +21,8 @@ struct layer_info {
   std::size_t out_channels = 0, kernel_h = 0, kernel_w = 0, stride = 1, pad = 0;
   std::size_t units = 0;        // dense
   std::size_t skip_from = 0;    // residual_add: index of the layer whose output is added
+  std::size_t input_from = 0;   // index of the layer whose output this layer reads (usually index - 1;
+                                // differs for the first layer of a residual shortcut and for residual_add)
   bool linear = false;          // linear (secret-shared) or non-linear (garbled)
   [[nodiscard]] std::size_t weight_count() const noexcept {
     switch (kind) {
@@ -28,6 +30,10 @@ struct layer_info {
       case layer_kind::dense: return units * in.size();
       default: return 0;
     }
+  }
+  // batchnorm: gamma, beta, mean and var have in.c entries each.
+  [[nodiscard]] bool has_parameters() const noexcept {
+    return kind == layer_kind::conv2d || kind == layer_kind::dense || kind == layer_kind::batchnorm;
   }
   [[nodiscard]] std::size_t bias_count() const noexcept {
     return kind == layer_kind::conv2d ? out_channels : kind == layer_kind::dense ? units : 0;

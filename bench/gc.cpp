@@ -1,0 +1,96 @@
+// pmdi-bench gc: half-gates garbling and evaluation throughput on one core,
+// against the raw fixed-key AES rate measured in the same run.
+//   batch: 2^22 independent AND gates (one level)
+//   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r
+#include <vector>
+
+#include "bench.hpp"
+#include "pmdi/core/prg.hpp"
+#include "pmdi/crypto/gc/builder.hpp"
+#include "pmdi/crypto/gc/halfgates.hpp"
+
+namespace {
+
+using namespace pmdi;
+
+struct rates {
+  double garble, eval;
+};
+
+rates measure(const gc::circuit& c, int reps) {
+  prg g = prg::from_os();
+  const block delta = gc::keygen_delta(g);
+  auto zero = gc::keygen_zero_labels(g, c.inputs().size());
+  std::span<const block> z(zero.data(), zero.size());
+  std::vector<block> tables(gc::table_blocks(c)), out0(c.outputs().size()), out(c.outputs().size());
+  std::vector<std::uint8_t> bits(c.inputs().size());
+  for (auto& b : bits) b = g.next_bit();
+  const auto in = gc::encode(z, bits, delta);
+  std::uint64_t tweak = 0;
+  gc::garble(c, delta, z, tweak, tables, out0);  // warm up: page in buffers
+  const double tg = bench::median_seconds(reps, [&] {
+    gc::garble(c, delta, z, tweak, tables, out0);
+    bench::keep(tables);
+  });
+  gc::evaluate(c, in, tables, tweak, out);
+  const double te = bench::median_seconds(reps, [&] {
+    gc::evaluate(c, in, tables, tweak, out);
+    bench::keep(out);
+  });
+  if (gc::decode(out, gc::decode_bits(out0)) != c.eval_plain(bits)) throw error("bench gc: garbled result is wrong");
+  const double n = static_cast<double>(c.and_count());
+  return {n / tg, n / te};
+}
+
+int run(const bench::args& a, bench::report& r) {
+  const int reps = a.quick ? 3 : 9;
+  const auto& h = gc::hasher::instance();
+  r.note(std::string("hash path: ") + (h.uses_vaes() ? "VAES/AVX-512" : "AES-NI 8-way"));
+
+  // Raw fixed-key AES (MMO) rate on an L1-resident buffer.
+  std::vector<block> buf(1024);
+  prg g = prg::from_os();
+  g.fill(buf.data(), buf.size() * sizeof(block));
+  const int inner = a.quick ? 200 : 2000;
+  const double t_aes = bench::median_seconds(reps, [&] {
+    for (int i = 0; i < inner; ++i) h.mmo_inplace(buf.data(), buf.size());
+    bench::keep(buf);
+  });
+  const double aes_rate = static_cast<double>(buf.size()) * inner / t_aes;
+  r.metric("gc", "aes_blocks_per_s", aes_rate, "blocks/s");
+
+  // A batch of independent AND gates.
+  const std::size_t n_and = a.quick ? (std::size_t{1} << 18) : (std::size_t{1} << 22);
+  std::vector<gc::gate> gates(n_and);
+  std::vector<gc::wire> in(2 * n_and), outw(n_and);
+  for (std::size_t i = 0; i < 2 * n_and; ++i) in[i] = static_cast<gc::wire>(i);
+  for (std::size_t i = 0; i < n_and; ++i) {
+    gates[i] = {static_cast<gc::wire>(2 * i), static_cast<gc::wire>(2 * i + 1), static_cast<gc::wire>(2 * n_and + i),
+                gc::gate_kind::and_};
+    outw[i] = static_cast<gc::wire>(2 * n_and + i);
+  }
+  const auto batch = gc::circuit::make(static_cast<std::uint32_t>(3 * n_and), std::move(gates), std::move(in),
+                                       std::move(outw));
+  const rates b = measure(batch, reps);
+  r.metric("gc", "garble_and_per_s", b.garble, "AND/s");
+  r.metric("gc", "eval_and_per_s", b.eval, "AND/s");
+  r.metric("gc", "garble_aes_fraction", 4 * b.garble / aes_rate, "x");  // 4 hashes per garbled AND
+  r.metric("gc", "eval_aes_fraction", 2 * b.eval / aes_rate, "x");      // 2 hashes per evaluated AND
+
+  // A ReLU stage circuit.
+  const std::size_t n_relu = a.quick ? 1000 : 10000;
+  const auto relu = gc::relu_stage_circuit(32, 12, n_relu);
+  const rates rr = measure(relu, reps);
+  r.metric("gc", "relu_and_count", static_cast<double>(relu.and_count()), "AND");
+  r.metric("gc", "relu_levels", static_cast<double>(relu.depth()), "levels");
+  r.metric("gc", "relu_garble_and_per_s", rr.garble, "AND/s");
+  r.metric("gc", "relu_eval_and_per_s", rr.eval, "AND/s");
+  r.metric("gc", "relu_garble_per_s", rr.garble / (static_cast<double>(relu.and_count()) / n_relu), "ReLU/s");
+  r.metric("gc", "relu_eval_per_s", rr.eval / (static_cast<double>(relu.and_count()) / n_relu), "ReLU/s");
+  r.metric("gc", "bytes_per_and", static_cast<double>(gc::table_blocks_per_and * block_bytes), "B");
+  return 0;
+}
+
+const bench::registrar reg("gc", "half-gates garble/evaluate throughput (one core) vs raw fixed-key AES", run);
+
+}  // namespace

@@ -1,0 +1,190 @@
+#pragma once
+// The cloud: owns the model (A_k, b_k). It takes no part in the online phase.
+//
+// Setup: pk <- client; additive shares [A_k]_1..[A_k]_{T+1} over Z_2^l to the
+//   T compute servers and the garbler of the stage's cluster (once).
+// Offline (per inference): Enc(r_1) <- client. Per stage k:
+//   s'_k = 2^B + uniform[0, 2^(B+40)) where |A_k c_k + b_k| < 2^B, so the
+//   plaintext A_k c_k + b_k + s'_k is non-negative and below 2^(B+41);
+//   Enc(A_k c_k + b_k + s'_k) by one homomorphic matrix-vector product; shares
+//   of s_k = s'_k mod 2^l to the T+1 holders. Garbled stage: the (packed)
+//   ciphertexts -> client, Enc(r_{k+1}) <- client. Linear stage: the product
+//   is Enc(c_{k+1}). Last stage linear: Enc(c_{L+1}) (packed) -> client.
+#include <chrono>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pmdi/core/prg.hpp"
+#include "pmdi/core/ring.hpp"
+#include "pmdi/proto/common.hpp"
+#include "pmdi/proto/he.hpp"
+#include "pmdi/proto/messages.hpp"
+
+namespace pmdi::proto {
+
+inline constexpr unsigned statistical_bits = 40;  // sigma
+
+struct cloud_links {
+  endpoint<party::cloud, party::client> client;
+  std::vector<endpoint<party::cloud, party::garbler>> garblers;               // [j]
+  std::vector<std::vector<endpoint<party::cloud, party::compute>>> compute;  // [j][v]
+};
+
+template <class Ring>
+class cloud {
+ public:
+  using V = typename Ring::value_type;
+  static constexpr unsigned l = Ring::bits;
+
+  cloud(public_config cfg, std::vector<stage> model, cloud_links links)
+      : cfg_(std::move(cfg)), model_(std::move(model)), links_(std::move(links)) {
+    validate(cfg_.plan);
+    split_ = split(cfg_.plan, cfg_.topo);
+    if (model_.size() != cfg_.plan.stages.size()) throw usage_error("cloud: model and plan differ in stage count");
+    for (std::size_t k = 0; k < model_.size(); ++k) {
+      const auto& a = model_[k].a;
+      const auto& p = cfg_.plan.stages[k].pattern;
+      if (a.rows != p.rows || a.cols != p.cols || a.row_ptr != p.row_ptr || a.col != p.col)
+        throw usage_error("cloud: stage " + std::to_string(k) + ": weights do not match the public sparsity");
+      if (!model_[k].bias.empty() && model_[k].bias.size() != a.rows)
+        throw usage_error("cloud: stage " + std::to_string(k) + ": bias size differs from the row count");
+    }
+    if (links_.garblers.size() != cfg_.topo.clusters || links_.compute.size() != cfg_.topo.clusters)
+      throw usage_error("cloud: one garbler and T compute links per cluster are needed");
+    report_.party = name();
+    meter_.add("client", links_.client.l);
+    for (std::size_t j = 0; j < cfg_.topo.clusters; ++j) {
+      meter_.add(garbler_name(j), links_.garblers[j].l);
+      for (std::size_t v = 0; v < links_.compute[j].size(); ++v) meter_.add(compute_name(j, v), links_.compute[j][v].l);
+    }
+  }
+
+  [[nodiscard]] static std::string name() { return "cloud"; }
+
+  void setup(prg& g) {
+    meter_.begin();
+    auto pkb = receive<msg_public_key>(links_.client, 0, wire::max_blob);
+    try {
+      pk_ = paillier::deserialize_public_key(pkb);
+    } catch (const error& e) {
+      throw protocol_error(name(), "receive public_key", "client", e.what());
+    }
+    for (std::size_t k = 0; k < model_.size(); ++k) {
+      const std::size_t j = split_.cluster_of(k);
+      std::vector<V> a(model_[k].a.val.size());
+      for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(model_[k].a.val[i]);
+      auto shares = share_holders(a, j, g);
+      for (std::size_t v = 0; v < cfg_.topo.compute; ++v)
+        send<msg_model_share_compute>(links_.compute[j][v], 0, std::span<const V>(shares[v]));
+      send<msg_model_share_garbler>(links_.garblers[j], 0, std::span<const V>(shares[cfg_.topo.compute]));
+      for (auto& s : shares) secure_zero(std::span<V>(s));
+      secure_zero(std::span<V>(a));
+    }
+    meter_.end(report_.setup);
+  }
+
+  void offline(std::uint64_t id, prg& g) {
+    meter_.begin();
+    if (!ids_.insert(id).second || id == 0)
+      throw protocol_error(name(), "offline", "", "inference id " + std::to_string(id) + " was already used or is 0");
+    const auto& plan = cfg_.plan;
+    const std::size_t plain_bits = pk_.bits() - 2;
+    // Enc(c_t) for every tensor t, with a bound: every plaintext in [0, 2^bits_t).
+    std::vector<std::vector<he::ciphertext>> enc(plan.stages.size() + 1);
+    std::vector<unsigned> bits(plan.stages.size() + 1, l);
+    {
+      auto b = receive<msg_enc_input_mask>(links_.client, id, plan.input_size());
+      enc[0] = decode(b, "enc_input_mask");
+    }
+    for (std::size_t k = 0; k < plan.stages.size(); ++k) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto& st = plan.stages[k];
+      const auto& ms = model_[k];
+      const std::size_t j = split_.cluster_of(k);
+      std::vector<he::ciphertext> c;
+      unsigned c_bits = 0;
+      for (auto t : st.inputs) {
+        c.insert(c.end(), enc[t].begin(), enc[t].end());
+        c_bits = std::max(c_bits, bits[t]);
+      }
+      const unsigned bound = he::bound_bits(ms.a, ms.bias, c_bits);
+      const unsigned slot_bits = bound + statistical_bits + 1;
+      if (slot_bits >= plain_bits)
+        throw protocol_error(name(), "offline stage " + std::to_string(k), "",
+                             "masked values need " + std::to_string(slot_bits) + " bits; the Paillier modulus is too small");
+      // s'_k and the additive term b_k + s'_k.
+      std::vector<he::mpz> term(st.mid_size());
+      std::vector<V> s(st.mid_size());
+      he::mpz offset;
+      ::mpz_setbit(offset, bound);
+      for (std::size_t i = 0; i < term.size(); ++i) {
+        he::random_bits(term[i], bound + statistical_bits, g);
+        ::mpz_add(term[i], term[i], offset);
+        s[i] = static_cast<V>(term[i].low_u64());
+        if (!ms.bias.empty()) {
+          he::mpz b(ms.bias[i]);
+          ::mpz_add(term[i], term[i], b);
+        }
+      }
+      auto shares = share_holders(s, j, g);
+      for (std::size_t v = 0; v < cfg_.topo.compute; ++v)
+        send<msg_mask_share_compute>(links_.compute[j][v], id, std::span<const V>(shares[v]));
+      send<msg_mask_share_garbler>(links_.garblers[j], id, std::span<const V>(shares[cfg_.topo.compute]));
+      auto prod = paillier::matvec(pk_, ms.a, c, std::span<const he::mpz>(term), g, cfg_.threads);
+      for (auto& x : term) x.wipe();
+      secure_zero(std::span<V>(s));
+      if (st.garbled()) {
+        auto packed = he::pack_all(pk_, prod, slot_bits);
+        send<msg_enc_stage_value>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
+        auto b = receive<msg_enc_next_mask>(links_.client, id, st.out_size());
+        enc[k + 1] = decode(b, "enc_next_mask");
+        bits[k + 1] = l;
+      } else {
+        enc[k + 1] = std::move(prod);
+        bits[k + 1] = slot_bits;
+      }
+      const double dt = seconds_since(t0);
+      report_.stage_entry(k).offline_s = dt;
+      if (cfg_.progress)
+        cfg_.progress("cloud: inference " + std::to_string(id) + " stage " + std::to_string(k + 1) + "/" +
+                      std::to_string(plan.stages.size()) + " (" + std::to_string(st.pattern.nnz()) + " weights, " +
+                      std::to_string(st.mid_size()) + " outputs) " + std::to_string(dt) + " s");
+    }
+    if (!plan.stages.back().garbled()) {
+      const unsigned slot_bits = bits.back();
+      auto packed = he::pack_all(pk_, enc.back(), slot_bits);
+      send<msg_enc_output_mask>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
+    }
+    meter_.end(report_.offline);
+  }
+
+  [[nodiscard]] const party_report& report() const noexcept { return report_; }
+
+ private:
+  // T + 1 additive shares: [0, T) for the compute servers, T for the garbler.
+  std::vector<std::vector<V>> share_holders(const std::vector<V>& v, std::size_t /*cluster*/, prg& g) const {
+    std::vector<std::vector<V>> out(cfg_.topo.compute + 1);
+    share<V>(std::span<const V>(v), std::span<std::vector<V>>(out), g);
+    return out;
+  }
+
+  std::vector<he::ciphertext> decode(const he::blobs& b, const char* what) const {
+    try {
+      return he::from_wire(pk_, b, cfg_.threads);
+    } catch (const error& e) {
+      throw protocol_error(name(), std::string("receive ") + what, "client", e.what());
+    }
+  }
+
+  public_config cfg_;
+  std::vector<stage> model_;
+  cloud_links links_;
+  cluster_split split_;
+  paillier::public_key pk_;
+  std::set<std::uint64_t> ids_;
+  party_report report_;
+  phase_meter meter_;
+};
+
+}  // namespace pmdi::proto

@@ -1,0 +1,178 @@
+#pragma once
+// Shared pieces of the role steps: the public configuration every party
+// holds, per-party reports (JSON-able), the meter that attributes link
+// counters to phases, the store of one-use offline material, and the
+// derivation of the per-(inference, stage) OT generators.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pmdi/core/error.hpp"
+#include "pmdi/core/prg.hpp"
+#include "pmdi/proto/endpoint.hpp"
+#include "pmdi/proto/stage.hpp"
+
+namespace pmdi::proto {
+
+// What every party knows: the public network plan, P and T, key size.
+struct public_config {
+  network_plan plan;
+  topology topo;
+  unsigned paillier_bits = 2048;
+  unsigned threads = 2;  // worker threads for Paillier work
+  // Progress lines for long offline work (stage by stage); empty: silent.
+  std::function<void(const std::string&)> progress;
+};
+
+[[nodiscard]] inline std::string garbler_name(std::size_t j) { return "garbler[" + std::to_string(j) + "]"; }
+[[nodiscard]] inline std::string evaluator_name(std::size_t j) { return "evaluator[" + std::to_string(j) + "]"; }
+[[nodiscard]] inline std::string compute_name(std::size_t j, std::size_t v) {
+  return "compute[" + std::to_string(j) + "," + std::to_string(v) + "]";
+}
+
+// ---- reports ------------------------------------------------------------------
+struct phase_figures {
+  double seconds = 0;
+  std::map<std::string, link_counters> per_peer;  // traffic with each peer in this phase
+  [[nodiscard]] std::uint64_t bytes_sent() const {
+    std::uint64_t s = 0;
+    for (const auto& [p, c] : per_peer) s += c.bytes_sent;
+    return s;
+  }
+  [[nodiscard]] std::uint64_t bytes_received() const {
+    std::uint64_t s = 0;
+    for (const auto& [p, c] : per_peer) s += c.bytes_received;
+    return s;
+  }
+  [[nodiscard]] std::uint64_t messages_sent() const {
+    std::uint64_t s = 0;
+    for (const auto& [p, c] : per_peer) s += c.messages_sent;
+    return s;
+  }
+};
+
+struct stage_figures {
+  std::size_t stage = 0;
+  double offline_s = 0, online_s = 0;
+  std::uint64_t and_gates = 0;
+};
+
+struct party_report {
+  std::string party;
+  phase_figures setup, offline, online;  // offline and online: the latest inference
+  std::vector<stage_figures> stages;
+
+  stage_figures& stage_entry(std::size_t k) {
+    for (auto& s : stages)
+      if (s.stage == k) return s;
+    stages.push_back(stage_figures{k});
+    return stages.back();
+  }
+
+  [[nodiscard]] std::string to_json() const {
+    std::ostringstream o;
+    auto phase = [&](const char* name, const phase_figures& f) {
+      o << "\"" << name << "\": {\"seconds\": " << f.seconds << ", \"bytes_sent\": " << f.bytes_sent()
+        << ", \"bytes_received\": " << f.bytes_received() << ", \"messages_sent\": " << f.messages_sent()
+        << ", \"peers\": {";
+      bool first = true;
+      for (const auto& [p, c] : f.per_peer) {
+        o << (first ? "" : ", ") << "\"" << p << "\": {\"bytes_sent\": " << c.bytes_sent
+          << ", \"bytes_received\": " << c.bytes_received << ", \"messages_sent\": " << c.messages_sent
+          << ", \"messages_received\": " << c.messages_received << "}";
+        first = false;
+      }
+      o << "}}";
+    };
+    o << "{\"party\": \"" << party << "\", ";
+    phase("setup", setup);
+    o << ", ";
+    phase("offline", offline);
+    o << ", ";
+    phase("online", online);
+    o << ", \"stages\": [";
+    for (std::size_t i = 0; i < stages.size(); ++i)
+      o << (i ? ", " : "") << "{\"stage\": " << stages[i].stage << ", \"offline_s\": " << stages[i].offline_s
+        << ", \"online_s\": " << stages[i].online_s << ", \"and_gates\": " << stages[i].and_gates << "}";
+    o << "]}";
+    return o.str();
+  }
+};
+
+// Counts what crossed a party's links during one phase.
+class phase_meter {
+ public:
+  using clock = std::chrono::steady_clock;
+  void add(const std::string& peer, const link* l) {
+    if (l) links_.emplace_back(peer, l);
+  }
+  void begin() {
+    start_ = clock::now();
+    before_.clear();
+    for (const auto& [p, l] : links_) before_.push_back(l->counters());
+  }
+  void end(phase_figures& f) const {
+    f.seconds = std::chrono::duration<double>(clock::now() - start_).count();
+    f.per_peer.clear();
+    for (std::size_t i = 0; i < links_.size(); ++i) f.per_peer[links_[i].first] = links_[i].second->counters() - before_[i];
+  }
+
+ private:
+  std::vector<std::pair<std::string, const link*>> links_;
+  std::vector<link_counters> before_;
+  clock::time_point start_{};
+};
+
+[[nodiscard]] inline double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Offline material, tagged with its inference id, taken exactly once.
+template <class Material>
+class material_store {
+ public:
+  // Refuses an id that was ever prepared before (reusing it would reuse masks).
+  Material& prepare(std::uint64_t id, const std::string& party) {
+    if (id == 0) throw protocol_error(party, "offline", "", "inference id 0 is reserved for setup");
+    if (!seen_.insert(id).second)
+      throw protocol_error(party, "offline", "",
+                           "offline material for inference " + std::to_string(id) + " was already prepared");
+    return ready_[id];
+  }
+  void abandon(std::uint64_t id) { ready_.erase(id); }
+  // The material for `id`, removed from the store: a second call is refused.
+  [[nodiscard]] Material take(std::uint64_t id, const std::string& party) {
+    auto it = ready_.find(id);
+    if (it == ready_.end())
+      throw protocol_error(party, "online", "",
+                           seen_.count(id) ? "offline material for inference " + std::to_string(id) +
+                                                 " was already used; it is used at most once"
+                                           : "no offline material for inference " + std::to_string(id));
+    Material m = std::move(it->second);
+    ready_.erase(it);
+    return m;
+  }
+  [[nodiscard]] std::size_t ready() const noexcept { return ready_.size(); }
+
+ private:
+  std::map<std::uint64_t, Material> ready_;
+  std::set<std::uint64_t> seen_;
+};
+
+// OT generators for one (inference, stage): client-evaluator ("b" bits) and
+// garbler-evaluator ("u" pads), from the master keys the evaluator sent at setup.
+[[nodiscard]] inline prg ot_prg(const master_key& master, std::uint64_t inference, std::size_t stage,
+                                const char* context) {
+  return prg(derive_seed(master, inference * 4096 + stage, context));
+}
+inline constexpr const char* ot_context_client = "pmdi-otb";
+inline constexpr const char* ot_context_garbler = "pmdi-otu";
+
+}  // namespace pmdi::proto

@@ -1,0 +1,142 @@
+#pragma once
+// What the protocol needs from Paillier, on top of pmdi/crypto/paillier.hpp:
+// ring vectors in and out of ciphertexts, the statistical mask s'_k, packing
+// for the cloud -> client direction, and ciphertext lists on the wire.
+#include <algorithm>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pmdi/core/error.hpp"
+#include "pmdi/core/prg.hpp"
+#include "pmdi/core/sparse.hpp"
+#include "pmdi/crypto/paillier.hpp"
+
+namespace pmdi::proto::he {
+
+using paillier::ciphertext;
+using paillier::mpz;
+using paillier::public_key;
+using paillier::secret_key;
+
+using blobs = std::vector<std::vector<std::byte>>;
+
+// Runs f(i, prg&) for i in [0, n) on `threads` threads; every thread gets its
+// own generator seeded from `g` before the threads start (deterministic for a
+// fixed seed and thread count).
+template <class F>
+void parallel_for(std::size_t n, unsigned threads, prg& g, F&& f) {
+  threads = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(n, 1))));
+  std::vector<prg> gens;
+  gens.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t) gens.emplace_back(g.next<seed>());
+  if (threads == 1) {
+    for (std::size_t i = 0; i < n; ++i) f(i, gens[0]);
+    return;
+  }
+  // Static blocks: element i always uses the same generator.
+  std::exception_ptr err;
+  std::mutex mu;
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        const std::size_t lo = n * t / threads, hi = n * (t + 1) / threads;
+        for (std::size_t i = lo; i < hi; ++i) f(i, gens[t]);
+      } catch (...) {
+        std::lock_guard lk(mu);
+        if (!err) err = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  if (err) std::rethrow_exception(err);
+}
+
+// Enc(v_i) for ring elements read as integers in [0, 2^l) (key-holder CRT path).
+template <std::unsigned_integral V>
+[[nodiscard]] std::vector<ciphertext> encrypt_ring(const secret_key& sk, std::span<const V> v, prg& g,
+                                                   unsigned threads) {
+  std::vector<ciphertext> out(v.size());
+  parallel_for(v.size(), threads, g, [&](std::size_t i, prg& t) {
+    mpz m;
+    ::mpz_set_ui(m, static_cast<unsigned long>(v[i]));
+    out[i] = paillier::encrypt(sk, m, t);
+  });
+  return out;
+}
+
+// A uniform integer in [0, 2^bits).
+inline void random_bits(mpz& out, unsigned bits, prg& g) {
+  std::vector<unsigned char> b((bits + 7) / 8);
+  g.fill(b.data(), b.size());
+  if (bits % 8 != 0) b.back() &= static_cast<unsigned char>((1U << (bits % 8)) - 1);
+  ::mpz_import(out, b.size(), -1, 1, 0, 0, b.data());
+  std::fill(b.begin(), b.end(), 0);
+}
+
+// Bits of a bound B on |A_k c + b_k| when every c_j lies in [0, 2^c_bits):
+// B < (max_i sum_j |A_ij| + |b_i|) * 2^c_bits.
+[[nodiscard]] inline unsigned bound_bits(const csr<std::int64_t>& a, std::span<const std::int64_t> bias,
+                                         unsigned c_bits) {
+  __extension__ typedef unsigned __int128 u128;  // sums of |int64| over a row cannot overflow it
+  // |v| as an unsigned 64-bit value (exact for INT64_MIN too).
+  auto mag = [](std::int64_t v) { return u128(v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v)); };
+  u128 worst = 0;
+  for (std::size_t r = 0; r < a.rows; ++r) {
+    u128 s = bias.empty() ? 0 : mag(bias[r]);
+    for (auto i = a.row_ptr[r]; i < a.row_ptr[r + 1]; ++i) s += mag(a.val[i]);
+    worst = std::max(worst, s);
+  }
+  unsigned bits = 0;
+  while (worst != 0) ++bits, worst >>= 1;
+  return bits + c_bits;
+}
+
+// Packs Enc(v) into ceil(n / slots) ciphertexts of max_slots(pk, slot_bits) slots.
+[[nodiscard]] inline std::vector<ciphertext> pack_all(const public_key& pk, std::span<const ciphertext> v,
+                                                      unsigned slot_bits) {
+  const std::size_t slots = paillier::max_slots(pk, slot_bits);
+  if (slots == 0) throw usage_error("packing: a " + std::to_string(slot_bits) + "-bit slot does not fit the modulus");
+  std::vector<ciphertext> out;
+  for (std::size_t i = 0; i < v.size(); i += slots)
+    out.push_back(paillier::pack(pk, v.subspan(i, std::min(slots, v.size() - i)), slot_bits));
+  return out;
+}
+
+// Decrypts packed ciphertexts into n ring elements (each slot reduced mod 2^l).
+template <std::unsigned_integral V>
+[[nodiscard]] std::vector<V> unpack_ring(const secret_key& sk, std::span<const ciphertext> packed, unsigned slot_bits,
+                                         std::size_t n, unsigned threads) {
+  const std::size_t slots = paillier::max_slots(sk.pk(), slot_bits);
+  std::vector<V> out(n);
+  prg dummy(seed{});
+  parallel_for(packed.size(), threads, dummy, [&](std::size_t c, prg&) {
+    const std::size_t lo = c * slots, cnt = std::min(slots, n - lo);
+    auto vals = paillier::unpack(sk, packed[c], slot_bits, cnt);
+    for (std::size_t i = 0; i < cnt; ++i) out[lo + i] = static_cast<V>(vals[i].low_u64());
+  });
+  return out;
+}
+
+[[nodiscard]] inline blobs to_wire(const public_key& pk, std::span<const ciphertext> c) {
+  blobs b(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) b[i] = paillier::serialize(pk, c[i]);
+  return b;
+}
+
+// Validates every ciphertext (length, range, unit) and throws decode_error.
+[[nodiscard]] inline std::vector<ciphertext> from_wire(const public_key& pk, const blobs& b, unsigned threads = 1) {
+  std::vector<ciphertext> c(b.size());
+  prg dummy(seed{});
+  parallel_for(b.size(), threads, dummy, [&](std::size_t i, prg&) { c[i] = paillier::deserialize_ciphertext(pk, b[i]); });
+  return c;
+}
+
+}  // namespace pmdi::proto::he

@@ -1,0 +1,6 @@
+// expect: PMDI_E_EMPTY_NETWORK
+// only an input
+#include "pmdi/nn/sequential.hpp"
+namespace nn = pmdi::nn;
+using net = nn::sequential<nn::input<1, 8, 8>>;
+static_assert(nn::valid_v<net>);

@@ -1,0 +1,280 @@
+// plan::lower against a direct layer-by-layer fixed-point evaluation, the
+// fixed-point oracle against the float one, and weight-check refusals.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "pmdi/nn/oracle.hpp"
+#include "pmdi/nn/zoo.hpp"
+#include "pmdi/plan/lower.hpp"
+
+namespace nn = pmdi::nn;
+namespace plan = pmdi::plan;
+namespace oracle = pmdi::oracle;
+using pmdi::shape3;
+
+namespace {
+
+pmdi::prg test_prg(unsigned char tag) {
+  pmdi::seed s{};
+  s[0] = std::byte{tag};
+  return pmdi::prg(s);
+}
+
+std::vector<double> random_input(pmdi::prg& g, std::size_t n, double a = 1.0) {
+  std::vector<double> x(n);
+  for (auto& v : x) v = nn::uniform_real(g, -a, a);
+  return x;
+}
+
+// Direct evaluation, layer by layer over Z_2^l (no composition): each tensor
+// carries its scale exponent; a non-linear layer reading a tensor at scale
+// e > f truncates it by e - f first.
+template <class Net, class Ring>
+std::vector<typename Ring::value_type> direct_fixed(const nn::model_weights& w, std::span<const double> xin) {
+  using V = typename Ring::value_type;
+  using T = nn::traits<Net>;
+  constexpr unsigned f = Ring::frac;
+  const auto folded = nn::fold_batchnorm<Net>(w);
+  std::vector<std::vector<V>> val(T::flat_size);
+  std::vector<unsigned> sc(T::flat_size, f);
+  for (double v : xin) val[0].push_back(Ring::encode(v));
+  auto enc = [](double v, unsigned e) { return static_cast<V>(std::llround(std::ldexp(v, static_cast<int>(e)))); };
+  for (std::size_t i = 1; i < T::flat_size; ++i) {
+    const nn::node& n = T::nodes[i];
+    if (!n.is_layer()) continue;
+    const auto& s = n.spec;
+    std::vector<V> v = val[n.src];
+    unsigned e = sc[n.src];
+    const shape3 in = n.in, out = n.out;
+    if (n.nonlinear() && e > f) {
+      for (auto& t : v) t = Ring::trunc(t, e - f);
+      e = f;
+    }
+    std::vector<V> o(out.size(), V{0});
+    switch (s.kind) {
+      case nn::layer_kind::conv2d:
+        for (std::size_t oc = 0; oc < out.c; ++oc)
+          for (std::size_t y = 0; y < out.h; ++y)
+            for (std::size_t x = 0; x < out.w; ++x) {
+              V acc = enc(folded[n.index].bias[oc], e + f);
+              for (std::size_t c = 0; c < in.c; ++c)
+                for (std::size_t ky = 0; ky < s.kernel_h; ++ky)
+                  for (std::size_t kx = 0; kx < s.kernel_w; ++kx) {
+                    const long iy = long(y * s.stride + ky) - long(s.pad), ix = long(x * s.stride + kx) - long(s.pad);
+                    if (iy < 0 || ix < 0 || iy >= long(in.h) || ix >= long(in.w)) continue;
+                    acc += enc(folded[n.index].weight[((oc * in.c + c) * s.kernel_h + ky) * s.kernel_w + kx], f) *
+                           v[(c * in.h + std::size_t(iy)) * in.w + std::size_t(ix)];
+                  }
+              o[(oc * out.h + y) * out.w + x] = acc;
+            }
+        e += f;
+        break;
+      case nn::layer_kind::dense:
+        for (std::size_t r = 0; r < out.size(); ++r) {
+          V acc = enc(folded[n.index].bias[r], e + f);
+          for (std::size_t j = 0; j < in.size(); ++j) acc += enc(folded[n.index].weight[r * in.size() + j], f) * v[j];
+          o[r] = acc;
+        }
+        e += f;
+        break;
+      case nn::layer_kind::meanpool:
+      case nn::layer_kind::maxpool: {
+        const std::size_t kk = s.kernel_h * s.kernel_w;
+        const bool pow2 = (kk & (kk - 1)) == 0;
+        const V wv = pow2 ? V{1} : enc(1.0 / double(kk), f);
+        for (std::size_t c = 0; c < out.c; ++c)
+          for (std::size_t y = 0; y < out.h; ++y)
+            for (std::size_t x = 0; x < out.w; ++x) {
+              V acc = s.kind == nn::layer_kind::maxpool ? v[(c * in.h + y * s.stride) * in.w + x * s.stride] : V{0};
+              for (std::size_t ky = 0; ky < s.kernel_h; ++ky)
+                for (std::size_t kx = 0; kx < s.kernel_w; ++kx) {
+                  const V t = v[(c * in.h + y * s.stride + ky) * in.w + x * s.stride + kx];
+                  if (s.kind == nn::layer_kind::maxpool)
+                    acc = Ring::to_signed(t) > Ring::to_signed(acc) ? t : acc;
+                  else
+                    acc += wv * t;
+                }
+              o[(c * out.h + y) * out.w + x] = acc;
+            }
+        if (s.kind == nn::layer_kind::meanpool) e += pow2 ? unsigned(std::countr_zero(kk)) : f;
+        break;
+      }
+      case nn::layer_kind::relu:
+        for (std::size_t q = 0; q < o.size(); ++q) o[q] = Ring::to_signed(v[q]) < 0 ? V{0} : v[q];
+        break;
+      case nn::layer_kind::argmax: {
+        std::size_t b = 0;
+        for (std::size_t q = 1; q < v.size(); ++q)
+          if (Ring::to_signed(v[q]) > Ring::to_signed(v[b])) b = q;
+        o[0] = V(b);
+        break;
+      }
+      case nn::layer_kind::residual_add: {
+        const unsigned eb = sc[n.skip], em = std::max(e, eb);
+        for (std::size_t q = 0; q < o.size(); ++q)
+          o[q] = (v[q] << (em - e)) + (val[n.skip][q] << (em - eb));
+        e = em;
+        break;
+      }
+      default: o = v; break;  // flatten; batchnorm is folded into the layer before it
+    }
+    val[i] = std::move(o);
+    sc[i] = e;
+  }
+  return val[T::last_position];
+}
+
+template <class Net, class Ring>
+void check_lowering(unsigned char seed, double wscale = 1.0) {
+  auto g = test_prg(seed);
+  const auto w = nn::random_weights<Net>(g, wscale);
+  const auto stages = plan::lower<Net, Ring>(w);
+  REQUIRE(stages.size() == plan::split<Net>::count);
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto x = random_input(g, nn::traits<Net>::input_shape.size());
+    const auto xf = oracle::encode<Ring>(x);
+    const auto got = oracle::fixed<Ring>(stages, xf);
+    const auto want = direct_fixed<Net, Ring>(w, x);
+    REQUIRE(got == want);
+  }
+  for (const auto& st : stages) {
+    CHECK(st.bound_bits <= plan::numerics<Net, Ring>::stages[st.index].paillier_bits);
+    CHECK(st.A.rows == st.linear_shape.size());
+  }
+}
+
+using odd = nn::sequential<nn::input<3, 11, 9>, nn::conv2d<4, 3, 2, 1>, nn::relu, nn::conv2d_rect<5, 3, 1>,
+                           nn::maxpool<2, 1>, nn::meanpool<3>, nn::flatten, nn::dense<7>, nn::argmax>;
+using res = nn::sequential<nn::input<4, 8, 8>, nn::conv2d<4, 3, 1, 1>, nn::batchnorm, nn::relu,
+                           nn::residual<nn::conv2d<4, 3, 1, 1>, nn::batchnorm, nn::relu, nn::conv2d<4, 3, 1, 1>>,
+                           nn::relu,
+                           nn::residual<nn::conv2d<8, 3, 2, 1>, nn::relu, nn::conv2d<8, 3, 1, 1>, nn::batchnorm,
+                                        nn::shortcut<nn::conv2d<8, 1, 2>, nn::batchnorm>>,
+                           nn::relu, nn::meanpool<2>, nn::flatten, nn::dense<3>>;
+using pools = nn::sequential<nn::input<2, 13, 12>, nn::meanpool<3>, nn::conv2d<3, 2>, nn::relu, nn::meanpool<2, 1>,
+                             nn::maxpool<2>, nn::relu, nn::flatten, nn::dense<4>>;
+using stacked = nn::sequential<nn::input<20, 1, 1>, nn::dense<16>, nn::dense<8>, nn::relu, nn::dense<5>>;
+using starts_nonlinear = nn::sequential<nn::input<2, 5, 5>, nn::relu, nn::maxpool<2, 1>, nn::conv2d<3, 2>>;
+
+}  // namespace
+
+TEST_CASE("lowering equals a direct layer-by-layer fixed-point evaluation", "[nn][lower]") {
+  SECTION("MiniONN-MNIST, ring<64, 13>") { check_lowering<nn::zoo::minionn_mnist, pmdi::ring<64, 13>>(1); }
+  SECTION("MiniONN-MNIST, ring<32, 7>") { check_lowering<nn::zoo::minionn_mnist, pmdi::ring<32, 7>>(2); }
+  SECTION("odd sizes, stride, padding, rectangular kernel, max-pool, meanpool 3, argmax") {
+    check_lowering<odd, pmdi::ring<64, 12>>(3);
+    check_lowering<odd, pmdi::ring<32, 6>>(4);
+  }
+  SECTION("residual blocks with batchnorm and a strided projection shortcut") {
+    check_lowering<res, pmdi::ring<64, 12>>(5);
+  }
+  SECTION("meanpool 3 and 2 (stride 1), max-pool after relu") { check_lowering<pools, pmdi::ring<64, 13>>(6); }
+  SECTION("two dense layers composed into one matrix") { check_lowering<stacked, pmdi::ring<64, 10>>(7); }
+  SECTION("a network that starts with non-linear layers") { check_lowering<starts_nonlinear, pmdi::ring<64, 13>>(8); }
+}
+
+TEST_CASE("lowered stages: inputs, scales and shifts", "[nn][lower]") {
+  auto g = test_prg(9);
+  const auto st = plan::lower<res, pmdi::ring<64, 12>>(nn::random_weights<res>(g));
+  REQUIRE(st.size() == 6);
+  CHECK(st[0].inputs == std::vector<std::size_t>{0});
+  CHECK(st[2].inputs == std::vector<std::size_t>{2, 1});  // the identity skip reads tensor 1
+  CHECK(st[2].A.cols == 2 * 4 * 8 * 8);
+  CHECK(st[4].inputs == std::vector<std::size_t>{4, 3});
+  CHECK(st[4].scale_bits == 24);
+  CHECK(st[4].shift == 12);
+  CHECK(st[5].shift == 0);
+  CHECK(st[5].scale_bits == 12 + 2 + 12);  // sum-pool 2x2, dense
+  CHECK_FALSE(st[5].has_nonlinear);
+  const auto mn = plan::lower<nn::zoo::minionn_mnist, pmdi::ring<64, 13>>(
+      nn::random_weights<nn::zoo::minionn_mnist>(g));
+  CHECK(mn[1].A.nnz() == 16 * 8 * 8 * 16 * 10 * 10);  // meanpool 2 composed with conv 5x5: 10x10 window
+  CHECK(mn[0].costs.relus == 9216);
+  CHECK(mn[0].nonlinear.size() == 1);
+  CHECK(mn[0].first_layer == 1);
+  CHECK(mn[0].last_layer == 2);
+  CHECK(mn[3].first_layer == 10);
+}
+
+TEST_CASE("fixed point agrees with float inference within the documented error", "[nn][oracle]") {
+  // Documented bound (docs/dsl.md): with f = 13 and these random networks
+  // (outputs of magnitude about 1), |fixed - float| < 2^-6.
+  auto run = [](auto net_tag, unsigned char seed) {
+    using Net = typename decltype(net_tag)::type;
+    using R = pmdi::ring<64, 13>;
+    auto g = test_prg(seed);
+    const auto w = nn::random_weights<Net>(g);
+    const auto st = plan::lower<Net, R>(w);
+    double worst = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      const auto x = random_input(g, nn::traits<Net>::input_shape.size());
+      const auto want = oracle::infer_float<Net>(w, x);
+      const auto got = oracle::decode_output<R>(st, oracle::fixed<R>(st, oracle::encode<R>(x)));
+      REQUIRE(got.size() == want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(got[i] - want[i]));
+    }
+    CHECK(worst < 1.0 / 64);
+    return worst;
+  };
+  struct mnist_t { using type = nn::zoo::minionn_mnist; };
+  struct res_t { using type = res; };
+  struct pools_t { using type = pools; };
+  struct stacked_t { using type = stacked; };
+  run(mnist_t{}, 11);
+  run(res_t{}, 12);
+  run(pools_t{}, 13);
+  run(stacked_t{}, 14);
+}
+
+TEST_CASE("argmax of the fixed-point oracle matches the float argmax", "[nn][oracle]") {
+  using R = pmdi::ring<64, 13>;
+  auto g = test_prg(15);
+  const auto w = nn::random_weights<odd>(g);
+  const auto st = plan::lower<odd, R>(w);
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto x = random_input(g, nn::traits<odd>::input_shape.size());
+    const auto out = oracle::fixed<R>(st, oracle::encode<R>(x));
+    REQUIRE(out.size() == 1);
+    CHECK(double(out[0]) == oracle::infer_float<odd>(w, x)[0]);
+  }
+}
+
+TEST_CASE("weights that do not match the declared layers are refused, naming the layer", "[nn][weights]") {
+  using net = nn::zoo::minionn_mnist;
+  using R = pmdi::ring<64, 13>;
+  auto g = test_prg(16);
+  const auto good = nn::random_weights<net>(g);
+  REQUIRE_NOTHROW(plan::lower<net, R>(good));
+  auto msg = [](const nn::model_weights& w) {
+    try {
+      (void)plan::lower<net, R>(w);
+    } catch (const pmdi::usage_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  auto w = good;
+  w.layers[1].weight.pop_back();  // conv2d<16, 5> at layer 4
+  CHECK_THAT(msg(w), Catch::Contains("conv2d<16, 5> (layer 4)") && Catch::Contains("expected 6400 weights"));
+  w = good;
+  w.layers[2].bias.push_back(0.F);
+  CHECK_THAT(msg(w), Catch::Contains("dense<100> (layer 8)") && Catch::Contains("biases"));
+  w = good;
+  w.layers.pop_back();
+  CHECK_THAT(msg(w), Catch::Contains("dense<10> (layer 10): no weights given"));
+  w = good;
+  w.layers[0].layer_index = 2;
+  CHECK_THAT(msg(w), Catch::Contains("relu (layer 2), which takes no parameters"));
+  w = good;
+  w.layers.push_back(w.layers[0]);
+  CHECK_THAT(msg(w), Catch::Contains("given twice for conv2d<16, 5> (layer 1)"));
+  w = good;
+  w.layers[3].weight[0] = 2.5F;  // default bounds: |w| < 2
+  CHECK_THAT(msg(w), Catch::Contains("dense<10> (layer 10)") && Catch::Contains("declared bound"));
+  using bn_net = nn::sequential<nn::input<2, 4, 4>, nn::conv2d<3, 3>, nn::batchnorm, nn::relu>;
+  auto wb = nn::random_weights<bn_net>(g);
+  wb.layers[1].var.pop_back();
+  CHECK_THROWS_WITH((plan::lower<bn_net, R>(wb)), Catch::Contains("batchnorm (layer 2)"));
+}
