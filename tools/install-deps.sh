@@ -7,7 +7,7 @@ set -euo pipefail
 
 core=(build-essential cmake pkg-config
       libboost1.81-dev libboost-json1.81-dev libgmp-dev libsodium-dev libeigen3-dev catch2
-      libonnx-dev libprotobuf-dev protobuf-compiler
+      libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
       dataset-fashion-mnist)
 tools=(python3 python3-torch python3-onnx python3-numpy python3-matplotlib)
 

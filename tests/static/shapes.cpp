@@ -115,3 +115,17 @@ static_assert(C32::stages[3].and_gates == 0 && C32::stages[3].offline_bytes == 0
 static_assert(C32::stages[3].online_bytes == (100 + 10) * 4);
 static_assert(C32::stages[0].online_bytes == 9216ULL * 32 * 16 + (784 + 9216) * 4);
 }  // namespace
+
+namespace {
+// Max-pool and argmax circuits (l = 32): see plan/costs.hpp for the formula.
+using CO = plan::costs<odd, pmdi::ring<32, 6>>;
+static_assert(CO::stages[1].and_gates == 100 * 31 + 60 * 31 + 60 * 3 * 64);
+static_assert(CO::stages[1].activations == 60 && CO::stages[1].relus == 0);
+static_assert(CO::stages[2].and_gates == 7 * 31 + 1 * 31 + 6 * (64 + 3));
+static_assert(CO::stages[2].macs == 7 * 5);
+static_assert(CO::stages[2].offline_bytes == (7 + 1) * 512 + CO::stages[2].and_gates * 32 + (7 + 1) * 32 * 48);
+// residual stage reads its skip tensor: n = 2 * 256 inputs
+using CR = plan::costs<res, pmdi::ring<64, 13>>;
+static_assert(CR::stages[2].online_bytes == 256 * 64 * 16 + (2 * 256 + 256) * 8);
+static_assert(CR::stages[4].macs == 8 * 4 * 4 * 8 * 9 + 8 * 4 * 4 * 4);  // conv 3x3 + 1x1 projection
+}  // namespace

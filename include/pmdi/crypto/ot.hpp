@@ -15,11 +15,14 @@
 //
 // Steps (messages are spans of bytes/blocks the caller sends):
 //   client:    proxy_choose(choice_bits, ce) -> e, packed 8 bits a byte (ceil(n/8) bytes), e_k = i_k ^ b_k
-//   garbler:   proxy_send(e, n, k0, delta, ge) -> 2n blocks (k0 ^ u_e, k1 ^ u_{1-e}) per bit
+//   garbler:   proxy_send(e, k0, delta, ge) -> 2n blocks (k0 ^ u_e, k1 ^ u_{1-e}) per bit
 //   client:    proxy_forward(pairs, choice_bits) -> n blocks, element i_k of pair k (= k_i ^ u_b)
-//   evaluator: proxy_receive(forwarded, ce, ge) -> n labels k_i
+//   evaluator: proxy_receive(forwarded, n, ce, ge) -> n labels k_i
+// The last three also come as (..., std::span<block> out) writing into the
+// caller's buffer; pads are drawn in chunks of 256 bits, never stored whole.
 // Every received message is validated (length, padding bits) and a bad one
 // throws pmdi::decode_error.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -69,57 +72,95 @@ inline constexpr std::size_t label_bytes = block_bytes;
   return e;
 }
 
-// Garbler: for bit k, (k0 ^ u_{e_k}, k1 ^ u_{1-e_k}) with k1 = k0 ^ delta.
-[[nodiscard]] inline std::vector<block> proxy_send(std::span<const std::uint8_t> e, std::span<const block> k0,
-                                                   block delta, prg& ge) {
+namespace detail {
+// Bits per chunk when streaming pads: 256 bits = 32 mask bytes = 512 pad
+// blocks (8 KiB on the stack), so no pad array is ever allocated. The PRG
+// streams are byte streams, so chunking does not change what is drawn.
+inline constexpr std::size_t ot_chunk = 256;
+}  // namespace detail
+
+// Garbler: for bit k, (k0 ^ u_{e_k}, k1 ^ u_{1-e_k}) with k1 = k0 ^ delta,
+// written to pairs_out[2k], pairs_out[2k+1].
+inline void proxy_send(std::span<const std::uint8_t> e, std::span<const block> k0, block delta, prg& ge,
+                       std::span<block> pairs_out) {
   const std::size_t n = k0.size();
   if (e.size() != packed_bytes(n))
     throw decode_error("ot::proxy_send: the client's message has " + std::to_string(e.size()) +
                        " bytes, expected " + std::to_string(packed_bytes(n)) + " for " + std::to_string(n) + " bits");
   if (n % 8 != 0 && (e.back() >> (n % 8)) != 0)
     throw decode_error("ot::proxy_send: the client's message sets padding bits past bit " + std::to_string(n));
-  auto u = draw_pads(ge, n);
-  std::vector<block> pairs(2 * n);
-  for (std::size_t k = 0; k < n; ++k) {
-    const block m = select_mask(packed_bit(e, k));
-    const block u0 = u[2 * k], u1 = u[2 * k + 1];
-    const block ue = u0 ^ ((u0 ^ u1) & m);  // u_{e}
-    const block un = u1 ^ ((u0 ^ u1) & m);  // u_{1-e}
-    pairs[2 * k] = k0[k] ^ ue;
-    pairs[2 * k + 1] = k0[k] ^ delta ^ un;
+  if (pairs_out.size() != 2 * n) throw usage_error("ot::proxy_send: output span must hold 2n blocks");
+  block u[2 * detail::ot_chunk];
+  for (std::size_t lo = 0; lo < n; lo += detail::ot_chunk) {
+    const std::size_t m = std::min(detail::ot_chunk, n - lo);
+    ge.fill(u, 2 * m * sizeof(block));
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::size_t k = lo + j;
+      const block sel = select_mask(packed_bit(e, k));
+      const block u0 = u[2 * j], u1 = u[2 * j + 1];
+      const block ue = u0 ^ ((u0 ^ u1) & sel);  // u_{e}
+      const block un = u1 ^ ((u0 ^ u1) & sel);  // u_{1-e}
+      pairs_out[2 * k] = k0[k] ^ ue;
+      pairs_out[2 * k + 1] = k0[k] ^ delta ^ un;
+    }
   }
+  secure_zero(u, sizeof u);
+}
+
+[[nodiscard]] inline std::vector<block> proxy_send(std::span<const std::uint8_t> e, std::span<const block> k0,
+                                                   block delta, prg& ge) {
+  std::vector<block> pairs(2 * k0.size());
+  proxy_send(e, k0, delta, ge, pairs);
   return pairs;
 }
 
 // Client: element i_k of pair k, which is k_{i_k} ^ u_{b_k}.
-[[nodiscard]] inline std::vector<block> proxy_forward(std::span<const block> pairs,
-                                                      std::span<const std::uint8_t> choice_bits) {
+inline void proxy_forward(std::span<const block> pairs, std::span<const std::uint8_t> choice_bits,
+                          std::span<block> forwarded_out) {
   const std::size_t n = choice_bits.size();
   if (pairs.size() != 2 * n)
     throw decode_error("ot::proxy_forward: the garbler's message has " + std::to_string(pairs.size()) +
                        " labels, expected " + std::to_string(2 * n));
-  std::vector<block> f(n);
+  if (forwarded_out.size() != n) throw usage_error("ot::proxy_forward: output span must hold n blocks");
   for (std::size_t k = 0; k < n; ++k) {
     const block m = select_mask(choice_bits[k] & 1U);
-    f[k] = pairs[2 * k] ^ ((pairs[2 * k] ^ pairs[2 * k + 1]) & m);
+    forwarded_out[k] = pairs[2 * k] ^ ((pairs[2 * k] ^ pairs[2 * k + 1]) & m);
   }
+}
+
+[[nodiscard]] inline std::vector<block> proxy_forward(std::span<const block> pairs,
+                                                      std::span<const std::uint8_t> choice_bits) {
+  std::vector<block> f(choice_bits.size());
+  proxy_forward(pairs, choice_bits, f);
   return f;
 }
 
-// Evaluator: removes u_{b_k}; returns k_{i_k}.
-[[nodiscard]] inline std::vector<block> proxy_receive(std::span<const block> forwarded, std::size_t n, prg& ce,
-                                                      prg& ge) {
+// Evaluator: removes u_{b_k}; writes k_{i_k} to labels_out[k].
+inline void proxy_receive(std::span<const block> forwarded, prg& ce, prg& ge, std::span<block> labels_out) {
+  const std::size_t n = labels_out.size();
   if (forwarded.size() != n)
     throw decode_error("ot::proxy_receive: the client's message has " + std::to_string(forwarded.size()) +
                        " labels, expected " + std::to_string(n));
-  const auto b = draw_mask_bits(ce, n);
-  auto u = draw_pads(ge, n);
-  std::vector<block> k(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    const block m = select_mask(packed_bit({b.data(), b.size()}, j));
-    const block u0 = u[2 * j], u1 = u[2 * j + 1];
-    k[j] = forwarded[j] ^ u0 ^ ((u0 ^ u1) & m);
+  block u[2 * detail::ot_chunk];
+  std::uint8_t b[detail::ot_chunk / 8];
+  for (std::size_t lo = 0; lo < n; lo += detail::ot_chunk) {
+    const std::size_t m = std::min(detail::ot_chunk, n - lo);
+    ce.fill(b, packed_bytes(m));
+    ge.fill(u, 2 * m * sizeof(block));
+    for (std::size_t j = 0; j < m; ++j) {
+      const block sel = select_mask(packed_bit(b, j));
+      const block u0 = u[2 * j], u1 = u[2 * j + 1];
+      labels_out[lo + j] = forwarded[lo + j] ^ u0 ^ ((u0 ^ u1) & sel);
+    }
   }
+  secure_zero(u, sizeof u);
+  secure_zero(b, sizeof b);
+}
+
+[[nodiscard]] inline std::vector<block> proxy_receive(std::span<const block> forwarded, std::size_t n, prg& ce,
+                                                      prg& ge) {
+  std::vector<block> k(n);
+  proxy_receive(forwarded, ce, ge, k);
   return k;
 }
 

@@ -7,12 +7,15 @@
 //   public_key{n(), n_squared(), hs(), bits(), ciphertext_bytes(), max_abs_plaintext()}
 //   secret_key{pk(), p(), q(), lambda()}  -- secrets are zeroed on destruction
 // Plaintexts are signed integers m with |m| <= (N-1)/2, held in mpz (implicit
-// from std::int64_t); decrypt returns the centred value.
+// from any built-in integer type; low_u64() reduces mod 2^64); decrypt returns
+// the centred value.
 //   ciphertext encrypt(const public_key&, const mpz& m, prg&);  // (1+mN) hs^x, short x, fixed-base table
 //   ciphertext encrypt(const secret_key&, const mpz& m, prg&);  // same ciphertext, CRT mod p^2, q^2
 //   mpz decrypt(const secret_key&, const ciphertext&);          // in [-(N-1)/2, (N-1)/2], CRT
 //   mpz decrypt_residue(const secret_key&, const ciphertext&);  // in [0, N)
 //   mpz decrypt_textbook(const secret_key&, const ciphertext&); // L(c^lambda) mu, reference
+//   std::vector<ciphertext> encrypt_many(pk or sk, std::span<const mpz>, prg&, unsigned threads = 0);
+//   std::vector<mpz> decrypt_many(sk, std::span<const ciphertext>, unsigned threads = 0);
 // Homomorphic operations
 //   ciphertext add(pk, a, b); sub(pk, a, b); negate(pk, a);
 //   ciphertext scalar_mul(pk, a, std::int64_t k);                // k < 0: inverse, then |k|
@@ -29,7 +32,12 @@
 //   ciphertext deserialize_ciphertext(pk, std::span<const std::byte>);
 //   std::vector<ciphertext> deserialize_ciphertexts(pk, bytes, count);
 //   std::vector<std::byte> serialize(const public_key&);  public_key deserialize_public_key(bytes);
+// Speed: with AVX-512 IFMA (checked at run time) the modular multiplications
+// run in a 52-bit-digit Montgomery kernel (paillier/mont52.hpp), including the
+// constant-time encryption tables and decryption exponentiations; otherwise
+// GMP. PMDI_PAILLIER_NO_IFMA=1 in the environment forces GMP (same results).
 // Design, parameters and measured figures: docs/paillier.md.
+#include "pmdi/crypto/paillier/batch.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
 #include "pmdi/crypto/paillier/matvec.hpp"
 #include "pmdi/crypto/paillier/mpz.hpp"

@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 
 #include <algorithm>
+#include <tuple>
 #include <memory>
 #include <utility>
 
@@ -58,9 +59,16 @@ class memory_stream {
       if (clock::now() >= until) co_return io_result{io_status::timeout, done, {}};
       // Sleep until a writer wakes us (cancels the timer) or the deadline passes.
       timer.expires_at(until);
-      p.waiter = &timer;
-      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      p.waiter = nullptr;
+      struct registration {  // the writer may wake us only while we wait
+        detail::memory_pipe& p;
+        registration(detail::memory_pipe& pipe, asio::steady_timer& t) : p(pipe) { p.waiter = &t; }
+        ~registration() { p.waiter = nullptr; }
+      };
+      boost::system::error_code ec;
+      {
+        const registration reg(p, timer);
+        std::tie(ec) = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
       if (!ec) co_return io_result{io_status::timeout, done, {}};
     }
   }

@@ -27,7 +27,7 @@ namespace detail {
 [[nodiscard]] inline bool is_closed(const boost::system::error_code& ec) noexcept {
   namespace e = asio::error;
   return ec == e::eof || ec == e::connection_reset || ec == e::broken_pipe || ec == e::connection_aborted ||
-         ec == e::not_connected || ec == e::bad_descriptor || ec == e::shut_down;
+         ec == e::not_connected || ec == e::bad_descriptor || ec == e::shut_down || ec == e::operation_aborted;
 }
 
 [[nodiscard]] inline std::string endpoint_label(const asio::ip::tcp::endpoint& ep) {

@@ -32,6 +32,7 @@ struct nonlinear_op {
 struct stage_plan {
   std::size_t index = 0;
   std::vector<std::size_t> inputs;  // tensor ids: inputs[0] == index, then skip tensors (residuals)
+  std::vector<std::size_t> input_sizes;  // values of each input tensor (A's columns, in that order)
   shape3 in_shape{}, linear_shape{}, out_shape{};
   csr<std::int64_t> A;              // linear_shape.size() rows, sum of input sizes columns
   std::vector<std::int64_t> bias;   // at scale e_k
@@ -216,6 +217,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     std::vector<std::size_t> offset(sp::count + 1, nn::npos);
     std::size_t cols = 0;
     for (auto t : p.inputs) {
+      p.input_sizes.push_back(tsize[t]);
       offset[t] = cols;
       cols += tsize[t];
     }

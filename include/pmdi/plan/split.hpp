@@ -23,7 +23,7 @@ using nn::npos;
 struct stage_info {
   std::size_t lin_first = npos, lin_last = npos;  // flat positions of the linear run (npos: empty)
   std::size_t nl_first = npos, nl_last = npos;    // flat positions of the non-linear run (npos: empty)
-  std::array<std::size_t, 4> skips{};             // tensor ids read besides this stage's input (residuals)
+  std::array<std::size_t, 8> skips{};             // tensor ids read besides this stage's input (residuals)
   std::size_t skip_count = 0;
   shape3 in_shape{}, linear_shape{}, out_shape{};
   [[nodiscard]] constexpr bool has_nonlinear() const noexcept { return nl_first != npos; }
@@ -96,7 +96,8 @@ constexpr split_result<S, N> split_stages(const std::array<nn::node, N>& a) noex
         if (t == k || t == npos) continue;
         bool seen = false;
         for (std::size_t j = 0; j < st.skip_count; ++j) seen = seen || st.skips[j] == t;
-        if (!seen && st.skip_count < st.skips.size()) st.skips[st.skip_count++] = t;
+        if (!seen && st.skip_count < st.skips.size()) st.skips[st.skip_count] = t;
+        if (!seen) ++st.skip_count;  // > skips.size() is refused by split<Net>
       }
     }
   }
@@ -113,6 +114,12 @@ struct split {
   static constexpr const std::array<stage_info, count>& stages = result.stages;
   static constexpr const std::array<std::size_t, net::flat_size>& stage_of = result.stage_of;
   static constexpr const std::array<std::size_t, net::flat_size>& tensor_of = result.tensor_of;
+  static_assert([] {
+    for (const auto& st : result.stages)
+      if (st.skip_count > st.skips.size()) return false;
+    return true;
+  }(), "PMDI_E_RESIDUAL_SOURCE: one stage reads more than 8 earlier tensors through residual blocks; put a "
+       "non-linear layer between the blocks");
 };
 
 template <class Net>

@@ -50,7 +50,7 @@ namespace pmdi::proto {
 namespace asio = boost::asio;
 
 template <class M>
-concept message_type = requires {
+concept typed_message = requires {
   typename M::sender;
   typename M::receiver;
   { M::id } -> std::convertible_to<std::uint16_t>;
@@ -92,7 +92,7 @@ constexpr bool check_roles() {
 
 template <class Self, class Peer, class Msg>
 constexpr bool check_send() {
-  if constexpr (!message_type<Msg>) {
+  if constexpr (!typed_message<Msg>) {
     (void)diag::roles::not_a_message<Msg>{};
     return false;
   } else if constexpr (!std::is_same_v<typename Msg::sender, Self>) {
@@ -108,7 +108,7 @@ constexpr bool check_send() {
 
 template <class Self, class Peer, class Msg, class... Args>
 constexpr bool check_receive() {
-  if constexpr (!message_type<Msg>) {
+  if constexpr (!typed_message<Msg>) {
     (void)diag::roles::not_a_message<Msg>{};
     return false;
   } else if constexpr (!std::is_same_v<typename Msg::receiver, Self>) {

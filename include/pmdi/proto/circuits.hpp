@@ -15,14 +15,22 @@
 // stride} over each channel's k x k windows (no padding), signed maximum;
 // argmax over the whole tensor gives the index of the first maximum as an
 // unsigned integer.
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/tensor.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/circuit.hpp"
+#include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/proto/stage.hpp"
 
 namespace pmdi::proto {
@@ -99,6 +107,147 @@ namespace pmdi::proto {
   y = apply_ops(b, std::move(y), s.linear_out, s.ops, l);
   for (std::size_t i = 0; i < y.size(); ++i) b.output_word(b.sub(y[i], r[i]));
   return std::move(b).build();
+}
+
+// C_k split into independent chunks: element-wise runs (ReLU, or only the
+// truncation) in blocks of `chunk` elements, runs with a max-pool channel by
+// channel, argmax as one circuit. Every chunk is the stage circuit of a
+// smaller stage, so a chunk's inputs are (a, w of its elements, r of its
+// outputs) in the same order, and its outputs are a contiguous range of the
+// stage's outputs. Chunks of one shape share one circuit; they keep the
+// evaluator's wire array small (cache-resident) and run on several threads.
+// The garbled material is the concatenation over chunks: tables, output
+// labels, in chunk order; AND gate tweaks continue across chunks.
+struct stage_chunks {
+  struct chunk {
+    std::size_t circuit = 0;            // index into circuits
+    std::size_t mid_first = 0, mid_count = 0;  // elements of a and w (contiguous)
+    std::size_t out_first = 0, out_count = 0;  // elements of r and of the output
+    std::uint64_t tweak_base = 0;       // AND gates before this chunk
+  };
+  std::vector<gc::circuit> circuits;
+  std::vector<chunk> chunks;
+  std::size_t mid = 0, out = 0;
+  unsigned l = 0;
+  std::uint64_t and_gates = 0;
+
+  [[nodiscard]] std::size_t table_blocks() const noexcept { return 2 * and_gates; }
+  [[nodiscard]] std::size_t input_bits() const noexcept { return (2 * mid + out) * l; }
+  [[nodiscard]] std::size_t output_bits() const noexcept { return out * l; }
+
+  // Stage-level input index of a chunk's i-th input bit.
+  template <class F>
+  void for_each_input(const chunk& c, F&& f) const {
+    std::size_t i = 0;
+    for (std::size_t b = 0; b < c.mid_count * l; ++b) f(i++, c.mid_first * l + b);                // a
+    for (std::size_t b = 0; b < c.mid_count * l; ++b) f(i++, (mid + c.mid_first) * l + b);        // w
+    for (std::size_t b = 0; b < c.out_count * l; ++b) f(i++, (2 * mid + c.out_first) * l + b);   // r
+  }
+};
+
+[[nodiscard]] inline stage_chunks stage_circuit_chunks(const public_stage& s, unsigned l, std::size_t chunk = 128) {
+  stage_chunks sc;
+  sc.mid = s.mid_size();
+  sc.out = s.out_size();
+  sc.l = l;
+  bool elementwise = true, has_argmax = false;
+  for (const auto& op : s.ops) {
+    elementwise = elementwise && op.kind == op_kind::relu;
+    has_argmax = has_argmax || op.kind == op_kind::argmax;
+  }
+  auto sub = [&](shape3 lin) {
+    public_stage p;
+    p.linear_out = lin;
+    p.out = ops_output_shape(s.ops, lin);
+    p.pattern.rows = lin.size();
+    p.shift = s.shift;
+    p.ops = s.ops;
+    return p;
+  };
+  std::map<std::size_t, std::size_t> by_size;  // chunk shape (mid count) -> circuit
+  auto circuit_for = [&](const public_stage& p) {
+    auto it = by_size.find(p.mid_size());
+    if (it != by_size.end()) return it->second;
+    sc.circuits.push_back(stage_circuit(p, l));
+    by_size.emplace(p.mid_size(), sc.circuits.size() - 1);
+    return sc.circuits.size() - 1;
+  };
+  if (has_argmax || s.mid_size() == 0) {
+    sc.circuits.push_back(stage_circuit(s, l));
+    sc.chunks.push_back({0, 0, sc.mid, 0, sc.out, 0});
+  } else if (elementwise) {
+    for (std::size_t i = 0; i < sc.mid; i += chunk) {
+      const std::size_t n = std::min(chunk, sc.mid - i);
+      sc.chunks.push_back({circuit_for(sub(shape3{n, 1, 1})), i, n, i, n, 0});
+    }
+  } else {  // max-pool (and ReLU): channels are independent
+    const shape3 lin{1, s.linear_out.h, s.linear_out.w};
+    const std::size_t per_out = ops_output_shape(s.ops, lin).size();
+    for (std::size_t c = 0; c < s.linear_out.c; ++c)
+      sc.chunks.push_back({circuit_for(sub(lin)), c * lin.size(), lin.size(), c * per_out, per_out, 0});
+  }
+  for (auto& c : sc.chunks) {
+    c.tweak_base = sc.and_gates;
+    sc.and_gates += sc.circuits[c.circuit].and_count();
+  }
+  return sc;
+}
+
+namespace detail {
+// Runs f(chunk index) over all chunks on `threads` threads (static blocks).
+template <class F>
+void for_chunks(std::size_t n, unsigned threads, F&& f) {
+  threads = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(n)));
+  if (threads == 1) {
+    for (std::size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::exception_ptr err;
+  std::mutex mu;
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) f(i);
+      } catch (...) {
+        std::lock_guard lk(mu);
+        if (!err) err = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  if (err) std::rethrow_exception(err);
+}
+}  // namespace detail
+
+// Garbles every chunk under one delta. zero: the stage's input zero labels
+// (input_bits()); tables: table_blocks(); out_zero: output_bits().
+inline void garble_stage(const stage_chunks& sc, block delta, std::span<const block> zero, std::span<block> tables,
+                         std::span<block> out_zero, unsigned threads) {
+  if (zero.size() != sc.input_bits() || tables.size() != sc.table_blocks() || out_zero.size() != sc.output_bits())
+    throw usage_error("garble_stage: buffer sizes do not match the stage");
+  detail::for_chunks(sc.chunks.size(), threads, [&](std::size_t i) {
+    const auto& c = sc.chunks[i];
+    const auto& circ = sc.circuits[c.circuit];
+    std::vector<block> in(circ.inputs().size());
+    sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = zero[g]; });
+    gc::garble(circ, delta, in, c.tweak_base, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()),
+               out_zero.subspan(c.out_first * sc.l, c.out_count * sc.l));
+  });
+}
+
+// Evaluates every chunk; labels: one per stage input bit.
+inline void evaluate_stage(const stage_chunks& sc, std::span<const block> labels, std::span<const block> tables,
+                           std::span<block> out, unsigned threads) {
+  if (labels.size() != sc.input_bits() || tables.size() != sc.table_blocks() || out.size() != sc.output_bits())
+    throw usage_error("evaluate_stage: buffer sizes do not match the stage");
+  detail::for_chunks(sc.chunks.size(), threads, [&](std::size_t i) {
+    const auto& c = sc.chunks[i];
+    const auto& circ = sc.circuits[c.circuit];
+    std::vector<block> in(circ.inputs().size());
+    sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = labels[g]; });
+    gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), c.tweak_base,
+                 out.subspan(c.out_first * sc.l, c.out_count * sc.l));
+  });
 }
 
 // Input bit counts of C_k.

@@ -3,9 +3,10 @@
 // weight: its code has no model-handling path, only the public plan.
 //
 // Setup: keygen; pk -> cloud; OT seeds (b) from every cluster's evaluator.
-// Offline (per inference): Enc(r_1) -> cloud; per stage with a garbled part:
-//   Enc(A c + b + s') <- cloud, w = that mod 2^l; r_{k+1} fresh, Enc(r_{k+1})
-//   -> cloud; three-party OT of the bits of (w, r_{k+1}) with the cluster's
+// Offline (per inference): Enc(r_1) -> cloud, and Enc(r_{k+1}) for every
+//   stage with a garbled part (sent up front: they do not depend on the
+//   cloud's answers); per such stage: Enc(A c + b + s') <- cloud, w = that
+//   mod 2^l; three-party OT of the bits of (w, r_{k+1}) with the cluster's
 //   garbler, forwarding the labels to its evaluator. Last stage linear:
 //   Enc(c_{L+1}) <- cloud.
 // Online: z_1 = x - c_1 -> garbler of cluster 0; z_{L+1} <- last garbler;
@@ -109,41 +110,42 @@ class client {
     const auto& plan = cfg_.plan;
     const auto& pk = keys_.pk;
     const std::size_t plain_bits = pk.bits() - 2;
-    // r_1
+    const std::size_t L = plan.stages.size();
+    // Every mask up front: c_1 = r_1, and r_{k+1} for each garbled stage. They
+    // do not depend on the cloud's answers, so Enc(r_{k+1}) goes out early
+    // (in stage order on the client -> cloud link) and the client's
+    // encryptions overlap the cloud's products.
     m.c_in.resize(plan.input_size());
     g.fill(m.c_in.data(), m.c_in.size() * sizeof(V));
-    {
-      auto enc = he::encrypt_ring<V>(keys_.sk, std::span<const V>(m.c_in.data(), m.c_in.size()), g, cfg_.threads);
-      send<msg_enc_input_mask>(links_.cloud, id, he::to_wire(pk, enc));
+    send<msg_enc_input_mask>(links_.cloud, id,
+                             he::to_wire(pk, he::encrypt_ring<V>(keys_.sk, std::span<const V>(m.c_in.data(), m.c_in.size()), g,
+                                                                 cfg_.threads)));
+    std::vector<secret_vector<V>> r(L);
+    for (std::size_t k = 0; k < L; ++k) {
+      const auto& st = plan.stages[k];
+      if (!st.garbled()) continue;
+      r[k].resize(st.out_size());
+      g.fill(r[k].data(), r[k].size() * sizeof(V));
+      send<msg_enc_next_mask>(links_.cloud, id,
+                              he::to_wire(pk, he::encrypt_ring<V>(keys_.sk, std::span<const V>(r[k].data(), r[k].size()), g,
+                                                                  cfg_.threads)));
     }
-    for (std::size_t k = 0; k < plan.stages.size(); ++k) {
+    for (std::size_t k = 0; k < L; ++k) {
       const auto& st = plan.stages[k];
       if (!st.garbled()) continue;
       const auto t0 = std::chrono::steady_clock::now();
       const std::size_t j = split_.cluster_of(k);
       // w_k = A c + b + s mod 2^l
       auto packed = receive<msg_enc_stage_value>(links_.cloud, id, st.mid_size(), l + 1, plain_bits);
-      secret_vector<V> w;
+      std::vector<V> wr;
       try {
         auto cts = he::from_wire(pk, packed.ciphertexts, cfg_.threads);
-        auto v = he::unpack_ring<V>(keys_.sk, cts, packed.slot_bits, st.mid_size(), cfg_.threads);
-        w.resize(v.size());
-        std::copy(v.begin(), v.end(), w.begin());
-        secure_zero(std::span<V>(v));
+        wr = he::unpack_ring<V>(keys_.sk, cts, packed.slot_bits, st.mid_size(), cfg_.threads);
       } catch (const decode_error& e) {
         throw protocol_error(name(), "decrypt enc_stage_value", "cloud", e.what());
       }
-      // r_{k+1}
-      secret_vector<V> r(st.out_size());
-      g.fill(r.data(), r.size() * sizeof(V));
-      {
-        auto enc = he::encrypt_ring<V>(keys_.sk, std::span<const V>(r.data(), r.size()), g, cfg_.threads);
-        send<msg_enc_next_mask>(links_.cloud, id, he::to_wire(pk, enc));
-      }
-      // Three-party OT of the bits of (w, r) (Fig. 3).
-      std::vector<V> wr(w.size() + r.size());
-      std::copy(w.begin(), w.end(), wr.begin());
-      std::copy(r.begin(), r.end(), wr.begin() + static_cast<std::ptrdiff_t>(w.size()));
+      // Three-party OT of the bits of (w_k, r_{k+1}) (Fig. 3).
+      wr.insert(wr.end(), r[k].begin(), r[k].end());
       auto bits = gc::words_to_bits<V>(std::span<const V>(wr), l);
       secure_zero(std::span<V>(wr));
       prg ce = ot_prg(ot_master_[j], id, k, ot_context_client);
@@ -158,13 +160,11 @@ class client {
       }
       secure_zero(std::span<std::uint8_t>(bits));
       send<msg_ot_forward>(links_.evaluators[j], id, std::span<const block>(fwd));
-      if (k + 1 == plan.stages.size()) {
-        m.c_out.resize(r.size());
-        std::copy(r.begin(), r.end(), m.c_out.begin());
-      }
       report_.stage_entry(k).offline_s = seconds_since(t0);
     }
-    if (!plan.stages.back().garbled()) {
+    if (plan.stages.back().garbled()) {
+      m.c_out = std::move(r.back());
+    } else {
       auto packed = receive<msg_enc_output_mask>(links_.cloud, id, plan.output_size(), l + 1, plain_bits);
       try {
         auto cts = he::from_wire(pk, packed.ciphertexts, cfg_.threads);

@@ -131,13 +131,20 @@ class cloud {
       for (std::size_t v = 0; v < cfg_.topo.compute; ++v)
         send<msg_mask_share_compute>(links_.compute[j][v], id, std::span<const V>(shares[v]));
       send<msg_mask_share_garbler>(links_.garblers[j], id, std::span<const V>(shares[cfg_.topo.compute]));
+      const auto t_mv = std::chrono::steady_clock::now();
       auto prod = paillier::matvec(pk_, ms.a, c, std::span<const he::mpz>(term), g, cfg_.threads);
+      const double matvec_s = seconds_since(t_mv);
+      double pack_s = 0, wait_s = 0;
       for (auto& x : term) x.wipe();
       secure_zero(std::span<V>(s));
       if (st.garbled()) {
-        auto packed = he::pack_all(pk_, prod, slot_bits);
+        const auto t_pk = std::chrono::steady_clock::now();
+        auto packed = he::pack_all(pk_, prod, slot_bits, cfg_.threads);
+        pack_s = seconds_since(t_pk);
         send<msg_enc_stage_value>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
+        const auto t_w = std::chrono::steady_clock::now();
         auto b = receive<msg_enc_next_mask>(links_.client, id, st.out_size());
+        wait_s = seconds_since(t_w);
         enc[k + 1] = decode(b, "enc_next_mask");
         bits[k + 1] = l;
       } else {
@@ -149,11 +156,13 @@ class cloud {
       if (cfg_.progress)
         cfg_.progress("cloud: inference " + std::to_string(id) + " stage " + std::to_string(k + 1) + "/" +
                       std::to_string(plan.stages.size()) + " (" + std::to_string(st.pattern.nnz()) + " weights, " +
-                      std::to_string(st.mid_size()) + " outputs) " + std::to_string(dt) + " s");
+                      std::to_string(st.mid_size()) + " outputs): " + std::to_string(dt) + " s (matvec " +
+                      std::to_string(matvec_s) + " s, packing " + std::to_string(pack_s) + " s, waiting for Enc(r) " +
+                      std::to_string(wait_s) + " s)");
     }
     if (!plan.stages.back().garbled()) {
       const unsigned slot_bits = bits.back();
-      auto packed = he::pack_all(pk_, enc.back(), slot_bits);
+      auto packed = he::pack_all(pk_, enc.back(), slot_bits, cfg_.threads);
       send<msg_enc_output_mask>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
     }
     meter_.end(report_.offline);

@@ -134,6 +134,16 @@ class phase_meter {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// One-way message latencies on the online critical path: z_1 to the first
+// garbler; per stage a round trip to the compute servers (in parallel) and,
+// with a garbled part, one to the evaluator; a hop per cluster boundary; the
+// result to the client.
+[[nodiscard]] inline std::size_t online_rounds(const network_plan& p, const topology& t) {
+  std::size_t r = 2 + (t.clusters - 1);
+  for (const auto& s : p.stages) r += 2 + (s.garbled() ? 2 : 0);
+  return r;
+}
+
 // Offline material, tagged with its inference id, taken exactly once.
 template <class Material>
 class material_store {

@@ -51,7 +51,7 @@ class evaluator {
     send<msg_ot_seed_client>(links_.client, 0, std::span<const std::byte>(master_client_));
     send<msg_ot_seed_garbler>(links_.garbler, 0, std::span<const std::byte>(master_garbler_));
     for (std::size_t k = first(); k < end(); ++k)
-      circuits_.push_back(cfg_.plan.stages[k].garbled() ? stage_circuit(cfg_.plan.stages[k], l) : gc::circuit{});
+      circuits_.push_back(cfg_.plan.stages[k].garbled() ? stage_circuit_chunks(cfg_.plan.stages[k], l) : stage_chunks{});
     meter_.end(report_.setup);
   }
 
@@ -68,8 +68,8 @@ class evaluator {
         const auto& c = circuits_[k - first()];
         auto& sm = m.stages[k - first()];
         const auto in = stage_circuit_inputs(st, l);
-        sm.tables = receive<msg_garbled_tables>(links_.garbler, id, gc::table_blocks(c));
-        sm.decode = receive<msg_decode_bits>(links_.garbler, id, c.outputs().size());
+        sm.tables = receive<msg_garbled_tables>(links_.garbler, id, c.table_blocks());
+        sm.decode = receive<msg_decode_bits>(links_.garbler, id, c.output_bits());
         auto fwd = receive<msg_ot_forward>(links_.client, id, in.client_bits);
         prg ce = ot_prg(master_client_, id, k, ot_context_client);
         prg ge = ot_prg(master_garbler_, id, k, ot_context_garbler);
@@ -100,7 +100,8 @@ class evaluator {
       std::vector<block> labels(in.garbler_bits + in.client_bits);
       std::copy(a.begin(), a.end(), labels.begin());
       std::copy(sm.client_labels.begin(), sm.client_labels.end(), labels.begin() + static_cast<std::ptrdiff_t>(a.size()));
-      auto out = gc::evaluate(c, labels, sm.tables, 0);
+      std::vector<block> out(c.output_bits());
+      evaluate_stage(c, labels, sm.tables, out, cfg_.threads);
       auto bits = gc::decode(out, sm.decode);
       auto z = gc::bits_to_words<V>(bits, l);
       send<msg_stage_output>(links_.garbler, id, std::span<const V>(z));
@@ -125,7 +126,7 @@ class evaluator {
   std::size_t j_;
   evaluator_links links_;
   cluster_split split_;
-  std::vector<gc::circuit> circuits_;
+  std::vector<stage_chunks> circuits_;
   master_key master_client_{}, master_garbler_{};
   material_store<material> store_;
   party_report report_;

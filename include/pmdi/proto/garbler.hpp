@@ -92,8 +92,8 @@ class garbler {
     secure_zero(std::span<std::byte>(s));
     for (std::size_t k = first(); k < end(); ++k) {
       if (plan.stages[k].garbled()) {
-        circuits_.push_back(stage_circuit(plan.stages[k], l));
-        report_.stage_entry(k).and_gates = circuits_.back().and_count();
+        circuits_.push_back(stage_circuit_chunks(plan.stages[k], l));
+        report_.stage_entry(k).and_gates = circuits_.back().and_gates;
       } else {
         circuits_.emplace_back();
       }
@@ -191,11 +191,13 @@ class garbler {
       const auto& c = circuits_[k - first()];
       const auto in = stage_circuit_inputs(st, l);
       sm.delta = gc::keygen_delta(g);
-      auto zero = gc::keygen_zero_labels(g, c.inputs().size());
-      // Fresh delta per garbling: tweaks may restart at 0.
-      auto gb = gc::garble(c, sm.delta, std::span<const block>(zero.data(), zero.size()), 0);
-      send<msg_garbled_tables>(links_.evaluator, id, std::span<const block>(gb.tables));
-      auto dbits = gc::decode_bits(gb.output_zero_labels);
+      auto zero = gc::keygen_zero_labels(g, c.input_bits());
+      // Fresh delta per garbling: tweaks restart at 0 for every stage.
+      std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
+      garble_stage(c, sm.delta, std::span<const block>(zero.data(), zero.size()), tables, out_zero, cfg_.threads);
+      send<msg_garbled_tables>(links_.evaluator, id, std::span<const block>(tables));
+      auto dbits = gc::decode_bits(out_zero);
+      secure_zero(std::span<block>(out_zero));
       send<msg_decode_bits>(links_.evaluator, id, std::span<const std::uint8_t>(dbits));
       sm.a_zero.resize(in.garbler_bits);
       std::copy(zero.begin(), zero.begin() + static_cast<std::ptrdiff_t>(in.garbler_bits), sm.a_zero.begin());
@@ -218,7 +220,7 @@ class garbler {
   garbler_links links_;
   cluster_split split_;
   std::vector<csr<V>> model_;  // [A_k]_{T+1} for this cluster's stages
-  std::vector<gc::circuit> circuits_;
+  std::vector<stage_chunks> circuits_;
   master_key ot_master_{};
   material_store<material> store_;
   party_report report_;

@@ -99,14 +99,18 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
   return bits + c_bits;
 }
 
-// Packs Enc(v) into ceil(n / slots) ciphertexts of max_slots(pk, slot_bits) slots.
+// Packs Enc(v) into ceil(n / slots) ciphertexts of max_slots(pk, slot_bits)
+// slots, the packed ciphertexts computed on `threads` threads.
 [[nodiscard]] inline std::vector<ciphertext> pack_all(const public_key& pk, std::span<const ciphertext> v,
-                                                      unsigned slot_bits) {
+                                                      unsigned slot_bits, unsigned threads = 1) {
   const std::size_t slots = paillier::max_slots(pk, slot_bits);
   if (slots == 0) throw usage_error("packing: a " + std::to_string(slot_bits) + "-bit slot does not fit the modulus");
-  std::vector<ciphertext> out;
-  for (std::size_t i = 0; i < v.size(); i += slots)
-    out.push_back(paillier::pack(pk, v.subspan(i, std::min(slots, v.size() - i)), slot_bits));
+  std::vector<ciphertext> out((v.size() + slots - 1) / slots);
+  prg dummy(seed{});
+  parallel_for(out.size(), threads, dummy, [&](std::size_t c, prg&) {
+    const std::size_t i = c * slots;
+    out[c] = paillier::pack(pk, v.subspan(i, std::min(slots, v.size() - i)), slot_bits);
+  });
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pmdi/core/block.hpp"
@@ -56,17 +57,13 @@ template <std::unsigned_integral V>
 }
 
 inline void put_blocks(byte_writer& w, std::span<const block> b) {
+  static_assert(sizeof(block) == block_bytes && std::is_trivially_copyable_v<block>);
   put_count(w, b.size());
-  for (const auto& x : b) {
-    std::array<std::byte, block_bytes> t;
-    x.store(t.data());
-    w.put_bytes(t);
-  }
+  w.put_array(b);  // 16 bytes each, in memory order (little-endian lanes)
 }
 [[nodiscard]] inline std::vector<block> get_blocks(byte_reader& r, std::size_t expected, const char* field) {
   std::vector<block> b(get_count(r, expected, field));
-  auto s = r.take(b.size() * block_bytes);
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = block::load(s.data() + i * block_bytes);
+  r.get_array(std::span<block>(b));
   return b;
 }
 

@@ -41,6 +41,7 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
+#include "pmdi/net/blocking.hpp"
 #include "pmdi/net/keys.hpp"
 #include "pmdi/net/secure.hpp"
 #include "pmdi/net/tcp.hpp"
@@ -389,7 +390,15 @@ using link_map = std::map<role_id, std::unique_ptr<net::transport>>;
     links.emplace(p, co_await net::secure_connect(std::move(raw), me, p.to_string(), there.public_key, rng, until));
   }
   while (!larger.empty()) {
-    auto raw = co_await listener->accept(until);
+    std::unique_ptr<net::transport> raw;
+    try {
+      raw = co_await listener->accept(until);
+    } catch (const timeout_error&) {
+      std::string missing;
+      for (const auto& kv : larger) missing += (missing.empty() ? "" : ", ") + kv.first;
+      throw timeout_error(me.name + ": no connection from " + missing + " on " + listener->address() +
+                          " before the deadline");
+    }
     auto link = co_await net::secure_accept(std::move(raw), me, larger, rng, until);
     const auto it = by_name.find(link->names().peer);
     larger.erase(it->first);  // a second connection from the same party is refused as unknown
@@ -397,6 +406,19 @@ using link_map = std::map<role_id, std::unique_ptr<net::transport>>;
     by_name.erase(it);
   }
   co_return links;
+}
+
+// The same for thread-based callers: opens the links on `io`'s thread and
+// returns blocking handles (send / receive with a timeout / counters).
+using blocking_link_map = std::map<role_id, std::unique_ptr<net::blocking_link>>;
+
+[[nodiscard]] inline blocking_link_map open_links_blocking(const std::shared_ptr<net::io_thread>& io,
+                                                           const deployment_file& d, const net::local_identity& me,
+                                                           role_id self, std::vector<role_id> peers, prg& rng) {
+  link_map links = io->run(open_links(d, me, self, std::move(peers), rng));
+  blocking_link_map out;
+  for (auto& [r, t] : links) out.emplace(r, std::make_unique<net::blocking_link>(io, std::move(t)));
+  return out;
 }
 
 // Moves the link to Peer out of `links` into a typed channel.

@@ -73,3 +73,32 @@ TEST_CASE("ot: malformed messages are refused", "[ot]") {
   std::vector<std::uint8_t> bad_choice{2};
   CHECK_THROWS_AS(ot::proxy_choose(bad_choice, ce), usage_error);
 }
+
+TEST_CASE("ot: the PRG streams are consumed in the documented order", "[ot]") {
+  // proxy_send's pads are draw_pads(ge, n) of an identical PRG; proxy_choose's
+  // masks are draw_mask_bits(ce, n); the span and vector forms agree.
+  const std::size_t n = 600;  // crosses the 256-bit chunks, not a multiple of 8
+  prg ge(s(40)), ge_copy(s(40)), ce(s(41)), ce_copy(s(41)), gg(s(42));
+  prg ge2(s(40)), ce2(s(41)), ce3(s(41)), ge3(s(40));
+  const block delta = gc::keygen_delta(gg);
+  auto k0 = gc::keygen_zero_labels(gg, n);
+  std::vector<std::uint8_t> choice(n);
+  for (auto& c : choice) c = gg.next_bit();
+  const auto e = ot::proxy_choose(choice, ce);
+  const auto b = ot::draw_mask_bits(ce_copy, n);
+  const auto pairs = ot::proxy_send(e, {k0.data(), n}, delta, ge);
+  const auto u = ot::draw_pads(ge_copy, n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const bool ek = ot::packed_bit(e, k);
+    CHECK(ek == ((choice[k] != 0) != ot::packed_bit({b.data(), b.size()}, k)));
+    CHECK(pairs[2 * k] == (k0[k] ^ u[2 * k + (ek ? 1 : 0)]));
+    CHECK(pairs[2 * k + 1] == (k0[k] ^ delta ^ u[2 * k + (ek ? 0 : 1)]));
+  }
+  std::vector<block> pairs2(2 * n), fwd(n), got(n);
+  (void)ot::proxy_choose(choice, ce2);
+  ot::proxy_send(e, {k0.data(), n}, delta, ge2, pairs2);
+  CHECK(pairs2 == pairs);
+  ot::proxy_forward(pairs, choice, fwd);
+  ot::proxy_receive(fwd, ce3, ge3, got);
+  for (std::size_t k = 0; k < n; ++k) CHECK(got[k] == (choice[k] ? k0[k] ^ delta : k0[k]));
+}

@@ -48,6 +48,15 @@ mpz centred(const pp::public_key& pk, const mpz& x) {
   return r;
 }
 
+// Switches the IFMA kernels off for a scope (the GMP paths), then restores.
+struct gmp_only {
+  bool old = pp::detail::ifma_allowed().exchange(false);
+  gmp_only() = default;
+  gmp_only(const gmp_only&) = delete;
+  gmp_only& operator=(const gmp_only&) = delete;
+  ~gmp_only() { pp::detail::ifma_allowed() = old; }
+};
+
 std::string hex_of(std::span<const std::byte> b) {
   std::string s(2 * b.size() + 1, '\0');
   ::sodium_bin2hex(s.data(), s.size(), reinterpret_cast<const unsigned char*>(b.data()), b.size());
@@ -99,6 +108,12 @@ TEST_CASE("paillier: signed plaintexts round trip, including the range ends", "[
     CHECK(pp::decrypt(sk, c) == m);
     CHECK(pp::decrypt_textbook(sk, c) == m);
   }
+  // Unsigned 64-bit ring values keep their value.
+  const std::uint64_t r = ~std::uint64_t{0};
+  const mpz dr = pp::decrypt(sk, pp::encrypt(sk, r, g));
+  CHECK(dr.to_string() == "18446744073709551615");
+  CHECK(dr.low_u64() == r);
+  CHECK(mpz(-1).low_u64() == r);
   mpz too_big = pk.max_abs_plaintext();
   ::mpz_add_ui(too_big, too_big, 1);
   CHECK_THROWS_AS(pp::encrypt(pk, too_big, g), pmdi::usage_error);
@@ -118,9 +133,43 @@ TEST_CASE("paillier: key-holder encryption equals public encryption for the same
     CHECK(c1.value == c2.value);
     CHECK(pp::decrypt(sk, c2) == m);
   }
+  // The GMP tables (no IFMA) give the same ciphertexts as the IFMA tables.
+  for (int i = 0; i < 3; ++i) {
+    const mpz m = random_signed(gm, 300);
+    const pmdi::seed s = seed_of(static_cast<std::uint8_t>(120 + i));
+    pmdi::prg a(s), b(s), a2(s), b2(s);
+    const auto c1 = pp::encrypt(pk, m, a);
+    const auto c2 = pp::encrypt(sk, m, b);
+    const gmp_only off;
+    const auto c3 = pp::encrypt(pk, m, a2);
+    const auto c4 = pp::encrypt(sk, m, b2);
+    CHECK(c1.value == c3.value);
+    CHECK(c2.value == c4.value);
+    CHECK(c1.value == c2.value);
+  }
   // Fresh randomness: two encryptions of the same value differ.
   pmdi::prg g(seed_of(6));
   CHECK_FALSE(pp::encrypt(sk, 7, g).value == pp::encrypt(sk, 7, g).value);
+}
+
+TEST_CASE("paillier: encrypt_many and decrypt_many equal the one-at-a-time calls", "[paillier]") {
+  const auto& [pk, sk] = test_keys();
+  pmdi::prg gm(seed_of(17));
+  std::vector<mpz> m;
+  for (int i = 0; i < 9; ++i) m.push_back(random_signed(gm, 100));
+  const pmdi::seed sd = seed_of(18);
+  pmdi::prg a(sd), b(sd), c(sd), d(sd);
+  const auto e1 = pp::encrypt_many(sk, m, a, 3);
+  const auto e2 = pp::encrypt_many(pk, m, b, 2);
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    CHECK(e1[i].value == pp::encrypt(sk, m[i], c).value);
+    CHECK(e2[i].value == e1[i].value);
+  }
+  CHECK(pp::decrypt_many(sk, e1, 3) == m);
+  mpz too_big = pk.max_abs_plaintext();
+  ::mpz_add_ui(too_big, too_big, 1);
+  m.push_back(too_big);
+  CHECK_THROWS_AS(pp::encrypt_many(sk, m, d, 2), pmdi::usage_error);
 }
 
 TEST_CASE("paillier: CRT decryption equals textbook decryption on arbitrary units", "[paillier]") {
@@ -129,7 +178,39 @@ TEST_CASE("paillier: CRT decryption equals textbook decryption on arbitrary unit
   for (int i = 0; i < 10; ++i) {
     pp::ciphertext c;
     pp::detail::random_unit(c.value, g, pk.n_squared());
-    CHECK(pp::decrypt(sk, c) == pp::decrypt_textbook(sk, c));
+    const mpz ref = pp::decrypt_textbook(sk, c);
+    CHECK(pp::decrypt(sk, c) == ref);
+    const gmp_only off;  // GMP's mpz_powm_sec path
+    CHECK(pp::decrypt(sk, c) == ref);
+  }
+}
+
+TEST_CASE("paillier: constant-time paired exponentiation agrees with mpz_powm", "[paillier]") {
+  pmdi::prg g(seed_of(16));
+  for (unsigned bits : {512U, 1024U, 1536U, 2048U}) {
+    mpz m1, m2, b1, b2, e1, e2, r1, r2, x1, x2;
+    pp::detail::random_bits(m1, g, bits);
+    pp::detail::random_bits(m2, g, bits);
+    ::mpz_setbit(m1, bits - 1);
+    ::mpz_setbit(m1, 0);
+    ::mpz_setbit(m2, bits - 1);
+    ::mpz_setbit(m2, 0);
+    const pp::detail::mont52 M1(m1, true), M2(m2, true);
+    if (!M1.pairs_with(M2)) {
+      WARN("no AVX-512 IFMA on this CPU: decryption uses mpz_powm_sec");
+      return;
+    }
+    for (unsigned ebits : {1U, 5U, 7U, bits / 2}) {
+      pp::detail::random_bits(b1, g, bits - 1);
+      pp::detail::random_bits(b2, g, bits - 1);
+      pp::detail::random_bits(e1, g, ebits);
+      pp::detail::random_bits(e2, g, ebits);
+      pp::detail::powm2_sec(M1, M2, r1, b1, e1, r2, b2, e2, ebits);
+      ::mpz_powm(x1, b1, e1, m1);
+      ::mpz_powm(x2, b2, e2, m2);
+      CHECK(r1 == x1);
+      CHECK(r2 == x2);
+    }
   }
 }
 
@@ -172,6 +253,8 @@ pmdi::csr<std::int64_t> random_matrix(pmdi::prg& g, std::size_t rows, std::size_
         c.push_back(j);
         if (g.uniform(8) == 0) {
           v.push_back(0);
+        } else if (wbits == 63 && g.uniform(6) == 0) {
+          v.push_back(g.next_bit() ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max());
         } else {
           const auto mag = static_cast<std::int64_t>(g.next<std::uint64_t>() >> (64 - wbits));
           v.push_back(g.next_bit() ? -mag : mag);
@@ -199,9 +282,13 @@ TEST_CASE("paillier: matvec equals the plaintext big-integer product plus s", "[
     }
     for (auto& v : s) v = random_signed(g, 140);
     const pmdi::seed sd = seed_of(static_cast<std::uint8_t>(wbits));
-    pmdi::prg g1(sd), g3(sd);
+    pmdi::prg g1(sd), g3(sd), gg(sd);
     const auto y1 = pp::matvec(pk, A, cx, s, g1, 1);
     const auto y3 = pp::matvec(pk, A, cx, s, g3, 3);
+    const auto yg = [&] {
+      const gmp_only off;  // the GMP path gives the same ciphertexts
+      return pp::matvec(pk, A, cx, s, gg, 2);
+    }();
     REQUIRE(y1.size() == rows);
     for (std::size_t r = 0; r < rows; ++r) {
       mpz ref = s[r], t;
@@ -211,7 +298,36 @@ TEST_CASE("paillier: matvec equals the plaintext big-integer product plus s", "[
       }
       CHECK(pp::decrypt(sk, y1[r]) == centred(pk, ref));
       CHECK(y1[r].value == y3[r].value);  // independent of the thread count
+      CHECK(y1[r].value == yg[r].value);
     }
+  }
+}
+
+TEST_CASE("paillier: IFMA Montgomery multiplication agrees with GMP", "[paillier]") {
+  pmdi::prg g(seed_of(15));
+  for (unsigned bits : {512U, 1024U, 2048U, 4096U, 6144U}) {
+    mpz m, a, b, ref, t, got;
+    pp::detail::random_bits(m, g, bits);
+    ::mpz_setbit(m, bits - 1);
+    ::mpz_setbit(m, 0);
+    const pp::detail::mont52 M(m);
+    if (!M.available()) {
+      WARN("no AVX-512 IFMA on this CPU: the GMP path is used");
+      return;
+    }
+    std::vector<std::uint64_t> x(M.digits()), y(M.digits());
+    ::mpz_sub_ui(a, m, 1);  // the largest residue
+    pp::detail::random_bits(b, g, bits - 1);
+    M.to_mont(x.data(), a, t);
+    M.to_mont(y.data(), b, t);
+    ref = a;
+    for (int i = 0; i < 50; ++i) {
+      M.mul(x.data(), x.data(), i % 2 ? y.data() : x.data());
+      ::mpz_mul(ref, ref, i % 2 ? b : ref);
+      ::mpz_mod(ref, ref, m);
+    }
+    M.from_mont(got, x.data());
+    CHECK(got == ref);
   }
 }
 
@@ -256,6 +372,10 @@ TEST_CASE("paillier: packing at the slot bounds, refusal beyond them", "[paillie
   c[count - 1] = pp::encrypt(pk, v[count - 1], g);
   const auto packed = pp::pack(pk, c, slot_bits);
   CHECK(pp::unpack(sk, packed, slot_bits, count) == v);
+  {
+    const gmp_only off;
+    CHECK(pp::pack(pk, c, slot_bits).value == packed.value);  // GMP path, same ciphertext
+  }
   // exactly at the bound: 1022 bits = bits(N) - 2 are accepted, bits(N) - 1 refused
   CHECK_NOTHROW(pp::check_slots(pk, 2, 511));
   CHECK_THROWS_AS(pp::check_slots(pk, 1, 1023), pmdi::usage_error);

@@ -53,8 +53,8 @@ static_assert(proto::role_name_v<role::garbler<1>> == "garbler[1]");
 static_assert(proto::role_name_v<role::evaluator<12>> == "evaluator[12]");
 static_assert(proto::role_name_v<role::compute<0, 2>> == "compute[0,2]");
 static_assert(!proto::is_role_v<int>);
-static_assert(proto::message_type<masked_input<0>>);
-static_assert(!proto::message_type<int>);
+static_assert(proto::typed_message<masked_input<0>>);
+static_assert(!proto::typed_message<int>);
 
 TEST_CASE("role ids: names, paths and parsing", "[proto][roles]") {
   CHECK(proto::role_id_v<role::compute<3, 1>>.to_string() == "compute[3,1]");

@@ -182,6 +182,7 @@ TEST_CASE("lowered stages: inputs, scales and shifts", "[nn][lower]") {
   CHECK(st[0].inputs == std::vector<std::size_t>{0});
   CHECK(st[2].inputs == std::vector<std::size_t>{2, 1});  // the identity skip reads tensor 1
   CHECK(st[2].A.cols == 2 * 4 * 8 * 8);
+  CHECK(st[2].input_sizes == std::vector<std::size_t>{256, 256});
   CHECK(st[4].inputs == std::vector<std::size_t>{4, 3});
   CHECK(st[4].scale_bits == 24);
   CHECK(st[4].shift == 12);

@@ -87,7 +87,7 @@ class bristol_lines {
 [[nodiscard]] inline bristol_circuit parse_bristol(std::string_view text) {
   detail::bristol_lines in(text);
   std::vector<std::string_view> tok;
-  constexpr std::uint64_t max_wires = 1ULL << 31;
+  constexpr std::uint64_t max_wires = slot_index_mask - 1;  // what gc::circuit can hold
 
   if (!in.next_nonblank(tok)) in.fail("empty file: expected '<gates> <wires>'");
   if (tok.size() != 2) in.fail("header must be '<gates> <wires>', found " + std::to_string(tok.size()) + " fields");

@@ -26,7 +26,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -107,7 +106,7 @@ class builder {
     if (const wire n = negation(a); n != none) return n;
     const wire o = emit(gate_kind::inv, a, 0);
     neg_[a] = o;
-    neg_[o] = a;
+    neg_[o] = a;  // emit grew neg_ to cover o
     return o;
   }
   [[nodiscard]] wire or_(wire a, wire b) { return not_(and_(not_(a), not_(b))); }
@@ -116,7 +115,19 @@ class builder {
 
   // ---- words ----------------------------------------------------------------
   [[nodiscard]] word add(const word& x, const word& y) { return add_carry(x, y, zero()); }
-  [[nodiscard]] word sub(const word& x, const word& y) { return add_carry(x, invert(y), one()); }
+  // x - y with a borrow chain, no INV:
+  // d_i = x_i ^ y_i ^ b_i, b_{i+1} = y_i ^ ((x_i ^ b_i) & (y_i ^ b_i)) (= maj(~x_i, y_i, b_i)).
+  [[nodiscard]] word sub(const word& x, const word& y) {
+    same(x, y, "sub");
+    word d(x.size());
+    wire b = zero();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const wire u = xor_(x[i], b);
+      d[i] = xor_(u, y[i]);
+      if (i + 1 < x.size()) b = xor_(y[i], and_(u, xor_(y[i], b)));
+    }
+    return d;
+  }
   [[nodiscard]] word invert(const word& x) {
     word r(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) r[i] = not_(x[i]);
@@ -124,16 +135,12 @@ class builder {
   }
   [[nodiscard]] word neg(const word& x) { return sub(constant(0, width(x)), x); }
 
-  // Unsigned x < y: the carry out of x + ~y + 1 is (x >= y).
-  // [ref] one AND per bit carry chain: c' = c ^ ((x ^ c) & (y ^ c)).
+  // Unsigned x < y: the borrow out of x - y (one AND per bit, see sub).
   [[nodiscard]] wire less_unsigned(const word& x, const word& y) {
     same(x, y, "less_unsigned");
-    wire c = one();
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const wire yi = not_(y[i]);
-      c = xor_(c, and_(xor_(x[i], c), xor_(yi, c)));
-    }
-    return not_(c);
+    wire b = zero();
+    for (std::size_t i = 0; i < x.size(); ++i) b = xor_(y[i], and_(xor_(x[i], b), xor_(y[i], b)));
+    return b;
   }
   // Signed x < y: flip both sign bits, then compare unsigned.
   [[nodiscard]] wire less_signed(const word& x, const word& y) {
@@ -224,25 +231,28 @@ class builder {
   }
   [[nodiscard]] bool is_zero(wire w) const noexcept { return w == zero_; }
   [[nodiscard]] bool is_one(wire w) const noexcept { return w == one_; }
-  [[nodiscard]] wire negation(wire w) const {
-    const auto it = neg_.find(w);
-    return it == neg_.end() ? none : it->second;
+  [[nodiscard]] wire negation(wire w) const { return neg_[w]; }
+  wire fresh() {
+    neg_.push_back(none);
+    return next_++;
   }
-  wire fresh() { return next_++; }
   wire emit(gate_kind k, wire a, wire b) {
     const wire o = fresh();
     gates_.push_back(gate{a, b, o, k});
     if (k == gate_kind::and_) ++n_and_;
     return o;
   }
-  // Ripple-carry adder, one AND per bit except the last:
-  // s_i = x_i ^ y_i ^ c_i, c_{i+1} = c_i ^ ((x_i ^ c_i) & (y_i ^ c_i)).
+  // Ripple-carry adder, one AND and four XOR per bit except the last:
+  // t = x_i ^ c_i, s_i = t ^ y_i, c_{i+1} = c_i ^ (t & (y_i ^ c_i)).
+  // [ref] the carry as a majority with one AND: Kolesnikov, Sadeghi, Schneider,
+  //       Improved Garbled Circuit Building Blocks (CANS 2009).
   word add_carry(const word& x, const word& y, wire c) {
     same(x, y, "add");
     word s(x.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
-      s[i] = xor_(xor_(x[i], y[i]), c);
-      if (i + 1 < x.size()) c = xor_(c, and_(xor_(x[i], c), xor_(y[i], c)));
+      const wire t = xor_(x[i], c);
+      s[i] = xor_(t, y[i]);
+      if (i + 1 < x.size()) c = xor_(c, and_(t, xor_(y[i], c)));
     }
     return s;
   }
@@ -252,7 +262,7 @@ class builder {
   std::size_t n_and_ = 0;
   std::vector<gate> gates_;
   std::vector<wire> inputs_, outputs_;
-  std::unordered_map<wire, wire> neg_;
+  std::vector<wire> neg_;  // the INV of a wire, or none
 };
 
 // C(a, w, r) = relu(trunc(a + w, s)) - r over Z_2^l for n activations.

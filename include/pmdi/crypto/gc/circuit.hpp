@@ -6,8 +6,10 @@
 //   class gc::circuit {
 //     static circuit make(std::uint32_t num_wires, std::vector<gate> gates,
 //                         std::vector<wire> inputs, std::vector<wire> outputs);
-//     num_wires(), gates(), inputs(), outputs(), and_count(), depth(), schedule();
+//     num_wires(), gates(), inputs(), outputs(), and_count(), depth(), schedule(),
+//     eval_plain(bits)   plaintext reference
 //   };
+//   At most 2^30 wires, inputs and outputs.
 //
 // Gates are listed in a topological order (every input wire is an input of
 // the circuit or the output of an earlier gate; each wire is defined once).
@@ -18,8 +20,12 @@
 // gates is hashed in one batch (the AES pipeline stays full when a stage
 // circuit holds thousands of independent ReLUs): phase d first runs the free
 // gates whose AND depth is d, then the AND gates whose inputs have depth <= d
-// (their outputs have depth d + 1). AND gate k in schedule order owns table
-// rows 2k, 2k+1 and tweak tweak_base + k.
+// (their outputs have depth d + 1). Independent sub-circuits (connected
+// components, constants excluded) are packed into tiles of about tile_width
+// ANDs per level, and the schedule runs tile after tile, each tile phase by
+// phase: levels stay wide enough for the AES pipeline while one tile's labels
+// stay in cache. A step is one (tile, phase). AND gate k in schedule order
+// owns table rows 2k, 2k+1 and tweak tweak_base + k.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -48,24 +54,39 @@ struct and_gate {
 using xor_gate = and_gate;
 
 // Slots: the schedule names labels by slot, not by wire. Slot input_slot | i
-// is input i (read straight from the caller's input labels); slot_zero and
-// slot_one hold the labels of the constants (garbler: 0 and delta; evaluator:
-// 0 and 0); slots 2, 3, ... are the gate outputs in execution order.
+// is input i (read straight from the caller's input labels), output_slot | i
+// is output i (written straight into the caller's output span); slot_zero
+// and slot_one hold the labels of the constants (garbler: 0 and delta;
+// evaluator: 0 and 0); slots 2 .. num_slots-1 are scratch, reused once the
+// wire they held is dead.
 inline constexpr wire input_slot = 0x80000000U;
+inline constexpr wire output_slot = 0x40000000U;  // output i, written in place
+inline constexpr wire slot_index_mask = 0x3fffffffU;
 inline constexpr wire slot_zero = 0, slot_one = 1;
 
 struct schedule {
   std::vector<xor_gate> free_gates;   // phase by phase, all XOR after lowering
   std::vector<and_gate> and_gates;    // level by level (schedule order)
-  std::vector<std::uint32_t> free_offsets;  // size phases + 1
-  std::vector<std::uint32_t> and_offsets;   // size phases + 1
+  std::vector<std::uint32_t> free_offsets;  // size steps + 1
+  std::vector<std::uint32_t> and_offsets;   // size steps + 1
   std::vector<wire> output_slots;           // slot of each output
-  std::uint32_t num_slots = 0;
-  [[nodiscard]] std::size_t phases() const noexcept { return free_offsets.size() - 1; }
+  std::uint32_t num_slots = 2;
+  // Tile t runs steps [tile_steps[t], tile_steps[t+1]) and reads the input
+  // labels in prefetch_ranges[prefetch_offsets[t] .. prefetch_offsets[t+1]).
+  std::vector<std::uint32_t> tile_steps{0, 0};
+  std::vector<std::uint32_t> prefetch_offsets{0, 0};
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> prefetch_ranges;
+  [[nodiscard]] std::size_t tiles() const noexcept { return tile_steps.size() - 1; }
+  [[nodiscard]] std::size_t steps() const noexcept { return free_offsets.size() - 1; }
 };
 
 class circuit {
  public:
+  // Target width (AND gates per level) of a tile: enough to keep the AES
+  // pipeline full (the garbler hashes 4 blocks per AND), small enough that a
+  // tile's live labels stay in L1/L2. Tuned with pmdi-bench gc (16..256 tried).
+  static constexpr std::size_t tile_width = 32;
+
   circuit() { sched_.free_offsets = {0}; sched_.and_offsets = {0}; }
 
   // Validates the gate list (topological, wires in range, defined once) and
@@ -113,52 +134,107 @@ class circuit {
     constexpr std::uint32_t undefined = 0xffffffffU;
     std::vector<std::uint32_t> level(num_wires_, undefined);
     auto fail = [](const std::string& what) { throw usage_error("gc::circuit: " + what); };
-    if (num_wires_ >= input_slot || inputs_.size() >= input_slot) fail("too many wires (at most 2^31)");
+    auto gate_fail = [&](std::size_t i, const std::string& what) { fail("gate " + std::to_string(i) + ": " + what); };
+    if (num_wires_ > slot_index_mask || inputs_.size() > slot_index_mask || outputs_.size() > slot_index_mask)
+      fail("too many wires (at most 2^30)");
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
       const wire w = inputs_[i];
       if (w >= num_wires_) fail("input " + std::to_string(i) + " names wire " + std::to_string(w) + " out of range");
       if (level[w] != undefined) fail("input wire " + std::to_string(w) + " listed twice");
       level[w] = 0;
     }
+    // Union-find over wires: independent sub-circuits (one ReLU each, say)
+    // become separate components; constants join none.
+    std::vector<wire> parent(num_wires_);
+    for (wire w = 0; w < num_wires_; ++w) parent[w] = w;
+    auto find = [&](wire w) {
+      while (parent[w] != w) w = parent[w] = parent[parent[w]];
+      return w;
+    };
+    std::vector<std::uint8_t> is_const(num_wires_, 0);
+    auto join = [&](wire x, wire y) {
+      if (is_const[y]) return;
+      x = find(x), y = find(y);
+      if (x != y) parent[std::max(x, y)] = std::min(x, y);
+    };
     std::size_t n_and = 0;
-    std::uint32_t max_level = 0;
     std::vector<std::uint32_t> glevel(gates_.size());
     for (std::size_t i = 0; i < gates_.size(); ++i) {
       const gate& g = gates_[i];
-      const std::string at = "gate " + std::to_string(i) + ": ";
       auto use = [&](wire w) {
-        if (w >= num_wires_) fail(at + "input wire " + std::to_string(w) + " out of range");
-        if (level[w] == undefined) fail(at + "input wire " + std::to_string(w) + " used before it is defined");
+        if (w >= num_wires_) gate_fail(i, "input wire " + std::to_string(w) + " out of range");
+        if (level[w] == undefined) gate_fail(i, "input wire " + std::to_string(w) + " used before it is defined");
         return level[w];
       };
+      if (g.out >= num_wires_) gate_fail(i, "output wire " + std::to_string(g.out) + " out of range");
       std::uint32_t l = 0;
       switch (g.kind) {
-        case gate_kind::xor_: l = std::max(use(g.a), use(g.b)); break;
-        case gate_kind::and_: l = std::max(use(g.a), use(g.b)); ++n_and; break;
+        case gate_kind::xor_:
+        case gate_kind::and_: l = std::max(use(g.a), use(g.b)); break;
         case gate_kind::inv: l = use(g.a); break;
         case gate_kind::zero:
         case gate_kind::one: l = 0; break;
-        default: fail(at + "unknown gate kind");
+        default: gate_fail(i, "unknown gate kind");
       }
-      if (g.out >= num_wires_) fail(at + "output wire " + std::to_string(g.out) + " out of range");
-      if (level[g.out] != undefined) fail(at + "output wire " + std::to_string(g.out) + " defined twice");
+      if (level[g.out] != undefined) gate_fail(i, "output wire " + std::to_string(g.out) + " defined twice");
       glevel[i] = l;  // phase in which the gate runs
       level[g.out] = g.kind == gate_kind::and_ ? l + 1 : l;
-      max_level = std::max(max_level, level[g.out]);
+      if (g.kind == gate_kind::and_) ++n_and;
+      if (g.kind == gate_kind::zero || g.kind == gate_kind::one) is_const[g.out] = 1;
+      if (g.kind == gate_kind::xor_ || g.kind == gate_kind::and_ || g.kind == gate_kind::inv) join(g.out, g.a);
+      if (g.kind == gate_kind::xor_ || g.kind == gate_kind::and_) join(g.out, g.b);
     }
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
       const wire w = outputs_[i];
       if (w >= num_wires_ || level[w] == undefined)
         fail("output " + std::to_string(i) + " names wire " + std::to_string(w) + " that is never defined");
     }
-    depth_ = max_level;
-    // Counting sort of the gates into phases, keeping topological order inside each.
-    const std::size_t phases = static_cast<std::size_t>(max_level) + 1;
-    sched_.free_offsets.assign(phases + 1, 0);
-    sched_.and_offsets.assign(phases + 1, 0);
+    // Components in order of first gate; pack them into tiles of about
+    // tile_width ANDs per level. Constants go to a prologue tile 0.
+    std::vector<std::uint32_t> comp_of_root(num_wires_, undefined);
+    struct comp_info { std::size_t ands = 0; std::uint32_t depth = 0; };
+    std::vector<comp_info> comps;
+    std::vector<std::uint32_t> gcomp(gates_.size(), undefined);
+    for (std::size_t i = 0; i < gates_.size(); ++i) {
+      const gate& g = gates_[i];
+      if (is_const[g.out]) continue;
+      const wire r = find(g.out);
+      if (comp_of_root[r] == undefined) comp_of_root[r] = static_cast<std::uint32_t>(comps.size()), comps.emplace_back();
+      const std::uint32_t ci = gcomp[i] = comp_of_root[r];
+      comps[ci].ands += g.kind == gate_kind::and_;
+      comps[ci].depth = std::max(comps[ci].depth, glevel[i]);
+    }
+    std::vector<std::uint32_t> tile_of(comps.size());
+    std::vector<std::uint32_t> tile_depth{0};  // tile 0: constants
+    {
+      std::size_t ands = 0;
+      std::uint32_t depth = 0;
+      bool open = false;
+      for (std::size_t ci = 0; ci < comps.size(); ++ci) {
+        if (!open) tile_depth.push_back(0), ands = 0, depth = 0, open = true;
+        tile_of[ci] = static_cast<std::uint32_t>(tile_depth.size() - 1);
+        ands += comps[ci].ands;
+        depth = std::max(depth, comps[ci].depth);
+        tile_depth.back() = depth;
+        if (ands >= tile_width * (static_cast<std::size_t>(depth) + 1)) open = false;
+      }
+    }
+    depth_ = 0;
+    for (std::size_t i = 0; i < num_wires_; ++i)
+      if (level[i] != undefined) depth_ = std::max<std::size_t>(depth_, level[i]);
+    // Steps: tile by tile, phase by phase inside a tile.
+    std::vector<std::uint32_t> step_base(tile_depth.size() + 1, 0);
+    for (std::size_t t = 0; t < tile_depth.size(); ++t) step_base[t + 1] = step_base[t] + tile_depth[t] + 1;
+    const std::size_t steps = step_base.back();
+    std::vector<std::uint32_t> gstep(gates_.size());
     for (std::size_t i = 0; i < gates_.size(); ++i)
-      ++(gates_[i].kind == gate_kind::and_ ? sched_.and_offsets : sched_.free_offsets)[glevel[i] + 1];
-    for (std::size_t p = 0; p < phases; ++p) {
+      gstep[i] = gcomp[i] == undefined ? 0 : step_base[tile_of[gcomp[i]]] + glevel[i];
+    // Counting sort of the gates into steps, keeping topological order inside each.
+    sched_.free_offsets.assign(steps + 1, 0);
+    sched_.and_offsets.assign(steps + 1, 0);
+    for (std::size_t i = 0; i < gates_.size(); ++i)
+      ++(gates_[i].kind == gate_kind::and_ ? sched_.and_offsets : sched_.free_offsets)[gstep[i] + 1];
+    for (std::size_t p = 0; p < steps; ++p) {
       sched_.free_offsets[p + 1] += sched_.free_offsets[p];
       sched_.and_offsets[p + 1] += sched_.and_offsets[p];
     }
@@ -169,38 +245,115 @@ class circuit {
     for (std::size_t i = 0; i < gates_.size(); ++i) {
       const gate& g = gates_[i];
       if (g.kind == gate_kind::and_)
-        sched_.and_gates[apos[glevel[i]]++] = and_gate{g.a, g.b, g.out};
+        sched_.and_gates[apos[gstep[i]]++] = and_gate{g.a, g.b, g.out};
       else
-        free[fpos[glevel[i]]++] = g;
+        free[fpos[gstep[i]]++] = g;
     }
     sched_.free_gates.resize(free.size());
-    // Renumber wires into slots in execution order, so that a level reads and
-    // writes labels as contiguous runs (streaming, not scattered over all
-    // wires): input i is slot input_slot | i, gate outputs get 0, 1, 2, ...
+    // Slot allocation in execution order: a gate's output takes a slot freed
+    // by a wire whose last reader has run (LIFO, so it is still in cache), and
+    // an output wire is written straight into the caller's output span. The
+    // scratch labels then hold only the live wires of about one tile.
+    constexpr std::uint32_t forever = 0xffffffffU;
+    std::vector<std::uint32_t> last(num_wires_, 0), out_index(num_wires_, undefined);
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      last[outputs_[i]] = forever;
+      if (out_index[outputs_[i]] == undefined) out_index[outputs_[i]] = static_cast<std::uint32_t>(i);
+    }
+    {
+      std::uint32_t pos = 0;
+      for (std::size_t p = 0; p < steps; ++p) {
+        for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i, ++pos) {
+          const gate& g = free[i];
+          if (g.kind == gate_kind::xor_ || g.kind == gate_kind::inv) last[g.a] = std::max(last[g.a], pos);
+          if (g.kind == gate_kind::xor_) last[g.b] = std::max(last[g.b], pos);
+        }
+        for (std::uint32_t i = sched_.and_offsets[p]; i < sched_.and_offsets[p + 1]; ++i, ++pos) {
+          const and_gate& g = sched_.and_gates[i];
+          last[g.a] = std::max(last[g.a], pos);
+          last[g.b] = std::max(last[g.b], pos);
+        }
+      }
+    }
     std::vector<wire> slot(num_wires_, 0);
-    for (std::size_t i = 0; i < inputs_.size(); ++i) slot[inputs_[i]] = input_slot | static_cast<wire>(i);
+    std::vector<std::uint8_t> is_input(num_wires_, 0);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      slot[inputs_[i]] = input_slot | static_cast<wire>(i);
+      is_input[inputs_[i]] = 1;
+    }
+    std::vector<wire> pool;
     wire next = 2;
-    for (std::size_t p = 0; p < phases; ++p) {
-      for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i) {
+    std::uint32_t pos = 0;
+    auto release = [&](wire w) {
+      if (!is_input[w] && last[w] == pos) {
+        pool.push_back(slot[w]);
+        last[w] = forever;  // released once even if read twice by this gate
+      }
+    };
+    auto define = [&](wire w) {
+      wire sl;
+      if (out_index[w] != undefined) {
+        sl = output_slot | out_index[w];
+      } else if (!pool.empty()) {
+        sl = pool.back();
+        pool.pop_back();
+      } else {
+        sl = next++;
+      }
+      slot[w] = sl;
+      if (last[w] == 0 && out_index[w] == undefined) pool.push_back(sl);  // never read: free at once
+      return sl;
+    };
+    for (std::size_t p = 0; p < steps; ++p) {
+      for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i, ++pos) {
         const gate& g = free[i];
         xor_gate& x = sched_.free_gates[i];
         switch (g.kind) {
-          case gate_kind::xor_: x.a = slot[g.a], x.b = slot[g.b]; break;
-          case gate_kind::inv: x.a = slot[g.a], x.b = slot_one; break;
+          case gate_kind::xor_: x.a = slot[g.a], x.b = slot[g.b], release(g.a), release(g.b); break;
+          case gate_kind::inv: x.a = slot[g.a], x.b = slot_one, release(g.a); break;
           case gate_kind::zero: x.a = slot_zero, x.b = slot_zero; break;
           case gate_kind::one: x.a = slot_one, x.b = slot_zero; break;
           case gate_kind::and_: break;
         }
-        x.out = slot[g.out] = next++;
+        x.out = define(g.out);
       }
-      for (std::uint32_t i = sched_.and_offsets[p]; i < sched_.and_offsets[p + 1]; ++i) {
+      for (std::uint32_t i = sched_.and_offsets[p]; i < sched_.and_offsets[p + 1]; ++i, ++pos) {
         and_gate& g = sched_.and_gates[i];
-        g.a = slot[g.a];
-        g.b = slot[g.b];
-        g.out = slot[g.out] = next++;
+        const wire a = g.a, b2 = g.b;
+        g.a = slot[a];
+        g.b = slot[b2];
+        release(a);
+        release(b2);
+        g.out = define(g.out);
       }
     }
     sched_.num_slots = next;
+    // Per tile, the runs of input labels it reads (in 4-label cache lines),
+    // so that a run can prefetch the next tile's inputs while it works.
+    sched_.tile_steps = step_base;
+    sched_.prefetch_offsets.assign(1, 0);
+    std::vector<std::uint32_t> lines;
+    for (std::size_t t = 0; t + 1 < step_base.size(); ++t) {
+      lines.clear();
+      auto note = [&](wire sl) {
+        if ((sl & input_slot) != 0) lines.push_back((sl & slot_index_mask) / 4);
+      };
+      for (std::uint32_t p = step_base[t]; p < step_base[t + 1]; ++p) {
+        for (std::uint32_t i = sched_.free_offsets[p]; i < sched_.free_offsets[p + 1]; ++i)
+          note(sched_.free_gates[i].a), note(sched_.free_gates[i].b);
+        for (std::uint32_t i = sched_.and_offsets[p]; i < sched_.and_offsets[p + 1]; ++i)
+          note(sched_.and_gates[i].a), note(sched_.and_gates[i].b);
+      }
+      std::sort(lines.begin(), lines.end());
+      lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+      for (std::size_t i = 0; i < lines.size();) {
+        std::size_t j = i + 1;
+        while (j < lines.size() && lines[j] == lines[j - 1] + 1) ++j;
+        sched_.prefetch_ranges.push_back({4 * lines[i], 4 * (lines[j - 1] + 1)});
+        i = j;
+      }
+      sched_.prefetch_offsets.push_back(static_cast<std::uint32_t>(sched_.prefetch_ranges.size()));
+    }
     sched_.output_slots.resize(outputs_.size());
     for (std::size_t i = 0; i < outputs_.size(); ++i) sched_.output_slots[i] = slot[outputs_[i]];
   }

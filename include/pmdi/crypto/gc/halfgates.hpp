@@ -22,6 +22,7 @@
 // Tables: 2 blocks (32 bytes) per AND gate, in schedule order.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -74,11 +75,23 @@ inline constexpr std::size_t and_chunk = 256;
 }
 
 // Label of a slot: gate outputs live in w, inputs in the caller's span.
-// Branch-free: the top bit of the slot picks the base.
+// Branch-free: the top two bits of the slot pick the base (scratch, outputs, inputs).
 struct slots {
-  const block* base[2];
-  [[nodiscard]] const block& operator[](wire s) const noexcept { return base[s >> 31][s & ~input_slot]; }
+  block* base[4];
+  slots(block* w, block* out, const block* in) noexcept
+      : base{w, out, const_cast<block*>(in), nullptr} {}  // inputs are only read
+  [[nodiscard]] block& operator[](wire s) const noexcept { return base[s >> 30][s & slot_index_mask]; }
 };
+
+// Prefetch (into L2) the input labels tile t will read.
+inline void prefetch_tile(const schedule& s, std::size_t t, const block* in) noexcept {
+  if (t >= s.tiles()) return;
+  for (std::uint32_t r = s.prefetch_offsets[t]; r < s.prefetch_offsets[t + 1]; ++r) {
+    const auto [lo, hi] = s.prefetch_ranges[r];
+    for (std::uint32_t i = lo; i < hi; i += 4)
+      _mm_prefetch(reinterpret_cast<const char*>(in + i), _MM_HINT_T1);
+  }
+}
 
 inline std::vector<block>& wire_scratch(std::size_t n) {
   thread_local std::vector<block> w;
@@ -110,8 +123,8 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
   if (!delta.lsb()) throw usage_error("gc::garble: delta must have lsb 1 (point-and-permute)");
   const hasher& h = hasher::instance();
   const schedule& s = c.schedule();
-  block* w = detail::wire_scratch(s.num_slots).data();
-  const detail::slots l{{w, input_zero_labels.data()}};
+  block* w = detail::wire_scratch(std::max<std::size_t>(s.num_slots, 2)).data();
+  const detail::slots l(w, output_zero_labels_out.data(), input_zero_labels.data());
   w[slot_zero] = zero_block;
   w[slot_one] = delta;
   const __m128i d = delta.v;
@@ -119,10 +132,13 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
   alignas(64) block y[4 * detail::and_chunk];
   block* tab = tables_out.data();
   std::uint64_t k = tweak_base;
-  for (std::size_t p = 0; p < s.phases(); ++p) {
+  std::size_t tile = 0;
+  detail::prefetch_tile(s, 0, input_zero_labels.data());
+  for (std::size_t p = 0; p < s.steps(); ++p) {
+    while (tile < s.tiles() && p == s.tile_steps[tile]) detail::prefetch_tile(s, ++tile, input_zero_labels.data());
     for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
       const xor_gate& g = s.free_gates[i];
-      w[g.out] = l[g.a] ^ l[g.b];
+      l[g.out] = l[g.a] ^ l[g.b];
     }
     for (std::uint32_t lo = s.and_offsets[p]; lo < s.and_offsets[p + 1]; lo += detail::and_chunk) {
       const std::uint32_t n = std::min<std::uint32_t>(detail::and_chunk, s.and_offsets[p + 1] - lo);
@@ -152,12 +168,16 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
         tab[0] = block(tgv);
         tab[1] = block(tev);
         tab += 2;
-        w[ag[j].out] = block(_mm_xor_si128(wg, we));
+        l[ag[j].out] = block(_mm_xor_si128(wg, we));
       }
       k += n;
     }
   }
-  for (std::size_t i = 0; i < c.outputs().size(); ++i) output_zero_labels_out[i] = l[s.output_slots[i]];
+  for (std::size_t i = 0; i < c.outputs().size(); ++i)
+    if (s.output_slots[i] != (output_slot | i)) output_zero_labels_out[i] = l[s.output_slots[i]];
+  // The scratch held zero labels and delta: wipe it.
+  secure_zero(w, s.num_slots * sizeof(block));
+  secure_zero(y, sizeof y);
 }
 
 struct garbled {
@@ -184,17 +204,20 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
   detail::check_sizes("gc::evaluate", c, input_labels.size(), tables.size(), output_labels_out.size());
   const hasher& h = hasher::instance();
   const schedule& s = c.schedule();
-  block* w = detail::wire_scratch(s.num_slots).data();
-  const detail::slots l{{w, input_labels.data()}};
+  block* w = detail::wire_scratch(std::max<std::size_t>(s.num_slots, 2)).data();
+  const detail::slots l(w, output_labels_out.data(), input_labels.data());
   w[slot_zero] = zero_block;
   w[slot_one] = zero_block;
   alignas(64) block y[2 * detail::and_chunk];
   const block* tab = tables.data();
   std::uint64_t k = tweak_base;
-  for (std::size_t p = 0; p < s.phases(); ++p) {
+  std::size_t tile = 0;
+  detail::prefetch_tile(s, 0, input_labels.data());
+  for (std::size_t p = 0; p < s.steps(); ++p) {
+    while (tile < s.tiles() && p == s.tile_steps[tile]) detail::prefetch_tile(s, ++tile, input_labels.data());
     for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
       const xor_gate& g = s.free_gates[i];
-      w[g.out] = l[g.a] ^ l[g.b];
+      l[g.out] = l[g.a] ^ l[g.b];
     }
     for (std::uint32_t lo = s.and_offsets[p]; lo < s.and_offsets[p + 1]; lo += detail::and_chunk) {
       const std::uint32_t n = std::min<std::uint32_t>(detail::and_chunk, s.and_offsets[p + 1] - lo);
@@ -215,12 +238,13 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
         const __m128i wg = _mm_xor_si128(y[2 * j].v, _mm_and_si128(sa, tab[0].v));
         const __m128i we = _mm_xor_si128(y[2 * j + 1].v, _mm_and_si128(sb, _mm_xor_si128(tab[1].v, a)));
         tab += 2;
-        w[ag[j].out] = block(_mm_xor_si128(wg, we));
+        l[ag[j].out] = block(_mm_xor_si128(wg, we));
       }
       k += n;
     }
   }
-  for (std::size_t i = 0; i < c.outputs().size(); ++i) output_labels_out[i] = l[s.output_slots[i]];
+  for (std::size_t i = 0; i < c.outputs().size(); ++i)
+    if (s.output_slots[i] != (output_slot | i)) output_labels_out[i] = l[s.output_slots[i]];
 }
 
 [[nodiscard]] inline std::vector<block> evaluate(const circuit& c, std::span<const block> input_labels,

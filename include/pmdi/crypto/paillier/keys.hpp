@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/paillier/detail.hpp"
+#include "pmdi/crypto/paillier/mont52.hpp"
 #include "pmdi/crypto/paillier/mpz.hpp"
 
 namespace pmdi::paillier {
@@ -49,7 +51,11 @@ class public_key {
     ::mpz_gcd(d, hs_, n_);
     if (hs_.sign() <= 0 || ::mpz_cmp(hs_, n2_) >= 0 || cmp_ui(d, 1) != 0)
       throw usage_error("paillier::public_key: hs must be a unit modulo N^2");
-    table_ = std::make_shared<const detail::fixed_base>(hs_, n2_, exponent_bits, fixed_base_window, false);
+    const detail::mont52 ctx(n2_);
+    if (ctx.present())
+      ct_table_ = std::make_shared<const detail::ct_fixed_base>(hs_, ctx, exponent_bits, false);
+    else
+      table_ = std::make_shared<const detail::fixed_base>(hs_, n2_, exponent_bits, fixed_base_window, false);
   }
 
   [[nodiscard]] unsigned bits() const noexcept { return bits_; }
@@ -59,15 +65,38 @@ class public_key {
   // (N - 1) / 2: plaintexts are integers m with |m| <= max_abs_plaintext().
   [[nodiscard]] const mpz& max_abs_plaintext() const noexcept { return half_; }
   [[nodiscard]] std::size_t ciphertext_bytes() const noexcept { return 2 * std::size_t{bits_} / 8; }
-  [[nodiscard]] const detail::fixed_base& table() const noexcept { return *table_; }
-  [[nodiscard]] bool valid() const noexcept { return table_ != nullptr; }
+  [[nodiscard]] bool valid() const noexcept { return table_ != nullptr || ct_table_ != nullptr; }
+
+  // r = hs^x mod N^2: constant time with the IFMA table when the CPU has IFMA
+  // and it is allowed, else the (variable-time) GMP windowed table.
+  void hs_pow(mpz_ptr r, mpz_srcptr x, mpz_ptr tmp) const {
+    if (ct_table_ && ct_table_->ctx().available()) {
+      ct_table_->pow(r, x);
+      return;
+    }
+    if (!table_) {
+      std::call_once(lazy_->once, [&] {
+        lazy_->table = std::make_shared<const detail::fixed_base>(hs_, n2_, exponent_bits, fixed_base_window, false);
+      });
+      lazy_->table->pow(r, x, tmp);
+      return;
+    }
+    table_->pow(r, x, tmp);
+  }
 
   friend bool operator==(const public_key& a, const public_key& b) noexcept { return a.n_ == b.n_ && a.hs_ == b.hs_; }
 
  private:
   unsigned bits_ = 0;
   mpz n_, n2_, half_, hs_;
-  std::shared_ptr<const detail::fixed_base> table_;  // shared by copies (read-only)
+  std::shared_ptr<const detail::fixed_base> table_;        // GMP table (CPUs without IFMA); shared by copies
+  std::shared_ptr<const detail::ct_fixed_base> ct_table_;  // IFMA constant-time table; shared by copies
+  // GMP table built on first use when the IFMA path is switched off at run time
+  struct lazy_table {
+    std::once_flag once;
+    std::shared_ptr<const detail::fixed_base> table;
+  };
+  std::shared_ptr<lazy_table> lazy_ = std::make_shared<lazy_table>();
 };
 
 class secret_key {
@@ -81,7 +110,7 @@ class secret_key {
 
  private:
   friend secret_key make_secret_key(const mpz& p, const mpz& q, prg& g);
-  friend ciphertext encrypt(const secret_key&, const mpz&, prg&);
+  friend void keyholder_encrypt_with(const secret_key&, mpz_srcptr, mpz_srcptr, ciphertext&);
   friend mpz decrypt_residue(const secret_key&, const ciphertext&);
   friend mpz decrypt_textbook(const secret_key&, const ciphertext&);
 
@@ -93,6 +122,8 @@ class secret_key {
   secret_mpz p2_inv_q2_;        // (p^2)^-1 mod q^2 (CRT of ciphertexts)
   secret_mpz lambda_, mu_;      // lcm(p-1, q-1), L(g^lambda mod N^2)^-1 mod N (textbook decryption)
   std::shared_ptr<const detail::fixed_base> table_p_, table_q_;  // hs mod p^2, hs mod q^2 (secret: they reveal p, q)
+  std::shared_ptr<const detail::mont52> mont_p_, mont_q_;         // IFMA Montgomery contexts mod p^2, q^2
+  std::shared_ptr<const detail::ct_fixed_base> ct_p_, ct_q_;      // IFMA constant-time tables of hs mod p^2, q^2
 };
 
 struct key_pair {
@@ -179,6 +210,12 @@ inline void l_function(mpz_ptr out, mpz_srcptr u, mpz_srcptr d) noexcept {
   secret_mpz hs_p, hs_q;
   ::mpz_tdiv_r(hs_p, hs, sk.p2_);
   ::mpz_tdiv_r(hs_q, hs, sk.q2_);
+  sk.mont_p_ = std::make_shared<const detail::mont52>(sk.p2_, true);
+  sk.mont_q_ = std::make_shared<const detail::mont52>(sk.q2_, true);
+  if (sk.mont_p_->present() && sk.mont_q_->present()) {
+    sk.ct_p_ = std::make_shared<const detail::ct_fixed_base>(hs_p, *sk.mont_p_, exponent_bits, true);
+    sk.ct_q_ = std::make_shared<const detail::ct_fixed_base>(hs_q, *sk.mont_q_, exponent_bits, true);
+  }
   sk.table_p_ = std::make_shared<const detail::fixed_base>(hs_p, sk.p2_, exponent_bits, fixed_base_window, true);
   sk.table_q_ = std::make_shared<const detail::fixed_base>(hs_q, sk.q2_, exponent_bits, fixed_base_window, true);
   return sk;
@@ -231,8 +268,8 @@ inline void times_one_plus_mn(mpz_ptr c, mpz_srcptr m, mpz_srcptr r, const publi
 
 // Public-key encryption with a given randomness exponent x < 2^exponent_bits.
 inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, mpz_srcptr x, mpz_ptr t1,
-                         mpz_ptr t2) noexcept {
-  pk.table().pow(t1, x, t2);
+                         mpz_ptr t2) {
+  pk.hs_pow(t1, x, t2);
   times_one_plus_mn(c, m_residue, t1, pk, t2);
 }
 
@@ -250,30 +287,42 @@ inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, 
   return c;
 }
 
+// Key-holder encryption of the plaintext residue mr in [0, N) with the
+// randomness exponent x (used by encrypt(sk, ...) and encrypt_many).
+inline void keyholder_encrypt_with(const secret_key& sk, mpz_srcptr mr, mpz_srcptr x, ciphertext& c) {
+  const public_key& pk = sk.pk();
+  secret_mpz cp, cq, a, tmp, t2;
+  if (sk.ct_p_ && sk.ct_q_ && sk.ct_p_->ctx().pairs_with(sk.ct_q_->ctx())) {
+    detail::ct_fixed_base::pow2(*sk.ct_p_, *sk.ct_q_, cp, cq, x);  // constant time, both halves at once
+  } else {
+    sk.table_p_->pow(cp, x, tmp);
+    sk.table_q_->pow(cq, x, tmp);
+  }
+  // (1 + mN) mod p^2 = 1 + (m mod p) * N mod p^2 (N = 0 mod p), likewise mod q^2
+  ::mpz_mul(a, mr, pk.n());
+  ::mpz_add_ui(a, a, 1);
+  ::mpz_tdiv_r(tmp, a, sk.p2_);
+  detail::mulmod(cp, cp, tmp, sk.p2_, t2);
+  ::mpz_tdiv_r(tmp, a, sk.q2_);
+  detail::mulmod(cq, cq, tmp, sk.q2_, t2);
+  // c = cp + p^2 * ((cq - cp) * (p^2)^-1 mod q^2)
+  ::mpz_sub(a, cq, cp);
+  detail::mulmod(a, a, sk.p2_inv_q2_, sk.q2_, tmp);
+  if (a.sign() < 0) ::mpz_add(a, a, sk.q2_);
+  ::mpz_mul(c.value, a, sk.p2_);
+  ::mpz_add(c.value, c.value, cp);
+}
+
 // Key-holder encryption: the same ciphertext as encrypt(sk.pk(), m, g) for the
 // same prg stream, computed modulo p^2 and q^2 and joined by the CRT.
 [[nodiscard]] inline ciphertext encrypt(const secret_key& sk, const mpz& m, prg& g) {
   const public_key& pk = sk.pk();
   if (!pk.valid()) throw usage_error("paillier::encrypt: empty secret key");
-  secret_mpz mr, x, cp, cq, a, tmp;
+  secret_mpz mr, x;
   detail::plaintext_residue(mr, pk, m);
   detail::random_bits(x, g, exponent_bits);
-  sk.table_p_->pow(cp, x, tmp);
-  sk.table_q_->pow(cq, x, tmp);
-  // (1 + mN) mod p^2 = 1 + (m mod p) * N mod p^2 (N = 0 mod p), likewise mod q^2
-  ::mpz_mul(a, mr, pk.n());
-  ::mpz_add_ui(a, a, 1);
-  ::mpz_tdiv_r(tmp, a, sk.p2_);
-  detail::mulmod(cp, cp, tmp, sk.p2_, x);
-  ::mpz_tdiv_r(tmp, a, sk.q2_);
-  detail::mulmod(cq, cq, tmp, sk.q2_, x);
-  // c = cp + p^2 * ((cq - cp) * (p^2)^-1 mod q^2)
-  ::mpz_sub(a, cq, cp);
-  detail::mulmod(a, a, sk.p2_inv_q2_, sk.q2_, tmp);
-  if (a.sign() < 0) ::mpz_add(a, a, sk.q2_);
   ciphertext c;
-  ::mpz_mul(c.value, a, sk.p2_);
-  ::mpz_add(c.value, c.value, cp);
+  keyholder_encrypt_with(sk, mr, x, c);
   return c;
 }
 
@@ -285,15 +334,22 @@ inline void encrypt_with(mpz_ptr c, const public_key& pk, mpz_srcptr m_residue, 
   if (!pk.valid()) throw usage_error("paillier::decrypt: empty secret key");
   if (c.value.sign() <= 0 || ::mpz_cmp(c.value, pk.n_squared()) >= 0)
     throw usage_error("paillier::decrypt: ciphertext out of range");
-  secret_mpz u, mp, mq;
-  // m_p = L_p(c^(p-1) mod p^2) * h_p mod p (constant-time exponentiation)
+  secret_mpz u, v, mp, mq;
+  // m_p = L_p(c^(p-1) mod p^2) * h_p mod p, likewise m_q; constant-time
+  // exponentiations: both halves at once through the IFMA kernel, or GMP's
+  // mpz_powm_sec.
   ::mpz_tdiv_r(u, c.value, sk.p2_);
-  ::mpz_powm_sec(u, u, sk.pm1_, sk.p2_);
+  ::mpz_tdiv_r(v, c.value, sk.q2_);
+  if (sk.mont_p_ && sk.mont_q_ && sk.mont_p_->pairs_with(*sk.mont_q_)) {
+    detail::powm2_sec(*sk.mont_p_, *sk.mont_q_, u, u, sk.pm1_, v, v, sk.qm1_, pk.bits() / 2);
+  } else {
+    ::mpz_powm_sec(u, u, sk.pm1_, sk.p2_);
+    ::mpz_powm_sec(v, v, sk.qm1_, sk.q2_);
+  }
   detail::l_function(u, u, sk.p_);
   ::mpz_mul(u, u, sk.hp_);
   ::mpz_tdiv_r(mp, u, sk.p_);
-  ::mpz_tdiv_r(u, c.value, sk.q2_);
-  ::mpz_powm_sec(u, u, sk.qm1_, sk.q2_);
+  ::mpz_set(u, v);
   detail::l_function(u, u, sk.q_);
   ::mpz_mul(u, u, sk.hq_);
   ::mpz_tdiv_r(mq, u, sk.q_);

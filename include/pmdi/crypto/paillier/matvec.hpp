@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -38,40 +39,12 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
+#include "pmdi/crypto/paillier/mont52.hpp"
 #include "pmdi/crypto/paillier/ops.hpp"
 
 namespace pmdi::paillier {
 
 namespace detail {
-
-// Runs f(i) for i in [0, n) on up to `threads` threads (0: hardware concurrency).
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i, 0U);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr err;
-  std::mutex mu;
-  auto work = [&](unsigned t) {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i, t);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!err) err = std::current_exception();
-      next.store(n);
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-}
 
 // Signed digits of a in radix 2^w (w >= 2): a = sum_k d[k] 2^(wk), d[k] in (-2^(w-1), 2^(w-1)].
 // Returns the number of digits written (at most 66 / w + 2).
@@ -88,16 +61,24 @@ inline unsigned signed_digits(std::int64_t a, unsigned w, int* d) noexcept {
   return k;
 }
 
-inline unsigned magnitude_bits(std::uint64_t m) noexcept { return m == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(m)); }
-
-// Window for a matrix whose largest |weight| has `b` bits, `avg_nnz` entries per
-// row: minimises avg_nnz * digits(w) + 2^w (bucket fills + bucket combination).
-inline unsigned choose_window(unsigned b, double avg_nnz) noexcept {
+// Window that minimises the estimated multiplications per row:
+// (non-zero digits per row) + 2^w (bucket combination), the digit counts
+// measured on a sample of up to 4096 weights.
+inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t rows) noexcept {
+  if (val.empty() || rows == 0) return 2;
+  const std::size_t step = std::max<std::size_t>(1, val.size() / 4096);
   unsigned best = 2;  // w = 1 has no negative digits
   double best_cost = 1e300;
+  int d[80];
   for (unsigned w = 2; w <= 16; ++w) {
-    const double digits = static_cast<double>((b + 1 + w - 1) / w);
-    const double cost = avg_nnz * digits + static_cast<double>(std::size_t{1} << w);
+    std::size_t nz = 0, seen = 0;
+    for (std::size_t i = 0; i < val.size(); i += step, ++seen) {
+      const unsigned k = signed_digits(val[i], w, d);
+      for (unsigned j = 0; j < k; ++j) nz += d[j] != 0;
+    }
+    const double per_row = static_cast<double>(nz) / static_cast<double>(seen) *
+                           static_cast<double>(val.size()) / static_cast<double>(rows);
+    const double cost = per_row + static_cast<double>(std::size_t{1} << w);
     if (cost < best_cost) {
       best_cost = cost;
       best = w;
@@ -128,13 +109,7 @@ inline unsigned choose_window(unsigned b, double avg_nnz) noexcept {
   }
 
   // Window and digit count.
-  std::uint64_t max_mag = 0;
-  for (std::int64_t a : A.val) {
-    const std::uint64_t m = a < 0 ? 0 - static_cast<std::uint64_t>(a) : static_cast<std::uint64_t>(a);
-    max_mag = std::max(max_mag, m);
-  }
-  const double avg = A.rows == 0 ? 0.0 : static_cast<double>(A.nnz()) / static_cast<double>(A.rows);
-  const unsigned w = detail::choose_window(detail::magnitude_bits(max_mag), avg);
+  const unsigned w = detail::choose_window(A.val, A.rows);
   std::vector<std::uint8_t> used(A.cols, 0), has_neg(A.cols, 0);
   unsigned ndig = 0;
   {
@@ -152,9 +127,82 @@ inline unsigned choose_window(unsigned b, double avg_nnz) noexcept {
     if (used[j] && (c[j].value.sign() <= 0 || ::mpz_cmp(c[j].value, n2) >= 0))
       throw usage_error("paillier::matvec: ciphertext " + std::to_string(j) + " out of range");
 
-  // Per-base powers: pw[j * ndig + k] = c_j^(2^(wk)), inv likewise for c_j^-1.
+  const std::size_t nb = (std::size_t{1} << (w - 1)) + 1;  // buckets 1 .. 2^(w-1)
+  std::vector<ciphertext> out(A.rows);
+  const bool any_neg = std::any_of(has_neg.begin(), has_neg.end(), [](std::uint8_t b) { return b != 0; });
+
+  const detail::mont52 mont(n2);
+  if (mont.available()) {
+    // Same algorithm in the Montgomery domain with the IFMA kernel; elements
+    // are runs of L = mont.digits() 52-bit digits in flat arrays.
+    const std::size_t L = mont.digits();
+    std::vector<std::uint64_t> pw(A.cols * ndig * L), inv(any_neg ? A.cols * ndig * L : 0);
+    detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
+      if (!used[j]) return;
+      mpz tmp, ci;
+      std::uint64_t* p = &pw[j * ndig * L];
+      mont.to_mont(p, c[j].value, tmp);
+      for (unsigned k = 1; k < ndig; ++k) {
+        std::uint64_t* d = p + k * L;
+        mont.mul(d, d - L, d - L);
+        for (unsigned i = 1; i < w; ++i) mont.mul(d, d, d);
+      }
+      if (has_neg[j]) {
+        if (::mpz_invert(ci, c[j].value, n2) == 0)
+          throw usage_error("paillier::matvec: ciphertext " + std::to_string(j) + " is not a unit modulo N^2");
+        std::uint64_t* q = &inv[j * ndig * L];
+        mont.to_mont(q, ci, tmp);
+        for (unsigned k = 1; k < ndig; ++k) {
+          std::uint64_t* d = q + k * L;
+          mont.mul(d, d - L, d - L);
+          for (unsigned i = 1; i < w; ++i) mont.mul(d, d, d);
+        }
+      }
+    });
+    detail::parallel_for(A.rows, threads, [&](std::size_t r, unsigned) {
+      std::vector<std::uint64_t> bucket(nb * L), run(L), acc(L);
+      std::vector<std::uint8_t> full(nb, 0);
+      int d[80];
+      for (std::uint32_t e = A.row_ptr[r]; e < A.row_ptr[r + 1]; ++e) {
+        const unsigned k = detail::signed_digits(A.val[e], w, d);
+        const std::size_t base = std::size_t{A.col[e]} * ndig;
+        for (unsigned i = 0; i < k; ++i) {
+          if (d[i] == 0) continue;
+          const std::size_t b = static_cast<std::size_t>(d[i] < 0 ? -d[i] : d[i]);
+          const std::uint64_t* v = d[i] > 0 ? &pw[(base + i) * L] : &inv[(base + i) * L];
+          std::uint64_t* bk = &bucket[b * L];
+          if (full[b]) {
+            mont.mul(bk, bk, v);
+          } else {
+            std::memcpy(bk, v, L * sizeof(std::uint64_t));
+            full[b] = 1;
+          }
+        }
+      }
+      bool have_run = false, have_acc = false;
+      for (std::size_t b = nb - 1; b >= 1; --b) {
+        if (full[b]) {
+          if (have_run) mont.mul(run.data(), run.data(), &bucket[b * L]);
+          else { std::memcpy(run.data(), &bucket[b * L], L * sizeof(std::uint64_t)); have_run = true; }
+        }
+        if (have_run) {
+          if (have_acc) mont.mul(acc.data(), acc.data(), run.data());
+          else { acc = run; have_acc = true; }
+        }
+      }
+      mpz t1, tmp, prod;
+      detail::encrypt_with(out[r].value, pk, s_res[r], x[r], t1, tmp);
+      if (have_acc) {
+        mont.from_mont(prod, acc.data());
+        detail::mulmod(out[r].value, out[r].value, prod, n2, tmp);
+      }
+    });
+    return out;
+  }
+
+  // GMP path. Per-base powers: pw[j * ndig + k] = c_j^(2^(wk)), inv likewise for c_j^-1.
   std::vector<mpz> pw(A.cols * ndig), inv;
-  if (std::any_of(has_neg.begin(), has_neg.end(), [](std::uint8_t b) { return b != 0; })) inv.resize(A.cols * ndig);
+  if (any_neg) inv.resize(A.cols * ndig);
   mpz sq_exp;
   ::mpz_setbit(sq_exp, w);
   detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
@@ -170,8 +218,6 @@ inline unsigned choose_window(unsigned b, double avg_nnz) noexcept {
     }
   });
 
-  const std::size_t nb = (std::size_t{1} << (w - 1)) + 1;  // buckets 1 .. 2^(w-1)
-  std::vector<ciphertext> out(A.rows);
   detail::parallel_for(A.rows, threads, [&](std::size_t r, unsigned) {
     std::vector<mpz> bucket(nb);
     std::vector<std::uint8_t> full(nb, 0);

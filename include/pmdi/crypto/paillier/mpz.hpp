@@ -9,6 +9,8 @@
 #include <sodium.h>
 
 #include <compare>
+#include <concepts>
+#include <type_traits>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -23,7 +25,10 @@ namespace pmdi::paillier {
 class mpz {
  public:
   mpz() noexcept { ::mpz_init(v_); }
-  mpz(std::int64_t x) noexcept {  // NOLINT: implicit on purpose (plaintexts)
+  // Any built-in integer, signed or unsigned (so a ring value r in
+  // [0, 2^64) keeps its value); implicit on purpose, for plaintexts.
+  template <std::integral T>
+  mpz(T x) noexcept {  // NOLINT
     ::mpz_init(v_);
     set(x);
   }
@@ -51,10 +56,14 @@ class mpz {
   }
   ~mpz() { ::mpz_clear(v_); }
 
-  void set(std::int64_t x) noexcept {
-    // mpz_set_si takes a long, which is 64-bit on the platforms pmdi supports.
-    static_assert(sizeof(long) == 8);
-    ::mpz_set_si(v_, static_cast<long>(x));
+  template <std::integral T>
+  void set(T x) noexcept {
+    // mpz_set_si / _ui take a long, which is 64-bit on the platforms pmdi supports.
+    static_assert(sizeof(long) == 8 && sizeof(T) <= 8);
+    if constexpr (std::is_signed_v<T>)
+      ::mpz_set_si(v_, static_cast<long>(x));
+    else
+      ::mpz_set_ui(v_, static_cast<unsigned long>(x));
   }
 
   [[nodiscard]] mpz_ptr get() noexcept { return v_; }

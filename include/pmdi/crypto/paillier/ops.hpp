@@ -11,6 +11,7 @@
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
+#include "pmdi/crypto/paillier/mont52.hpp"
 
 namespace pmdi::paillier {
 
@@ -79,6 +80,20 @@ inline void check_slots(const public_key& pk, std::size_t count, unsigned slot_b
 [[nodiscard]] inline ciphertext pack(const public_key& pk, std::span<const ciphertext> cts, unsigned slot_bits) {
   check_slots(pk, cts.size(), slot_bits);
   mpz e, tmp;
+  const detail::mont52 mont(pk.n_squared());
+  if (mont.available()) {  // the same Horner steps in the Montgomery domain
+    const std::size_t L = mont.digits();
+    std::vector<std::uint64_t> acc(L), ci(L);
+    mont.to_mont(acc.data(), cts.back().value, tmp);
+    for (std::size_t i = cts.size() - 1; i-- > 0;) {
+      for (unsigned k = 0; k < slot_bits; ++k) mont.mul(acc.data(), acc.data(), acc.data());
+      mont.to_mont(ci.data(), cts[i].value, tmp);
+      mont.mul(acc.data(), acc.data(), ci.data());
+    }
+    ciphertext out;
+    mont.from_mont(out.value, acc.data());
+    return out;
+  }
   ::mpz_setbit(e, slot_bits);
   ciphertext acc = cts.back();
   for (std::size_t i = cts.size() - 1; i-- > 0;) {

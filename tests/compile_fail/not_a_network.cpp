@@ -1,0 +1,5 @@
+// expect: PMDI_E_NOT_A_LAYER
+// describe<> of something that is not an nn::sequential
+#include "pmdi/nn/sequential.hpp"
+namespace nn = pmdi::nn;
+auto d = nn::describe<nn::relu>();
