@@ -88,6 +88,17 @@ class framed_transport final : public transport {
       : transport(std::move(names)), stream_(std::move(stream)), send_timeout_(send_timeout) {}
   ~framed_transport() override { shutdown(); }
 
+  void shutdown() noexcept override {
+    closed_ = true;
+    stream_.close();
+  }
+
+  [[nodiscard]] link_counters counters() const noexcept override { return counters_; }
+  [[nodiscard]] asio::any_io_executor get_executor() const override { return stream_.get_executor(); }
+
+  [[nodiscard]] Stream& stream() noexcept { return stream_; }
+
+ protected:
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
     if (closed_) throw peer_closed_error(names_.self + ": cannot send to " + peer_label() + ": the link is shut down");
     if (sending_) throw usage_error(names_.self + ": two concurrent sends on the link to " + peer_label());
@@ -157,16 +168,6 @@ class framed_transport final : public transport {
       throw;
     }
   }
-
-  void shutdown() noexcept override {
-    closed_ = true;
-    stream_.close();
-  }
-
-  [[nodiscard]] link_counters counters() const noexcept override { return counters_; }
-  [[nodiscard]] asio::any_io_executor get_executor() const override { return stream_.get_executor(); }
-
-  [[nodiscard]] Stream& stream() noexcept { return stream_; }
 
  private:
   [[noreturn]] void fail(const io_result& r, clock::time_point started, std::string_view awaited,

@@ -103,4 +103,22 @@ template <std::size_t N>
   return out;
 }
 
+// A public key written as 64 hex digits or as base64 (standard or URL-safe
+// alphabet, with or without padding); nullopt for anything else.
+[[nodiscard]] inline std::optional<public_key> parse_public_key(std::string_view text) {
+  if (auto hex = from_hex<public_key_bytes>(text)) return hex;
+  sodium_init_or_throw();
+  for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+                      sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
+    public_key pk{};
+    std::size_t len = 0;
+    const char* end = nullptr;
+    if (::sodium_base642bin(reinterpret_cast<unsigned char*>(pk.data()), pk.size(), text.data(), text.size(), nullptr,
+                            &len, &end, variant) == 0 &&
+        len == pk.size() && end == text.data() + text.size())
+      return pk;
+  }
+  return std::nullopt;
+}
+
 }  // namespace pmdi::net

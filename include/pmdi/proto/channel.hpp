@@ -37,6 +37,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/diag/errors.hpp"
@@ -169,6 +170,18 @@ class channel {
       return {};
   }
 
+  // Receives the next message, which may be any of Msgs (e.g. the next
+  // inference's input or a stop message); each must be receivable here with
+  // the same `args`. Returns the one that came.
+  template <class... Msgs, class... Args>
+    requires(sizeof...(Msgs) >= 2)
+  [[nodiscard]] asio::awaitable<std::variant<Msgs...>> receive_any(net::deadline until, Args... args) {
+    if constexpr ((detail::check_receive<Self, Peer, Msgs, Args...>() && ...))
+      return receive_any_checked<Msgs...>(until, std::move(args)...);
+    else
+      return {};
+  }
+
   [[nodiscard]] net::transport& link() noexcept { return *link_; }
   [[nodiscard]] net::link_counters counters() const noexcept { return link_->counters(); }
 
@@ -207,6 +220,34 @@ class channel {
     Msg out = Msg::parse(r, args...);
     r.expect_end();
     co_return out;
+  }
+
+  template <class... Msgs, class... Args>
+  asio::awaitable<std::variant<Msgs...>> receive_any_checked(net::deadline until, Args... args) {
+    static_assert(sizeof...(Msgs) == std::variant_size_v<std::variant<Msgs...>>);
+    constexpr std::array<std::uint16_t, sizeof...(Msgs)> ids{Msgs::id...};
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      for (std::size_t j = i + 1; j < ids.size(); ++j)
+        if (ids[i] == ids[j]) throw usage_error(std::string(self_name()) + ": receive_any with two messages of one id");
+    const std::array<std::size_t, sizeof...(Msgs)> max{static_cast<std::size_t>(Msgs::max_bytes(args...))...};
+    std::string names;
+    ((names += (names.empty() ? "" : " or ") + message_name<Msgs>()), ...);
+    const net::type_limits limits = [&](net::message_type t) -> std::optional<std::size_t> {
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] == t) return max[i];
+      return std::nullopt;
+    };
+    net::message raw = co_await link_->receive(limits, until, names);
+    std::optional<std::variant<Msgs...>> out;
+    const auto try_one = [&]<class M>(std::type_identity<M>) {
+      if (out || raw.type != M::id) return;
+      byte_reader r(raw.payload, std::string(self_name()) + ": " + message_name<M>() + " from " + std::string(peer_name()));
+      M m = M::parse(r, args...);
+      r.expect_end();
+      out.emplace(std::in_place_type<M>, std::move(m));
+    };
+    (try_one(std::type_identity<Msgs>{}), ...);
+    co_return std::move(*out);
   }
 
   std::unique_ptr<net::transport> link_;

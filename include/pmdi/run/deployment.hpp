@@ -213,10 +213,10 @@ class json_reader {
     if (!endpoints.insert(p.host + ":" + std::to_string(p.port)).second)
       in.fail(who + ".port", p.host + ":" + std::to_string(p.port) + " is already used by another party");
     const std::string key = in.string(in.member(e, f, "public_key"), who + ".public_key");
-    const auto pk = net::from_hex<net::public_key_bytes>(key);
+    const auto pk = net::parse_public_key(key);
     if (!pk)
-      in.fail(who + ".public_key", "expected " + std::to_string(2 * net::public_key_bytes) + " hex digits, got \"" +
-                                       key.substr(0, 80) + "\"");
+      in.fail(who + ".public_key", "expected a 32-byte X25519 key as " + std::to_string(2 * net::public_key_bytes) +
+                                       " hex digits or base64, got \"" + key.substr(0, 80) + "\"");
     p.public_key = *pk;
     d.parties.push_back(std::move(p));
   }

@@ -45,6 +45,15 @@ struct result_back {  // garbler<J> -> client, no name, fixed size
   static result_back parse(pmdi::byte_reader& r) { return {r.get<std::uint64_t>()}; }
 };
 
+// Another client -> garbler<0> message the garbler does not expect in receive_any.
+struct probe_msg {
+  using sender = role::client;
+  using receiver = role::garbler<0>;
+  static constexpr std::uint16_t id = 0x0104;
+  void serialize(pmdi::byte_writer&) const {}
+};
+probe_msg result_back_probe() { return {}; }
+
 }  // namespace
 
 static_assert(proto::role_name_v<role::client> == "client");
@@ -172,4 +181,44 @@ TEST_CASE("channel: over the secure wrapper in memory, with pair secrets", "[pro
   CHECK(chans->first.link().names().peer == "evaluator[0]");
   auto plain = proto::memory_channel_pair<role::client, role::cloud>(io.get_executor());
   CHECK_THROWS_WITH(plain.first.pair_secret(), "client: the link to cloud is not a secure channel, so it has no pair secret");
+}
+
+namespace {
+template <std::size_t J>
+struct stop_msg {  // client -> garbler<J>, empty
+  using sender = role::client;
+  using receiver = role::garbler<J>;
+  static constexpr std::uint16_t id = 0x0103;
+  static constexpr std::string_view name = "stop";
+  void serialize(pmdi::byte_writer&) const {}
+  static std::size_t max_bytes(std::size_t) { return 0; }
+  static stop_msg parse(pmdi::byte_reader&, std::size_t) { return {}; }
+};
+}  // namespace
+
+TEST_CASE("channel: receive_any returns whichever message came", "[proto][channel]") {
+  asio::io_context io;
+  auto chans = proto::memory_channel_pair<role::client, role::garbler<0>>(io.get_executor());
+  auto& c = chans.first;
+  auto& g = chans.second;
+  std::vector<std::size_t> kinds;
+  std::string what;
+  run_all(io, [&]() -> asio::awaitable<void> {
+    const masked_input<0> in{std::vector<std::uint64_t>{5, 6}};
+    co_await c.send(in);
+    co_await c.send(stop_msg<0>{});
+    co_await c.send(result_back_probe());
+    for (int i = 0; i < 2; ++i) {
+      auto v = co_await g.receive_any<masked_input<0>, stop_msg<0>>(net::after(1s), std::size_t{2});
+      kinds.push_back(v.index());
+      if (v.index() == 0) CHECK(std::get<0>(v).z == std::vector<std::uint64_t>{5, 6});
+    }
+    try {
+      (void)co_await g.receive_any<masked_input<0>, stop_msg<0>>(net::after(1s), std::size_t{2});
+    } catch (const pmdi::decode_error& e) {
+      what = e.what();
+    }
+  }());
+  CHECK(kinds == std::vector<std::size_t>{0, 1});
+  CHECK(what == "garbler[0]: unexpected message type 0x0104 from client while waiting for masked_input or stop");
 }

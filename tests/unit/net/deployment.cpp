@@ -71,7 +71,8 @@ TEST_CASE("deployment: errors name the file and the field", "[run][deployment]")
   CHECK_THROWS_WITH(parse(edited("\"port\":7002", "\"port\":7001")),
                     "deployment.json: parties[2] (garbler[0]).port: 127.0.0.1:7001 is already used by another party");
   CHECK_THROWS_WITH(parse(edited("\"public_key\":\"", "\"public_key\":\"zz")),
-                    Contains("deployment.json: parties[0] (client).public_key: expected 64 hex digits"));
+                    Contains("deployment.json: parties[0] (client).public_key: expected a 32-byte X25519 key as 64 "
+                             "hex digits or base64"));
   CHECK_THROWS_WITH(parse(edited("\"role\":\"garbler/1\"", "\"role\":\"garbler/2\"")),
                     "deployment.json: parties[6] (garbler[2]).role: cluster index 2 but clusters = 2");
   CHECK_THROWS_WITH(parse(edited("\"role\":\"garbler/1\"", "\"role\":\"garbler/0\"")),
@@ -83,6 +84,23 @@ TEST_CASE("deployment: errors name the file and the field", "[run][deployment]")
   CHECK_THROWS_WITH(parse(edited("\"host\":", "\"hots\":\"x\",\"host\":")),
                     "deployment.json: parties[0].hots: unknown field");
   CHECK_THROWS_WITH(parse(edited("\"bits\":64", "\"bits\":48")), "deployment.json: ring.bits: must be 32 or 64");
+}
+
+TEST_CASE("deployment: public keys in hex or base64", "[run][deployment]") {
+  auto rng = fixed_prg(4);
+  const auto kp = net::keygen(rng);
+  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+  ::sodium_bin2base64(b64, sizeof b64, reinterpret_cast<const unsigned char*>(kp.pk.data()), kp.pk.size(),
+                      sodium_base64_VARIANT_ORIGINAL);
+  CHECK(net::parse_public_key(b64) == kp.pk);
+  CHECK(net::parse_public_key(net::to_hex(kp.pk)) == kp.pk);
+  CHECK(!net::parse_public_key(std::string(b64) + "A"));
+  CHECK(!net::parse_public_key(net::to_hex(kp.pk).substr(2)));
+  std::string text = valid_text();
+  const auto at = text.find("\"public_key\":\"") + 14;
+  text.replace(at, 64, b64);
+  const auto d = run::parse_deployment(text, "deployment.json");
+  CHECK(d.parties[0].public_key == kp.pk);
 }
 
 TEST_CASE("deployment: key files are 0600 and must match the listed key", "[run][deployment]") {
