@@ -38,7 +38,7 @@ std::filesystem::path fresh_dir(const std::string& what) {
 }
 
 run::deployment_timeouts test_timeouts(std::chrono::milliseconds receive = 20s) {
-  return {3s, 3s, receive};
+  return {5s, 5s, receive};
 }
 
 struct local_run {
