@@ -164,3 +164,61 @@ TEST_CASE("transcripts: only the client sees the input, only the cloud the weigh
   probe.insert(probe.begin(), std::byte{1});
   CHECK(contains(probe, input_pattern));
 }
+
+TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure memory links)", "[protocol][net]") {
+  using R = ring<32, 8>;
+  prg g(seed{});
+  auto net = test::make_random_net(g, R::frac, 1);
+  run::local_options opt;
+  opt.topo = {2, 1};
+  opt.paillier_bits = test_key_bits;
+  opt.secure_channels = true;
+  opt.deadline = std::chrono::seconds(60);
+  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  d.setup();
+  d.offline(1);
+  auto x = random_input<R>(g, net.input_size);
+  const auto before = d.links();
+  CHECK(d.online(1, x) == test::reference<R>(net, x));
+  const auto after = d.links();
+  for (std::size_t i = 0; i < after.size(); ++i)
+    if (after[i].a == "cloud" || after[i].b == "cloud") {
+      const auto delta = after[i].counters - before[i].counters;
+      CHECK(delta.bytes_sent + delta.bytes_received == 0);
+    }
+  CHECK_THROWS_AS(d.online(1, x), protocol_error);
+}
+
+TEST_CASE("bad frames are refused with the party, the step and the peer", "[protocol][messages]") {
+  using namespace pmdi::proto;
+  memory_pipe p;
+  endpoint<party::garbler, party::compute> g{&p.first(), "garbler[0]", "compute[0,1]", std::chrono::milliseconds(200)};
+  endpoint<party::compute, party::garbler> c{&p.second(), "compute[0,1]", "garbler[0]", std::chrono::milliseconds(200)};
+  const std::vector<std::uint32_t> z{1, 2, 3};
+  auto expect_error = [&](const char* needle) {
+    try {
+      (void)receive_words<msg_stage_input, std::uint32_t>(c, 5, 3);
+      FAIL("accepted");
+    } catch (const protocol_error& e) {
+      INFO(e.what());
+      CHECK(e.party == "compute[0,1]");
+      CHECK(e.peer == "garbler[0]");
+      CHECK(e.step == "receive stage_input");
+      CHECK(std::string(e.what()).find(needle) != std::string::npos);
+    }
+  };
+  // Right message, right inference: accepted.
+  send<msg_stage_input>(g, 5, std::span<const std::uint32_t>(z));
+  CHECK(receive_words<msg_stage_input, std::uint32_t>(c, 5, 3) == z);
+  // Wrong element count.
+  send<msg_stage_input>(g, 5, std::span<const std::uint32_t>(z.data(), 2));
+  expect_error("expected 3");
+  // Another inference's material.
+  send<msg_stage_input>(g, 6, std::span<const std::uint32_t>(z));
+  expect_error("inference 6");
+  // Another message where stage_input was expected (the bytes of a truncated frame).
+  p.first().send(frame{std::byte{0x03}});
+  expect_error("truncated");
+  // Silence: the deadline.
+  expect_error("no message within");
+}

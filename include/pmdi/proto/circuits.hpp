@@ -235,16 +235,20 @@ inline void garble_stage(const stage_chunks& sc, block delta, std::span<const bl
   });
 }
 
-// Evaluates every chunk; labels: one per stage input bit.
-inline void evaluate_stage(const stage_chunks& sc, std::span<const block> labels, std::span<const block> tables,
-                           std::span<block> out, unsigned threads) {
-  if (labels.size() != sc.input_bits() || tables.size() != sc.table_blocks() || out.size() != sc.output_bits())
+// Evaluates every chunk. The stage's input labels come in two parts: the
+// garbler's (a: mid * l labels) and the client's (w then r, from the OT).
+inline void evaluate_stage(const stage_chunks& sc, std::span<const block> a_labels,
+                           std::span<const block> client_labels, std::span<const block> tables, std::span<block> out,
+                           unsigned threads) {
+  const std::size_t na = sc.mid * sc.l;
+  if (a_labels.size() != na || client_labels.size() != sc.input_bits() - na || tables.size() != sc.table_blocks() ||
+      out.size() != sc.output_bits())
     throw usage_error("evaluate_stage: buffer sizes do not match the stage");
   detail::for_chunks(sc.chunks.size(), threads, [&](std::size_t i) {
     const auto& c = sc.chunks[i];
     const auto& circ = sc.circuits[c.circuit];
     std::vector<block> in(circ.inputs().size());
-    sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = labels[g]; });
+    sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = g < na ? a_labels[g] : client_labels[g - na]; });
     gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), c.tweak_base,
                  out.subspan(c.out_first * sc.l, c.out_count * sc.l));
   });

@@ -97,11 +97,9 @@ class evaluator {
       const auto in = stage_circuit_inputs(st, l);
       auto a = receive<msg_garbler_labels>(links_.garbler, id, in.garbler_bits);
       const auto t0 = std::chrono::steady_clock::now();
-      std::vector<block> labels(in.garbler_bits + in.client_bits);
-      std::copy(a.begin(), a.end(), labels.begin());
-      std::copy(sm.client_labels.begin(), sm.client_labels.end(), labels.begin() + static_cast<std::ptrdiff_t>(a.size()));
       std::vector<block> out(c.output_bits());
-      evaluate_stage(c, labels, sm.tables, out, cfg_.threads);
+      evaluate_stage(c, a, std::span<const block>(sm.client_labels.data(), sm.client_labels.size()), sm.tables, out,
+                     cfg_.threads);
       auto bits = gc::decode(out, sm.decode);
       auto z = gc::bits_to_words<V>(bits, l);
       send<msg_stage_output>(links_.garbler, id, std::span<const V>(z));

@@ -31,6 +31,7 @@
 #include "pmdi/proto/compute.hpp"
 #include "pmdi/proto/evaluator.hpp"
 #include "pmdi/proto/garbler.hpp"
+#include "pmdi/run/net_link.hpp"
 
 namespace pmdi::run {
 
@@ -40,6 +41,9 @@ struct local_options {
   unsigned threads = 2;                                         // Paillier worker threads (client, cloud)
   std::chrono::milliseconds deadline{std::chrono::minutes(10)};  // every wait
   bool record = false;                                          // keep every received frame per party
+  // Authenticated, encrypted channels (net's secure handshake and AEAD over
+  // in-memory transports, one io thread) instead of plain in-memory pipes.
+  bool secure_channels = false;
   std::optional<seed> test_seed;                                // fixed seeds: reproducible transcripts
   std::function<void(const std::string&)> progress;
 };
@@ -56,6 +60,12 @@ class local_deployment {
   using V = typename Ring::value_type;
 
   local_deployment(std::vector<proto::stage> model, std::size_t input_size, local_options opt) : opt_(std::move(opt)) {
+    if (opt_.record && opt_.secure_channels)
+      throw usage_error("local_deployment: transcripts are recorded on plain in-memory pipes only");
+    if (opt_.secure_channels) {
+      io_ = std::make_shared<net::io_thread>();
+      link_rng_.emplace(opt_.test_seed ? prg(*opt_.test_seed).next<seed>() : random_seed());
+    }
     proto::public_config cfg;
     cfg.plan = proto::public_plan(model, input_size);
     cfg.topo = opt_.topo;
@@ -160,7 +170,7 @@ class local_deployment {
 
   [[nodiscard]] std::vector<link_figures> links() const {
     std::vector<link_figures> f;
-    for (const auto& p : pipes_) f.push_back({p.a, p.b, p.pipe->first().counters()});
+    for (const auto& p : pipes_) f.push_back({p.a, p.b, p.first->counters()});
     return f;
   }
   // Every frame each party received (only with options.record).
@@ -180,21 +190,35 @@ class local_deployment {
   };
   struct pipe_entry {
     std::string a, b;
-    std::unique_ptr<proto::memory_pipe> pipe;
+    std::unique_ptr<proto::memory_pipe> pipe;                 // plain pipes
+    std::unique_ptr<proto::link> secure_a, secure_b;          // or secure channels
+    proto::link* first = nullptr;
+    proto::link* second = nullptr;
   };
 
   template <proto::party A, proto::party PA, proto::party B, proto::party PB>
   void connect(const std::string& a, const std::string& b, proto::endpoint<A, PA>& ea, proto::endpoint<B, PB>& eb) {
     static_assert(A == PB && B == PA, "local_deployment: the two endpoints of a pipe must face each other");
-    pipe_entry e{a, b, std::make_unique<proto::memory_pipe>()};
-    ea = {&e.pipe->first(), a, b, opt_.deadline};
-    eb = {&e.pipe->second(), b, a, opt_.deadline};
-    if (opt_.record) {
-      e.pipe->first().on_receive = [this, a](const proto::frame& f) { record(a, f); };
-      e.pipe->second().on_receive = [this, b](const proto::frame& f) { record(b, f); };
+    pipe_entry e{a, b, nullptr, nullptr, nullptr};
+    if (opt_.secure_channels) {
+      auto ends = secure_memory_links(io_, a, b, *link_rng_);
+      e.secure_a = std::move(ends.first);
+      e.secure_b = std::move(ends.second);
+      e.first = e.secure_a.get();
+      e.second = e.secure_b.get();
+    } else {
+      e.pipe = std::make_unique<proto::memory_pipe>();
+      e.first = &e.pipe->first();
+      e.second = &e.pipe->second();
+      if (opt_.record) {
+        e.pipe->first().on_receive = [this, a](const proto::frame& f) { record(a, f); };
+        e.pipe->second().on_receive = [this, b](const proto::frame& f) { record(b, f); };
+      }
     }
-    party_links_[a].push_back(&e.pipe->first());
-    party_links_[b].push_back(&e.pipe->second());
+    ea = {e.first, a, b, opt_.deadline};
+    eb = {e.second, b, a, opt_.deadline};
+    party_links_[a].push_back(e.first);
+    party_links_[b].push_back(e.second);
     pipes_.push_back(std::move(e));
   }
 
@@ -226,6 +250,8 @@ class local_deployment {
   }
 
   local_options opt_;
+  std::shared_ptr<net::io_thread> io_;  // secure channels only; outlives the links below
+  std::optional<prg> link_rng_;
   std::deque<pipe_entry> pipes_;
   std::map<std::string, std::vector<proto::link*>> party_links_;
   std::map<std::string, prg> prgs_;
