@@ -370,6 +370,7 @@ struct launch_options {
                                std::chrono::milliseconds(600000)};
   std::chrono::seconds limit{7200};
   bool quiet = false;
+  bool check = false;
 };
 
 inline constexpr std::string_view launch_usage =
@@ -389,6 +390,8 @@ inline constexpr std::string_view launch_usage =
     "  --bin-dir DIR         where the role binaries are (default: next to this launcher)\n"
     "  --report FILE         all reports as one JSON array\n"
     "  --output FILE         the client's outputs, one line of ring elements per image\n"
+    "  --check               compare the client's outputs with the plaintext fixed-point oracle\n"
+    "                        (this launcher reads the model and inputs itself); exit 1 if they differ\n"
     "  --quiet               no progress lines\n";
 
 [[nodiscard]] inline launch_options parse_launch_options(int argc, char** argv) {
@@ -402,6 +405,10 @@ inline constexpr std::string_view launch_usage =
     }
     if (flag == "--quiet") {
       o.quiet = true;
+      continue;
+    }
+    if (flag == "--check") {
+      o.check = true;
       continue;
     }
     if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value (see --help)");
@@ -431,7 +438,8 @@ inline constexpr std::string_view launch_usage =
 
 // In-process run: every role in this process over in-memory pipes.
 template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] std::vector<run_report> launch_in_process(const launch_options& o) {
+[[nodiscard]] std::vector<run_report> launch_in_process(const launch_options& o,
+                                                       std::vector<std::vector<typename Ring::value_type>>& y) {
   using V = typename Ring::value_type;
   role_options ro;
   ro.random_weights = o.random_weights;
@@ -473,7 +481,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     d.offline(i);
     collect("offline", -1);
   }
-  std::vector<std::vector<V>> y;
+  y.clear();
   for (std::uint64_t i = 1; i <= o.images; ++i) {
     y.push_back(d.online(i, std::span<const V>(x[i - 1])));
     for (const auto& pr : d.reports())
@@ -498,12 +506,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] inline std::vector<run_report> launch_processes(const launch_options& o, std::string_view name,
                                                               unsigned ring_bits, unsigned fraction_bits,
                                                               bool& all_ok) {
-  std::filesystem::path dir = o.dir;
-  if (dir.empty()) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / (std::string(name) + "-XXXXXX")).string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw error("cannot create a run directory in " + tmpl);
-    dir = tmpl;
-  }
+  const std::filesystem::path dir = o.dir;
   const std::filesystem::path bin = o.bin_dir.empty() ? self_dir() : o.bin_dir;
   const auto files = write_local_deployment(dir, o.clusters, o.compute, o.timeouts, ring_bits, fraction_bits);
   std::cerr << "run directory: " << dir.string() << "\n";
@@ -554,8 +557,33 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   return reports;
 }
 
+// Compares the client's outputs with the plaintext fixed-point oracle on the
+// same weights and inputs; prints the verdict.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] bool check_outputs(const launch_options& o, const std::vector<std::vector<typename Ring::value_type>>& y,
+                                 std::ostream& out) {
+  role_options ro;
+  ro.random_weights = o.random_weights;
+  ro.model = o.model;
+  ro.random_input = o.random_input;
+  ro.input = o.input;
+  ro.images = o.images;
+  const auto stages = plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(ro));
+  const auto x = client_inputs<Ring>(ro, input_size(stages));
+  for (std::uint64_t i = 0; i < o.images; ++i) {
+    const auto want = oracle::fixed<Ring>(stages, x[i]);
+    if (i >= y.size() || y[i] != want) {
+      out << "check FAILED: image " << i + 1 << ": the client's output differs from the plaintext fixed-point oracle\n";
+      return false;
+    }
+  }
+  out << "check: the outputs of all " << o.images << " image(s) equal the plaintext fixed-point oracle bit for bit\n";
+  return true;
+}
+
 template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] int launcher_main(int argc, char** argv, std::string_view name) {
+  using V = typename Ring::value_type;
   std::signal(SIGPIPE, SIG_IGN);
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
@@ -565,11 +593,22 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
       return 0;
     }
   try {
-    const auto o = parse_launch_options(argc, argv);
+    auto o = parse_launch_options(argc, argv);
     bool ok = true;
     std::vector<run_report> reports;
-    if (o.processes) reports = launch_processes(o, name, Ring::bits, Ring::frac, ok);
-    else reports = launch_in_process<Net, Ring, Bounds>(o);
+    std::vector<std::vector<V>> y;
+    if (o.processes) {
+      if (o.dir.empty()) {
+        std::string tmpl = (std::filesystem::temp_directory_path() / (std::string(name) + "-XXXXXX")).string();
+        if (::mkdtemp(tmpl.data()) == nullptr) throw error("cannot create a run directory in " + tmpl);
+        o.dir = tmpl;
+      }
+      if (o.output.empty()) o.output = o.dir / "outputs.txt";
+      reports = launch_processes(o, name, Ring::bits, Ring::frac, ok);
+      if (ok && o.check) y = read_outputs<V>(o.output);
+    } else {
+      reports = launch_in_process<Net, Ring, Bounds>(o, y);
+    }
     std::cout << "\n" << name << ": " << o.clusters << " cluster(s) x " << o.compute << " compute server(s), "
               << o.images << " image(s), " << (o.processes ? "one process per party over 127.0.0.1" : "one process")
               << "\n\n";
@@ -580,6 +619,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
       std::ofstream f(o.report);
       f << json::serialize(a) << "\n";
     }
+    if (ok && o.check) ok = check_outputs<Net, Ring, Bounds>(o, y, std::cout);
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "pmdi: " << name << "-launch: " << e.what() << std::endl;

@@ -493,23 +493,26 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   return cfg;
 }
 
-// The cloud's model: the weights lowered to protocol stages.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] std::vector<proto::stage> cloud_model(const role_options& o) {
-  nn::model_weights w;
-  if (o.random_weights) {
-    w = random_model<Net>(*o.random_weights);
-  } else if (!o.model.empty()) {
+// The model's weights, as the cloud's options name them (--random-weights S
+// or --model FILE).
+template <class Net>
+[[nodiscard]] nn::model_weights model_weights_from(const role_options& o) {
+  if (o.random_weights) return random_model<Net>(*o.random_weights);
+  if (!o.model.empty()) {
 #if defined(PMDI_RUN_HAS_ONNX)
     const auto declared = nn::describe<Net>();
-    w = io::load_onnx(o.model, std::span<const nn::layer_info>(declared));
+    return io::load_onnx(o.model, std::span<const nn::layer_info>(declared));
 #else
     throw usage_error("--model: this binary was built without ONNX (pmdi_add_deployment(... ONNX))");
 #endif
-  } else {
-    throw usage_error("the cloud needs --model FILE or --random-weights S");
   }
-  return to_protocol(plan::lower<Net, Ring, Bounds>(w));
+  throw usage_error("the cloud needs --model FILE or --random-weights S");
+}
+
+// The cloud's model: the weights lowered to protocol stages.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] std::vector<proto::stage> cloud_model(const role_options& o) {
+  return to_protocol(plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(o)));
 }
 
 #if defined(PMDI_RUN_HAS_CLIENT)
