@@ -589,9 +589,25 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
       std::cout << "usage: " << argv[0] << " [options]\nruns every party of the deployment '" << name
                 << "' (in this process, or one process each with --processes)\n"
-                << launch_usage;
+                << launch_usage << "   or: " << argv[0]
+                << " --table REPORT.json...   the table from the reports of a run elsewhere\n";
       return 0;
     }
+  if (argc >= 2 && std::string_view(argv[1]) == "--table") {
+    // The table from reports written elsewhere (e.g. one party per host).
+    try {
+      std::vector<run_report> reports;
+      for (int i = 2; i < argc; ++i) reports.push_back(read_report(argv[i]));
+      if (reports.empty()) throw usage_error("--table needs the report files (role binaries' --report)");
+      print_table(std::cout, reports);
+      bool ok = true;
+      for (const auto& r : reports) ok = ok && r.ok;
+      return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::cerr << "pmdi: " << name << "-launch: " << e.what() << std::endl;
+      return 1;
+    }
+  }
   try {
     auto o = parse_launch_options(argc, argv);
     bool ok = true;
