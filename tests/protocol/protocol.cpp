@@ -4,6 +4,8 @@
 // input and of the weights.
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -93,6 +95,38 @@ TEST_CASE("offline material is used at most once", "[protocol]") {
   }
   // An inference with no offline material is refused too.
   CHECK_THROWS_AS(d.online(8, x), protocol_error);
+}
+
+TEST_CASE("party reports are JSON with per-peer traffic, rounds and stages", "[protocol][report]") {
+  using R = ring<32, 8>;
+  prg g(seed{});
+  auto net = test::make_random_net(g, R::frac, 1);
+  run::local_options opt;
+  opt.topo = {2, 1};
+  opt.paillier_bits = test_key_bits;
+  opt.deadline = std::chrono::seconds(60);
+  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  d.setup();
+  d.offline(1);
+  (void)d.online(1, random_input<R>(g, net.input_size));
+  const auto reports = d.reports();
+  REQUIRE(reports.size() == 2 + 2 * 3);
+  for (const auto& r : reports) {
+    INFO(r.to_json());
+    const auto v = boost::json::parse(r.to_json()).as_object();
+    CHECK(v.at("party").as_string() == r.party);
+    CHECK(v.at("online").as_object().contains("peers"));
+    if (r.party == "cloud") {
+      CHECK(v.at("online").at("bytes_sent").to_number<double>() == 0);
+      CHECK(v.at("online").at("bytes_received").to_number<double>() == 0);
+      CHECK(v.at("offline").at("bytes_sent").to_number<double>() > 0);
+    }
+    if (r.party == "client") {
+      CHECK(v.at("online").at("rounds").to_number<double>() == 1);  // waits once: the masked output
+      CHECK(v.at("online").at("peers").at("garbler[0]").at("bytes_sent").to_number<double>() == 2 + 8 + 4 + 4.0 * net.input_size);  // id, inference, count, values
+    }
+    if (r.party == "evaluator[0]") CHECK(v.at("stages").as_array().size() >= 1);
+  }
 }
 
 TEST_CASE("preparing the same inference twice is refused", "[protocol]") {

@@ -7,8 +7,9 @@
 //
 // Supported graph: a chain of nodes (plus residual Add) over one float input.
 //   Conv, Gemm, MatMul (+ Add bias), Relu, AveragePool, MaxPool, Flatten,
-//   Reshape (to [N, -1] only), BatchNormalization (folded into the conv or
-//   dense before it), Add of two activations (residual), ArgMax.
+//   Reshape (to [N, -1] only), BatchNormalization (a declared batchnorm
+//   keeps its parameters; an undeclared one is folded into the conv2d or
+//   dense it follows), Add of two activations (residual), ArgMax.
 //   Identity, Dropout, Constant and all-zero Pad are no-ops.
 // Anything else is refused by name. Mismatches with the declared type are
 // pmdi::usage_error, malformed bytes pmdi::decode_error; both name the file,
@@ -95,6 +96,10 @@ inline std::string layer_spelling(const nn::layer_info& l) {
 // generator); otherwise every inferred layer is checked against the declared one.
 class onnx_walker {
  public:
+  // Opsets whose semantics of the ops above the loader follows (BatchNormalization
+  // lost `spatial` in 9, Dropout's ratio became an input in 12, Pad's pads in 11).
+  static constexpr std::int64_t min_opset = 9, max_opset = 21;
+
   onnx_walker(std::string file, std::span<const nn::layer_info> declared)
       : file_(std::move(file)), declared_(declared), check_(!declared.empty()) {}
 
@@ -107,6 +112,9 @@ class onnx_walker {
     for (const auto& op : model_.opset_import())
       if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
     if (opset_ <= 0) throw decode_error(file_ + ": the model imports no default-domain opset");
+    if (opset_ < min_opset || opset_ > max_opset)
+      throw usage_error(file_ + ": opset " + std::to_string(opset_) + " is outside the range pmdi reads (" +
+                        std::to_string(min_opset) + " to " + std::to_string(max_opset) + ")");
     if (!model_.has_graph() || model_.graph().node_size() == 0)
       throw decode_error(file_ + ": the model has no graph nodes");
   }

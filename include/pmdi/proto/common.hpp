@@ -56,6 +56,13 @@ struct phase_figures {
     for (const auto& [p, c] : per_peer) s += c.messages_sent;
     return s;
   }
+  // Messages this party waited for: its rounds in this phase (every receive
+  // is a wait on a peer; the steps never receive speculatively).
+  [[nodiscard]] std::uint64_t rounds() const {
+    std::uint64_t s = 0;
+    for (const auto& [p, c] : per_peer) s += c.messages_received;
+    return s;
+  }
 };
 
 struct stage_figures {
@@ -81,6 +88,7 @@ struct party_report {
     auto phase = [&](const char* name, const phase_figures& f) {
       o << "\"" << name << "\": {\"seconds\": " << f.seconds << ", \"bytes_sent\": " << f.bytes_sent()
         << ", \"bytes_received\": " << f.bytes_received() << ", \"messages_sent\": " << f.messages_sent()
+        << ", \"rounds\": " << f.rounds()
         << ", \"peers\": {";
       bool first = true;
       for (const auto& [p, c] : f.per_peer) {

@@ -2,7 +2,8 @@
 // The message catalogue: every message of setup, offline and online, declared
 // once with its id, sender, receiver and payload. `send<M>` and `receive<M>`
 // only compile on an endpoint<Self, Peer> with Self == M::from and
-// Peer == M::to (and the mirror for receive). Every payload is validated on
+// Peer == M::to (and the mirror for receive): PMDI_E_ROLE_WRONG_SENDER,
+// PMDI_E_ROLE_WRONG_RECEIVER. Every payload is validated on
 // parse: counts against what the receiver expects from the public plan,
 // lengths against per-message maxima, bit fields against 0/1; a violation is a
 // decode_error, re-thrown as a protocol_error naming party, step and peer.
@@ -299,10 +300,28 @@ inline constexpr bool sendable_v = M::from == Self && M::to == Peer;
 template <class M, party Self, party Peer>
 inline constexpr bool receivable_v = M::to == Self && M::from == Peer;
 
+template <party P>
+struct party_tag {};
+
+// Failed role checks name the message and both ends in the template
+// arguments, so the compiler's "required from" line shows them.
+template <class Message, class Self, class Peer, bool Ok>
+struct check_sender {
+  static_assert(Ok, "PMDI_E_ROLE_WRONG_SENDER: this endpoint's role does not send this message to this peer "
+                    "(see the message's declaration in proto/messages.hpp: from, to)");
+  static constexpr bool value = Ok;
+};
+template <class Message, class Self, class Peer, bool Ok>
+struct check_receiver {
+  static_assert(Ok, "PMDI_E_ROLE_WRONG_RECEIVER: this endpoint's role does not receive this message from this "
+                    "peer (see the message's declaration in proto/messages.hpp: from, to)");
+  static constexpr bool value = Ok;
+};
+
 // Sends M; `write` fills the payload. Compiles only if Self sends M to Peer.
 template <class M, party Self, party Peer, class... Args>
 void send(endpoint<Self, Peer>& ep, std::uint64_t inference, const Args&... args) {
-  static_assert(sendable_v<M, Self, Peer>, "PMDI_E_ROLE: this message is not sent by this role to this peer");
+  static_assert(check_sender<M, party_tag<Self>, party_tag<Peer>, sendable_v<M, Self, Peer>>::value);
   byte_writer w;
   w.put<std::uint16_t>(M::id);
   w.put<std::uint64_t>(inference);
@@ -319,7 +338,7 @@ void send(endpoint<Self, Peer>& ep, std::uint64_t inference, const Args&... args
 // Receives M for `inference`, parsed with the receiver's expectations.
 template <class M, party Self, party Peer, class... Expect>
 [[nodiscard]] auto receive(endpoint<Self, Peer>& ep, std::uint64_t inference, const Expect&... expect) {
-  static_assert(receivable_v<M, Self, Peer>, "PMDI_E_ROLE: this message is not received by this role from this peer");
+  static_assert(check_receiver<M, party_tag<Self>, party_tag<Peer>, receivable_v<M, Self, Peer>>::value);
   const std::string step = std::string("receive ") + M::name;
   frame f;
   try {
@@ -348,7 +367,7 @@ template <class M, party Self, party Peer, class... Expect>
 // Typed receive of ring vectors needs the element type spelled out.
 template <class M, class V, party Self, party Peer>
 [[nodiscard]] std::vector<V> receive_words(endpoint<Self, Peer>& ep, std::uint64_t inference, std::size_t n) {
-  static_assert(receivable_v<M, Self, Peer>, "PMDI_E_ROLE: this message is not received by this role from this peer");
+  static_assert(check_receiver<M, party_tag<Self>, party_tag<Peer>, receivable_v<M, Self, Peer>>::value);
   struct adapter : M {
     [[nodiscard]] static std::vector<V> read(byte_reader& r, std::size_t m) { return M::template read<V>(r, m); }
   };

@@ -2,6 +2,8 @@
 // integer arithmetic on random and edge values, l = 32 and 64.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <climits>
 #include <functional>
 #include <limits>
 #include <random>
@@ -212,5 +214,54 @@ TEST_CASE("gc builder: relu stage circuit C(a, w, r) = relu(trunc(a + w, s)) - r
     const std::uint32_t want = (R::to_signed(t) < 0 ? 0U : t) - r[i];
     CAPTURE(i);
     CHECK(got[i] == want);
+  }
+}
+
+TEST_CASE("gc builder: max-pool and argmax stage circuits against ring<L,F>", "[gc][builder]") {
+  using R = ring<32, 8>;
+  prg g(seed{std::byte(43)});
+  auto run_stage = [&](const gc::circuit& c, const std::vector<std::uint32_t>& in) {
+    const auto bits = gc::words_to_bits<std::uint32_t>(in, 32);
+    const block delta = gc::keygen_delta(g);
+    auto zero = gc::keygen_zero_labels(g, bits.size());
+    std::span<const block> z(zero.data(), zero.size());
+    auto gb = gc::garble(c, delta, z, 9);
+    return gc::bits_to_words<std::uint32_t>(
+        gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 9), gc::decode_bits(gb.output_zero_labels)),
+        32);
+  };
+  {
+    const std::size_t n_out = 50, window = 4;
+    const auto c = gc::maxpool_stage_circuit(32, 8, n_out, window);
+    std::vector<std::uint32_t> a(n_out * window), w(n_out * window), r(n_out);
+    for (auto& x : a) x = g.next<std::uint32_t>();
+    for (auto& x : w) x = g.next<std::uint32_t>();
+    for (auto& x : r) x = g.next<std::uint32_t>();
+    std::vector<std::uint32_t> in = a;
+    in.insert(in.end(), w.begin(), w.end());
+    in.insert(in.end(), r.begin(), r.end());
+    const auto got = run_stage(c, in);
+    for (std::size_t j = 0; j < n_out; ++j) {
+      std::int32_t m = INT32_MIN;
+      for (std::size_t k = 0; k < window; ++k)
+        m = std::max(m, R::to_signed(R::trunc(a[j * window + k] + w[j * window + k], 8)));
+      CHECK(got[j] == static_cast<std::uint32_t>(m) - r[j]);
+    }
+  }
+  for (int rep = 0; rep < 20; ++rep) {
+    const std::size_t n = 10;
+    const auto c = gc::argmax_stage_circuit(32, 8, n);
+    std::vector<std::uint32_t> a(n), w(n);
+    for (auto& x : a) x = g.next<std::uint32_t>();
+    for (auto& x : w) x = g.next<std::uint32_t>();
+    if (rep == 0) std::fill(a.begin(), a.end(), 0), std::fill(w.begin(), w.end(), 0);  // tie: index 0
+    const std::uint32_t r = g.next<std::uint32_t>();
+    std::vector<std::uint32_t> in = a;
+    in.insert(in.end(), w.begin(), w.end());
+    in.push_back(r);
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < n; ++k)
+      if (R::to_signed(R::trunc(a[k] + w[k], 8)) > R::to_signed(R::trunc(a[best] + w[best], 8))) best = k;
+    CHECK(run_stage(c, in) == std::vector<std::uint32_t>{static_cast<std::uint32_t>(best) - r});
   }
 }

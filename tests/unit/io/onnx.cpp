@@ -264,3 +264,108 @@ TEST_CASE("onnx: corrupted bytes load or throw pmdi::error, never anything else"
     CHECK_THROWS_AS(pmdi::io::load_onnx(b, "cut.onnx", layers), pmdi::error);
   }
 }
+
+namespace {
+
+// A model built in memory: Reshape -> MatMul -> Add -> Relu -> ArgMax.
+onnx::ModelProto matmul_model() {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  auto* op = m.add_opset_import();
+  op->set_version(13);
+  auto* g = m.mutable_graph();
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, 2, 2, 2}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  g->add_output()->set_name("y");
+  auto init = [&](const std::string& name, std::vector<std::int64_t> dims, std::vector<float> v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) t->add_dims(d);
+    for (float x : v) t->add_float_data(x);
+  };
+  std::vector<float> w(8 * 3);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i) * 0.5F - 3.0F;  // [in][units]
+  init("W", {8, 3}, w);
+  init("b", {3}, {0.25F, -0.5F, 1.0F});
+  auto* shape = g->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(1);
+  shape->add_int64_data(-1);
+  auto node = [&](const std::string& name, const std::string& op_type, std::vector<std::string> ins, std::string out) {
+    auto* n = g->add_node();
+    n->set_name(name);
+    n->set_op_type(op_type);
+    for (auto& i : ins) n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  node("reshape", "Reshape", {"x", "shape"}, "flat");
+  node("matmul", "MatMul", {"flat", "W"}, "mm");
+  node("bias", "Add", {"mm", "b"}, "lin");
+  node("relu", "Relu", {"lin"}, "act");
+  auto* am = node("argmax", "ArgMax", {"act"}, "y");
+  auto* axis = am->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  return m;
+}
+
+std::vector<std::byte> bytes_of(const onnx::ModelProto& m) {
+  const std::string s = m.SerializeAsString();
+  std::vector<std::byte> b(s.size());
+  std::memcpy(b.data(), s.data(), s.size());
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("onnx: Reshape + MatMul + Add bias + ArgMax", "[io][onnx]") {
+  using net = nn::sequential<nn::input<2, 2, 2>, nn::flatten, nn::dense<3>, nn::relu, nn::argmax>;
+  const auto layers = nn::describe<net>();
+  const auto w = pmdi::io::load_onnx(bytes_of(matmul_model()), "mem.onnx", layers);
+  REQUIRE(w.layers.size() == 1);
+  CHECK(w.layers[0].layer_index == 2);
+  REQUIRE(w.layers[0].weight.size() == 24);
+  for (std::size_t u = 0; u < 3; ++u)
+    for (std::size_t i = 0; i < 8; ++i)  // PyTorch order [units][in]: MatMul's [in][units] transposed
+      CHECK(w.layers[0].weight[u * 8 + i] == static_cast<float>(i * 3 + u) * 0.5F - 3.0F);
+  CHECK(w.layers[0].bias == std::vector<float>{0.25F, -0.5F, 1.0F});
+  CHECK(pmdi::io::cpp_type(layers) ==
+        "using net = pmdi::nn::sequential<\n    pmdi::nn::input<2, 2, 2>,\n    pmdi::nn::flatten,\n"
+        "    pmdi::nn::dense<3>,\n    pmdi::nn::relu,\n    pmdi::nn::argmax>;\n");
+
+  auto m = matmul_model();
+  m.mutable_graph()->mutable_node(0)->set_op_type("Transpose");
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("mem.onnx: node 0 'reshape' (Transpose, opset 13): unsupported op 'Transpose'"));
+  m = matmul_model();
+  m.mutable_graph()->mutable_initializer(2)->set_int64_data(1, 4);  // reshape to [1, 4]
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("node 0 'reshape' (Reshape, opset 13): reshape to 1x4 is not a flatten to [N, 8]"));
+  m = matmul_model();
+  m.mutable_graph()->mutable_initializer(1)->add_float_data(2.0F);  // 4 bias values for shape [3]
+  CHECK_THROWS_AS(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers), pmdi::decode_error);
+  m = matmul_model();
+  m.mutable_graph()->mutable_node(2)->set_input(0, "flat");  // Add a constant to a non-MatMul output
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("node 2 'bias' (Add, opset 13): adds a constant to 'flat'"));
+  m = matmul_model();
+  m.mutable_graph()->mutable_node(1)->set_domain("com.example");
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("(MatMul, opset 13): op domain 'com.example' is not supported"));
+  m = matmul_model();
+  m.mutable_opset_import(0)->set_version(7);
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("mem.onnx: opset 7 is outside the range pmdi reads (9 to 21)"));
+  m = matmul_model();
+  m.mutable_graph()->mutable_output(0)->set_name("act");
+  CHECK_THROWS_WITH(pmdi::io::load_onnx(bytes_of(m), "mem.onnx", layers),
+                    Contains("mem.onnx: the graph output 'act' is not the last layer's output"));
+}

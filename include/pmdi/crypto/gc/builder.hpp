@@ -23,6 +23,8 @@
 //   gc::relu_stage_circuit(l, s, n)  C(a, w, r) = relu(trunc(a + w, s)) - r for n activations;
 //     inputs: a_0..a_{n-1}, then w_0..w_{n-1}, then r_0..r_{n-1} (l bits each, LSB first);
 //     outputs: n words of l bits.
+//   gc::maxpool_stage_circuit(l, s, n_out, window)  max over each window of trunc(a + w, s), minus r
+//   gc::argmax_stage_circuit(l, s, n)  zero-extended argmax of trunc(a + w, s), minus r
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -273,6 +275,43 @@ class builder {
   for (auto& x : w) x = b.input_word(l);
   for (auto& x : r) x = b.input_word(l);
   for (std::size_t i = 0; i < n; ++i) b.output_word(b.sub(b.relu(b.trunc(b.add(a[i], w[i]), s)), r[i]));
+  return std::move(b).build();
+}
+
+// Max-pool stage: out_j = max_k trunc(a_{j,k} + w_{j,k}, s) - r_j for n_out
+// windows of `window` values each. Inputs: a (n_out * window words, window
+// after window), then w (same layout), then r (n_out words); outputs n_out words.
+[[nodiscard]] inline circuit maxpool_stage_circuit(unsigned l, unsigned s, std::size_t n_out, std::size_t window) {
+  if (window == 0) throw usage_error("gc::maxpool_stage_circuit: empty window");
+  builder b;
+  const std::size_t n_in = n_out * window;
+  std::vector<word> a(n_in), w(n_in), r(n_out);
+  for (auto& x : a) x = b.input_word(l);
+  for (auto& x : w) x = b.input_word(l);
+  for (auto& x : r) x = b.input_word(l);
+  for (std::size_t j = 0; j < n_out; ++j) {
+    std::vector<word> v(window);
+    for (std::size_t k = 0; k < window; ++k) v[k] = b.trunc(b.add(a[j * window + k], w[j * window + k]), s);
+    b.output_word(b.sub(b.max(v), r[j]));
+  }
+  return std::move(b).build();
+}
+
+// Argmax stage: zext(argmax_k trunc(a_k + w_k, s)) - r over Z_2^l, the index
+// of the first maximum of n values. Inputs: a (n words), w (n words), r (one
+// word); output: one word.
+[[nodiscard]] inline circuit argmax_stage_circuit(unsigned l, unsigned s, std::size_t n) {
+  if (n == 0) throw usage_error("gc::argmax_stage_circuit: no values");
+  builder b;
+  std::vector<word> a(n), w(n), v(n);
+  for (auto& x : a) x = b.input_word(l);
+  for (auto& x : w) x = b.input_word(l);
+  const word r = b.input_word(l);
+  for (std::size_t k = 0; k < n; ++k) v[k] = b.trunc(b.add(a[k], w[k]), s);
+  word idx = b.argmax(v);
+  while (idx.size() < l) idx.push_back(b.zero());
+  idx.resize(l);
+  b.output_word(b.sub(idx, r));
   return std::move(b).build();
 }
 

@@ -80,7 +80,9 @@ struct slots {
   block* base[4];
   slots(block* w, block* out, const block* in) noexcept
       : base{w, out, const_cast<block*>(in), nullptr} {}  // inputs are only read
-  [[nodiscard]] block& operator[](wire s) const noexcept { return base[s >> 30][s & slot_index_mask]; }
+  [[nodiscard]] block& operator[](wire s) const noexcept {
+    return *reinterpret_cast<block*>(reinterpret_cast<char*>(base[s >> 30]) + (std::size_t{s & slot_index_mask} << 4));
+  }
 };
 
 // Prefetch (into L2) the input labels tile t will read.
