@@ -8,8 +8,10 @@
 // deployment file and the party's secret key, opens secure TCP links to
 // exactly the peers the plan connects it with, runs its role's setup, then
 // the offline phase of every image, then the online phase of every image, and
-// writes a JSON report (run/report.hpp): time per phase, bytes and messages
-// per peer, rounds, per-stage figures.
+// ends the run with every peer (each party tells each peer it is done and
+// waits for the same, so that a party failing at any point makes every other
+// party fail), and writes a JSON report (run/report.hpp): time per phase,
+// bytes and messages per peer, rounds, per-stage figures.
 //
 // Which role's code a binary contains is chosen by one macro, set by the CMake
 // function pmdi_add_deployment (tools/cmake/PmdiRoles.cmake):
@@ -105,7 +107,7 @@ inline constexpr std::string_view role_usage =
     "  --key FILE            this party's secret key file (mode 0600)\n"
     "  --images N            number of inferences (default 1): setup once, N offline, N online\n"
     "  --report FILE         write the JSON report (times, bytes per peer, rounds, stages)\n"
-    "  --status FILE         keep the current step in FILE (connect, setup, offline N, online N, done)\n"
+    "  --status FILE         keep the current step in FILE (connect, setup, offline N, online N, finish, done)\n"
     "  --threads N           worker threads for Paillier work (default 2)\n"
     "  --quiet               no progress lines\n"
     " client only:\n"
@@ -372,6 +374,28 @@ class party_links {
     const auto it = links_.find(peer);
     if (it == links_.end()) throw usage_error(self_ + ": no open link to " + peer.to_string());
     return {it->second.get(), self_, peer.to_string(), deadline_};
+  }
+
+  // The end of the run (see transport_link::send_done): tells every peer
+  // this party is done, then waits until each peer says the same. A peer that
+  // fails or dies at any point before makes this party fail too, naming it.
+  void finish(std::chrono::milliseconds deadline) {
+    for (auto& [r, l] : links_) {
+      try {
+        l->send_done();
+      } catch (const error& e) {
+        throw protocol_error(self_, "finish", r.to_string(), e.what());
+      }
+    }
+    for (auto& [r, l] : links_) {
+      bool done = false;
+      try {
+        done = l->receive_done(deadline);
+      } catch (const error& e) {
+        throw protocol_error(self_, "finish", r.to_string(), e.what());
+      }
+      if (!done) throw protocol_error(self_, "finish", r.to_string(), "expected the end of the run, got a protocol message");
+    }
   }
 
   // Closes every link: the peers' waits on them end at once.
@@ -714,6 +738,11 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 #endif
       default: break;
     }
+    // Every party waits for the others to end: the cloud, done after the
+    // offline phase, still learns of a party that fails online. The wait may
+    // span the others' remaining phases: one receive deadline per image, plus one.
+    ctx.at("finish");
+    links->finish(ctx.file.timeouts.receive * static_cast<long>(ctx.opt.images + 1));
     ctx.report.ok = true;
     ctx.at("done");
   } catch (const std::exception& e) {

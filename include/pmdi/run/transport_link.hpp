@@ -21,6 +21,13 @@
 
 namespace pmdi::run {
 
+// [u16 0xFFFF][u64 0]: a frame id no protocol message has.
+[[nodiscard]] inline proto::frame done_frame() {
+  proto::frame f(10, std::byte{0});
+  f[0] = f[1] = std::byte{0xFF};
+  return f;
+}
+
 class transport_link final : public proto::link {
  public:
   // `last_was_send` is shared by all links of one party (flights are per party).
@@ -46,6 +53,13 @@ class transport_link final : public proto::link {
   void close() noexcept override {
     if (!closed_.exchange(true)) inner_->close();
   }
+
+  // The end of a run: after its last protocol message a party sends `done`
+  // on every link and then waits for each peer's. Nothing follows it, so a
+  // peer never meets it in a protocol receive (it would be refused there: its
+  // id is outside the catalogue).
+  void send_done() { inner_->send(done_frame()); }
+  [[nodiscard]] bool receive_done(std::chrono::milliseconds deadline) { return inner_->receive(deadline) == done_frame(); }
 
   [[nodiscard]] std::uint64_t flights() const noexcept { return flights_.load(); }
   [[nodiscard]] net::link_counters wire_counters() const { return inner_->wire_counters(); }
