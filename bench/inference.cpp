@@ -4,7 +4,9 @@
 // otherwise), every role in this process over in-memory pipes, 2 Paillier
 // threads. Prints medians over N inferences: offline and online seconds,
 // bytes of each phase (all links, both directions counted once), online
-// rounds, and the plaintext fixed-point inference time of the same network.
+// rounds, the plaintext fixed-point inference time of the same network, and
+// the online time per inference when N inferences stream through the
+// cluster pipeline at once.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -93,6 +95,17 @@ int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, 
       return 1;
     }
   }
+  // The same number of inferences streamed through the cluster pipeline.
+  std::vector<std::uint64_t> ids;
+  std::vector<std::vector<V>> xs;
+  for (int i = 0; i < reps; ++i) {
+    ids.push_back(static_cast<std::uint64_t>(reps + i + 1));
+    d.offline(ids.back());
+    xs.push_back(x);
+  }
+  t0 = std::chrono::steady_clock::now();
+  (void)d.online_stream(ids, xs);
+  const double stream_s = pmdi::proto::seconds_since(t0) / reps;
   const double plain = pmdi::bench::median_seconds(a.quick ? 3 : 11, [&] {
     auto y = pmdi::oracle::fixed<Ring>(stages, x);
     pmdi::bench::keep(y);
@@ -102,6 +115,7 @@ int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, 
   r.metric("inference", "offline_s", median(off), "s");
   r.metric("inference", "online_s", median(on), "s");
   r.metric("inference", "online_client_s", median(on_client), "s");
+  r.metric("inference", "online_stream_s_per_inference", stream_s, "s");
   r.metric("inference", "offline_bytes", median(off_b), "B");
   r.metric("inference", "online_bytes", median(on_b), "B");
   r.metric("inference", "rounds", static_cast<double>(pmdi::proto::online_rounds(plan, lo.topo)), "messages");

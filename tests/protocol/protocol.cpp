@@ -256,3 +256,25 @@ TEST_CASE("bad frames are refused with the party, the step and the peer", "[prot
   // Silence: the deadline.
   expect_error("no message within");
 }
+
+TEST_CASE("a stream of inferences flows through the cluster pipeline", "[protocol][stream]") {
+  using R = ring<64, 13>;
+  prg g(seed{});
+  auto net = test::make_random_net(g, R::frac, 2);
+  run::local_options opt;
+  opt.topo = {3, 1};
+  opt.paillier_bits = test_key_bits;
+  opt.deadline = std::chrono::seconds(60);
+  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  d.setup();
+  std::vector<std::uint64_t> ids{11, 12, 13, 14};
+  std::vector<std::vector<R::value_type>> xs;
+  for (auto id : ids) {
+    d.offline(id);
+    xs.push_back(random_input<R>(g, net.input_size));
+  }
+  const auto ys = d.online_stream(ids, xs);
+  REQUIRE(ys.size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(ys[i] == test::reference<R>(net, xs[i]));
+  CHECK_THROWS_AS(d.online_stream({12}, {xs[1]}), protocol_error);
+}

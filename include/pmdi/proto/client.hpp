@@ -12,6 +12,7 @@
 // Online: z_1 = x - c_1 -> garbler of cluster 0; z_{L+1} <- last garbler;
 //   output z_{L+1} + c_{L+1}.
 #include <chrono>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -84,6 +85,17 @@ class client {
   // x: the input as ring elements (fixed point); returns the output tensor.
   [[nodiscard]] std::vector<V> online(std::uint64_t id, std::span<const V> x) {
     meter_.begin();
+    submit(id, x);
+    auto out = collect(id);
+    meter_.end(report_.online);
+    return out;
+  }
+
+  // The two halves of online(), for streams of inferences through the cluster
+  // pipeline: submit sends z_1 = x - c_1 (consuming the inference's offline
+  // material); collect waits for that inference's output. Inferences must be
+  // collected in the order they were submitted.
+  void submit(std::uint64_t id, std::span<const V> x) {
     const auto& plan = cfg_.plan;
     if (x.size() != plan.input_size())
       throw usage_error("client: input has " + std::to_string(x.size()) + " elements, the network takes " +
@@ -92,9 +104,17 @@ class client {
     std::vector<V> z(x.size());
     for (std::size_t i = 0; i < z.size(); ++i) z[i] = static_cast<V>(x[i] - m.c_in[i]);
     send<msg_masked_input>(links_.garblers[0], id, std::span<const V>(z));
-    auto out = receive_words<msg_masked_output, V>(links_.garblers[cfg_.topo.clusters - 1], id, plan.output_size());
+    m.c_in.wipe();
+    pending_.emplace(id, std::move(m));
+  }
+  [[nodiscard]] std::vector<V> collect(std::uint64_t id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end())
+      throw protocol_error(name(), "online", "", "inference " + std::to_string(id) + " was not submitted");
+    material m = std::move(it->second);
+    pending_.erase(it);
+    auto out = receive_words<msg_masked_output, V>(links_.garblers[cfg_.topo.clusters - 1], id, cfg_.plan.output_size());
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<V>(out[i] + m.c_out[i]);
-    meter_.end(report_.online);
     return out;
   }
 
@@ -184,6 +204,7 @@ class client {
   paillier::key_pair keys_;
   std::vector<master_key> ot_master_;
   material_store<material> store_;
+  std::map<std::uint64_t, material> pending_;  // submitted, output not yet collected
   party_report report_;
   phase_meter meter_;
 };

@@ -159,6 +159,26 @@ class local_deployment {
     return y;
   }
 
+  // Several inferences streamed through the cluster pipeline: the client
+  // submits every input, each party runs its online steps inference after
+  // inference, so cluster j works on inference i + 1 while cluster j + 1
+  // works on inference i. Outputs in the order of `ids`.
+  [[nodiscard]] std::vector<std::vector<V>> online_stream(const std::vector<std::uint64_t>& ids,
+                                                          const std::vector<std::vector<V>>& xs) {
+    if (ids.size() != xs.size()) throw usage_error("online_stream: one input per inference id");
+    std::vector<std::vector<V>> ys(ids.size());
+    std::vector<task> t;
+    t.push_back({"client", [&] {
+                   for (std::size_t i = 0; i < ids.size(); ++i) client_->submit(ids[i], xs[i]);
+                   for (std::size_t i = 0; i < ids.size(); ++i) ys[i] = client_->collect(ids[i]);
+                 }});
+    for (auto& g : garblers_) t.push_back({g->name(), [&, p = g.get()] { for (auto id : ids) p->online(id); }});
+    for (auto& e : evaluators_) t.push_back({e->name(), [&, p = e.get()] { for (auto id : ids) p->online(id); }});
+    for (auto& c : computes_) t.push_back({c->name(), [&, p = c.get()] { for (auto id : ids) p->online(id); }});
+    run_all(std::move(t));
+    return ys;
+  }
+
   [[nodiscard]] std::vector<proto::party_report> reports() const {
     std::vector<proto::party_report> r{client_->report(), cloud_->report()};
     for (const auto& g : garblers_) r.push_back(g->report());
