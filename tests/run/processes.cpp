@@ -183,6 +183,21 @@ TEST_CASE("separate processes over loopback agree with the oracle and the in-pro
   CHECK_THAT(table.str(), Catch::Contains("compute[1,0]"));
 }
 
+TEST_CASE("a stream of inferences through the cluster pipeline agrees with the oracle", "[processes]") {
+  constexpr std::uint64_t images = 3;
+  local_run r("stream", 2, 1, test_timeouts());
+  r.start_all(images, {{"client", {"--stream"}}});
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 120s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
+  CHECK(client.phase("online").rounds() == 1);  // every input in one flight
+  CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
+}
+
 TEST_CASE("the client binary has no cloud, model-loading or model-sharing code", "[processes]") {
   const auto client = run::role_binary(bin_dir, name, proto::role_kind::client);
   const auto cloud = run::role_binary(bin_dir, name, proto::role_kind::cloud);

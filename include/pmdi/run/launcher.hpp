@@ -371,6 +371,7 @@ struct launch_options {
   std::chrono::seconds limit{7200};
   bool quiet = false;
   bool check = false;
+  bool stream = false;
 };
 
 inline constexpr std::string_view launch_usage =
@@ -392,6 +393,8 @@ inline constexpr std::string_view launch_usage =
     "  --output FILE         the client's outputs, one line of ring elements per image\n"
     "  --check               compare the client's outputs with the plaintext fixed-point oracle\n"
     "                        (this launcher reads the model and inputs itself); exit 1 if they differ\n"
+    "  --stream              (with --processes) the client sends every image's input at once and\n"
+    "                        then collects the outputs: the clusters work as a pipeline\n"
     "  --quiet               no progress lines\n";
 
 [[nodiscard]] inline launch_options parse_launch_options(int argc, char** argv) {
@@ -409,6 +412,10 @@ inline constexpr std::string_view launch_usage =
     }
     if (flag == "--check") {
       o.check = true;
+      continue;
+    }
+    if (flag == "--stream") {
+      o.stream = true;
       continue;
     }
     if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value (see --help)");
@@ -433,6 +440,7 @@ inline constexpr std::string_view launch_usage =
   }
   if (!o.random_weights && o.model.empty()) throw usage_error("give the model: --model FILE or --random-weights S");
   if (!o.random_input && o.input.empty()) throw usage_error("give the inputs: --input FILE or --random-input S");
+  if (o.stream && !o.processes) throw usage_error("--stream needs --processes");
   return o;
 }
 
@@ -519,6 +527,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     if (r.kind == proto::role_kind::client) {
       args.insert(args.end(), {"--paillier-bits", std::to_string(o.paillier_bits), "--output",
                                (o.output.empty() ? dir / "outputs.txt" : o.output).string()});
+      if (o.stream) args.push_back("--stream");
       if (o.random_input) args.insert(args.end(), {"--random-input", std::to_string(*o.random_input)});
       else args.insert(args.end(), {"--input", std::filesystem::absolute(o.input).string()});
     }

@@ -99,6 +99,7 @@ struct role_options {
   unsigned threads = 2;
   std::chrono::milliseconds online_delay{0};
   bool quiet = false;
+  bool stream = false;
 };
 
 inline constexpr std::string_view role_usage =
@@ -116,6 +117,8 @@ inline constexpr std::string_view role_usage =
     "  --output FILE         one line per image: the output as ring elements (unsigned)\n"
     "  --paillier-bits B     Paillier modulus size (default 2048)\n"
     "  --online-delay-ms MS  wait MS after the offline phase before the online phase\n"
+    "  --stream              send every image's masked input at once, then collect the outputs\n"
+    "                        (the clusters work on several images at a time, as a pipeline)\n"
     " cloud only:\n"
     "  --model FILE          the weights, an ONNX file (binaries built with ONNX)\n"
     "  --random-weights S    random weights from seed S (tests, demos)\n";
@@ -145,6 +148,10 @@ namespace detail {
     const std::string_view flag = argv[i];
     if (flag == "--quiet") {
       o.quiet = true;
+      continue;
+    }
+    if (flag == "--stream") {
+      o.stream = true;
       continue;
     }
     if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value (see --help)");
@@ -442,6 +449,7 @@ struct role_steps {
   std::function<void(prg&)> setup;
   std::function<void(std::uint64_t, prg&)> offline;
   std::function<void(std::uint64_t)> online;  // empty for the cloud (no online part)
+  std::function<void()> online_all;            // instead of online: every image in one go (a stream)
   std::function<const proto::party_report&()> report;
 };
 
@@ -495,7 +503,10 @@ inline void drive(run_context& ctx, party_links& links, const role_steps& s) {
     ctx.at("offline " + std::to_string(i));
     phase("offline", [&] { s.offline(i, g); });
   }
-  if (s.online)
+  if (s.online_all) {
+    ctx.at("online 1.." + std::to_string(ctx.opt.images));
+    phase("online", [&] { s.online_all(); });
+  } else if (s.online)
     for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
       ctx.at("online " + std::to_string(i));
       phase("online", [&] { s.online(i); });
@@ -562,6 +573,12 @@ void run_client(run_context& ctx, party_links& links) {
     if (id == 1 && ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
     y[id - 1] = c.online(id, std::span<const V>(x[id - 1]));
   };
+  if (ctx.opt.stream)
+    s.online_all = [&] {
+      if (ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
+      for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) c.submit(id, std::span<const V>(x[id - 1]));
+      for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) y[id - 1] = c.collect(id);
+    };
   s.report = [&]() -> const proto::party_report& { return c.report(); };
   drive(ctx, links, s);
   if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
