@@ -9,7 +9,7 @@ function(run)
 endfunction()
 run(${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/build -DPMDI_BUILD_TESTS=OFF -DPMDI_BUILD_BENCH=OFF
     -DPMDI_BUILD_EXAMPLES=OFF -DPMDI_WITH_ONNX=OFF -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
-run(${CMAKE_COMMAND} --build ${WORK}/build -j2)
+run(${CMAKE_COMMAND} --build ${WORK}/build -j2)  # the installed tools (pmdi-keygen) must exist first
 run(${CMAKE_COMMAND} --install ${WORK}/build)
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/consumer -DCMAKE_PREFIX_PATH=${WORK}/prefix)
 run(${CMAKE_COMMAND} --build ${WORK}/consumer)

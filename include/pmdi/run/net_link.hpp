@@ -39,6 +39,8 @@ class net_link final : public proto::link {
     } catch (...) {
     }
   }
+  // Every byte on the wire (framing, record tags, handshake), for reports.
+  [[nodiscard]] net::link_counters wire_counters() const { return l_->counters(); }
 
  private:
   std::unique_ptr<net::blocking_link> l_;

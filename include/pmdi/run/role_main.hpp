@@ -1,0 +1,798 @@
+#pragma once
+// The entry point of one party of a deployment, as its own process.
+//
+//   <name>-garbler --deployment deployment.json --party garbler/0
+//                  --key garbler-0.key --images 1 --report garbler-0.json
+//
+// role_main<Net, Ring>(argc, argv, name) parses the arguments, loads the
+// deployment file and the party's secret key, opens secure TCP links to
+// exactly the peers the plan connects it with, runs its role's setup, then
+// the offline phase of every image, then the online phase of every image, and
+// ends the run with every peer (each party tells each peer it is done and
+// waits for the same, so that a party failing at any point makes every other
+// party fail), and writes a JSON report (run/report.hpp): time per phase,
+// bytes and messages per peer, rounds, per-stage figures.
+//
+// Which role's code a binary contains is chosen by one macro, set by the CMake
+// function pmdi_add_deployment (tools/cmake/PmdiRoles.cmake):
+//   PMDI_RUN_ROLE_CLIENT, PMDI_RUN_ROLE_CLOUD, PMDI_RUN_ROLE_GARBLER,
+//   PMDI_RUN_ROLE_EVALUATOR, PMDI_RUN_ROLE_COMPUTE.
+// Only that role's header is included and only its class is instantiated: the
+// client binary has no model-loading, model-sharing or cloud code at all.
+// Without any of the macros every role is compiled (tests, the launcher).
+// PMDI_RUN_ONNX lets the cloud load its weights from an ONNX file (--model).
+//
+// Every wait has the deadline of the deployment file (timeouts_ms). A failing
+// party closes its links at once (its peers fail fast), writes its report with
+// the error, prints one sentence naming the party, the step and the peer on
+// stderr and exits with status 1.
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "pmdi/core/error.hpp"
+#include "pmdi/core/prg.hpp"
+#include "pmdi/nn/oracle.hpp"
+#include "pmdi/nn/sequential.hpp"
+#include "pmdi/nn/weights.hpp"
+#include "pmdi/plan/lower.hpp"
+#include "pmdi/proto/common.hpp"
+#include "pmdi/run/deployment.hpp"
+#include "pmdi/run/from_plan.hpp"
+#include "pmdi/run/report.hpp"
+#include "pmdi/run/transport_link.hpp"
+
+#if defined(PMDI_RUN_ROLE_CLIENT) || defined(PMDI_RUN_ROLE_CLOUD) || defined(PMDI_RUN_ROLE_GARBLER) || \
+    defined(PMDI_RUN_ROLE_EVALUATOR) || defined(PMDI_RUN_ROLE_COMPUTE)
+#define PMDI_RUN_ONE_ROLE 1
+#endif
+#if !defined(PMDI_RUN_ONE_ROLE) || defined(PMDI_RUN_ROLE_CLIENT)
+#define PMDI_RUN_HAS_CLIENT 1
+#include "pmdi/proto/client.hpp"
+#endif
+#if !defined(PMDI_RUN_ONE_ROLE) || defined(PMDI_RUN_ROLE_CLOUD)
+#define PMDI_RUN_HAS_CLOUD 1
+#include "pmdi/proto/cloud.hpp"
+#if defined(PMDI_RUN_ONNX) && __has_include("pmdi/io/onnx.hpp")
+#define PMDI_RUN_HAS_ONNX 1
+#include "pmdi/io/onnx.hpp"
+#endif
+#endif
+#if !defined(PMDI_RUN_ONE_ROLE) || defined(PMDI_RUN_ROLE_GARBLER)
+#define PMDI_RUN_HAS_GARBLER 1
+#include "pmdi/proto/garbler.hpp"
+#endif
+#if !defined(PMDI_RUN_ONE_ROLE) || defined(PMDI_RUN_ROLE_EVALUATOR)
+#define PMDI_RUN_HAS_EVALUATOR 1
+#include "pmdi/proto/evaluator.hpp"
+#endif
+#if !defined(PMDI_RUN_ONE_ROLE) || defined(PMDI_RUN_ROLE_COMPUTE)
+#define PMDI_RUN_HAS_COMPUTE 1
+#include "pmdi/proto/compute.hpp"
+#endif
+
+namespace pmdi::run {
+
+// ---- options -------------------------------------------------------------------
+
+struct role_options {
+  std::filesystem::path deployment, key, report, output, input, model, status;
+  std::string party;
+  std::uint64_t images = 1;
+  std::optional<std::uint64_t> random_input, random_weights;
+  unsigned paillier_bits = 2048;
+  unsigned threads = 2;
+  std::chrono::milliseconds online_delay{0};
+  bool quiet = false;
+  bool stream = false;
+};
+
+inline constexpr std::string_view role_usage =
+    "  --deployment FILE     the deployment file (pmdi-keygen writes one)\n"
+    "  --party ROLE          this party: client, cloud, garbler/J, evaluator/J or compute/J/V\n"
+    "  --key FILE            this party's secret key file (mode 0600)\n"
+    "  --images N            number of inferences (default 1): setup once, N offline, N online\n"
+    "  --report FILE         write the JSON report (times, bytes per peer, rounds, stages)\n"
+    "  --status FILE         keep the current step in FILE (connect, setup, offline N, online N, finish, done)\n"
+    "  --threads N           worker threads for Paillier work (default 2)\n"
+    "  --quiet               no progress lines\n"
+    " client only:\n"
+    "  --input FILE          inputs: N images of float32 (little endian, CHW), one after the other\n"
+    "  --random-input S      N random inputs in [-1, 1) from seed S (tests)\n"
+    "  --output FILE         one line per image: the output as ring elements (unsigned)\n"
+    "  --paillier-bits B     Paillier modulus size (default 2048)\n"
+    "  --online-delay-ms MS  wait MS after the offline phase before the online phase\n"
+    "  --stream              send every image's masked input at once, then collect the outputs\n"
+    "                        (the clusters work on several images at a time, as a pipeline)\n"
+    " cloud only:\n"
+    "  --model FILE          the weights, an ONNX file (binaries built with ONNX)\n"
+    "  --random-weights S    random weights from seed S (tests, demos)\n";
+
+namespace detail {
+
+[[nodiscard]] inline std::uint64_t parse_number(std::string_view flag, const std::string& text, std::uint64_t lo,
+                                                std::uint64_t hi) {
+  std::size_t end = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &end);
+  } catch (const std::exception&) {
+    end = 0;
+  }
+  if (text.empty() || end != text.size() || text[0] == '-' || v < lo || v > hi)
+    throw usage_error(std::string(flag) + ": expected an integer in [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "], got '" + text + "'");
+  return v;
+}
+
+}  // namespace detail
+
+[[nodiscard]] inline role_options parse_role_options(int argc, char** argv) {
+  role_options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--quiet") {
+      o.quiet = true;
+      continue;
+    }
+    if (flag == "--stream") {
+      o.stream = true;
+      continue;
+    }
+    if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value (see --help)");
+    const std::string v = argv[++i];
+    if (flag == "--deployment") o.deployment = v;
+    else if (flag == "--party") o.party = v;
+    else if (flag == "--key") o.key = v;
+    else if (flag == "--images") o.images = detail::parse_number(flag, v, 1, 1'000'000);
+    else if (flag == "--report") o.report = v;
+    else if (flag == "--status") o.status = v;
+    else if (flag == "--threads") o.threads = static_cast<unsigned>(detail::parse_number(flag, v, 1, 256));
+    else if (flag == "--input") o.input = v;
+    else if (flag == "--random-input") o.random_input = detail::parse_number(flag, v, 0, UINT64_MAX);
+    else if (flag == "--output") o.output = v;
+    else if (flag == "--paillier-bits") o.paillier_bits = static_cast<unsigned>(detail::parse_number(flag, v, 512, 8192));
+    else if (flag == "--online-delay-ms")
+      o.online_delay = std::chrono::milliseconds(detail::parse_number(flag, v, 0, 86'400'000));
+    else if (flag == "--model") o.model = v;
+    else if (flag == "--random-weights") o.random_weights = detail::parse_number(flag, v, 0, UINT64_MAX);
+    else throw usage_error("unknown option '" + std::string(flag) + "' (see --help)");
+  }
+  if (o.deployment.empty()) throw usage_error("--deployment FILE is required");
+  if (o.party.empty()) throw usage_error("--party ROLE is required");
+  if (o.key.empty()) throw usage_error("--key FILE is required");
+  return o;
+}
+
+// ---- what every party derives from the network type ----------------------------
+
+// Weights that only carry the structure (zeros; batch-norm as the identity):
+// lowering them gives every stage's shapes, sparsity and shifts, which is all
+// the public plan holds. No party but the cloud ever sees real weights.
+template <class Net>
+[[nodiscard]] nn::model_weights structure_weights() {
+  nn::model_weights w;
+  for (const auto& li : nn::describe<Net>()) {
+    if (!li.has_parameters()) continue;
+    nn::layer_weights e;
+    e.layer_index = li.index;
+    if (li.kind == nn::layer_kind::batchnorm) {
+      e.gamma.assign(li.in.c, 1.0F);
+      e.beta.assign(li.in.c, 0.0F);
+      e.mean.assign(li.in.c, 0.0F);
+      e.var.assign(li.in.c, 1.0F);
+      e.epsilon = 0.0F;
+    } else {
+      e.weight.assign(li.weight_count(), 0.0F);
+      e.bias.assign(li.bias_count(), 0.0F);
+    }
+    w.layers.push_back(std::move(e));
+  }
+  return w;
+}
+
+// The stages of Net for Ring with zero weights (shapes, sparsity, scales).
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] std::vector<plan::stage_plan> structure_stages() {
+  return plan::lower<Net, Ring, Bounds>(structure_weights<Net>());
+}
+
+// The public plan every party holds.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] proto::network_plan public_network_plan() {
+  const auto st = structure_stages<Net, Ring, Bounds>();
+  return proto::public_plan(to_protocol(st), input_size(st));
+}
+
+// Seeds of the test/demo options --random-weights S and --random-input S
+// (the tests recompute the same weights and inputs from S).
+[[nodiscard]] inline seed numbered_seed(std::uint64_t n, std::uint8_t purpose) {
+  seed s{};
+  for (std::size_t i = 0; i < 8; ++i) s[i] = static_cast<std::byte>(n >> (8 * i));
+  s[8] = static_cast<std::byte>(purpose);
+  s[15] = std::byte{0x5d};
+  return s;
+}
+inline constexpr std::uint8_t weights_purpose = 1, input_purpose = 2;
+
+template <class Net>
+[[nodiscard]] nn::model_weights random_model(std::uint64_t s) {
+  prg g(numbered_seed(s, weights_purpose));
+  return nn::random_weights<Net>(g);
+}
+
+// `images` inputs of `size` ring elements, uniform in [-1, 1) (steps of 1/1000).
+template <class Ring>
+[[nodiscard]] std::vector<std::vector<typename Ring::value_type>> random_inputs(std::uint64_t s, std::uint64_t images,
+                                                                                std::size_t size) {
+  prg g(numbered_seed(s, input_purpose));
+  std::vector<std::vector<typename Ring::value_type>> x(images, std::vector<typename Ring::value_type>(size));
+  for (auto& img : x)
+    for (auto& v : img) v = Ring::encode(static_cast<double>(g.uniform(2001)) / 1000.0 - 1.0);
+  return x;
+}
+
+// `images` inputs read from a file of float32 values (little endian, CHW).
+template <class Ring>
+[[nodiscard]] std::vector<std::vector<typename Ring::value_type>> file_inputs(const std::filesystem::path& file,
+                                                                              std::uint64_t images, std::size_t size) {
+  std::ifstream f(file, std::ios::binary);
+  if (!f) throw usage_error(file.string() + ": cannot open the input file");
+  std::vector<std::vector<typename Ring::value_type>> x(images, std::vector<typename Ring::value_type>(size));
+  std::vector<float> buf(size);
+  for (std::uint64_t i = 0; i < images; ++i) {
+    f.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(size * sizeof(float)));
+    if (static_cast<std::size_t>(f.gcount()) != size * sizeof(float))
+      throw usage_error(file.string() + ": holds fewer than " + std::to_string(images) + " inputs of " +
+                        std::to_string(size) + " float32 values");
+    for (std::size_t j = 0; j < size; ++j) {
+      if (!std::isfinite(buf[j])) throw usage_error(file.string() + ": input " + std::to_string(i) + " is not finite");
+      x[i][j] = Ring::encode(static_cast<double>(buf[j]));
+    }
+  }
+  return x;
+}
+
+template <class Ring>
+[[nodiscard]] std::vector<std::vector<typename Ring::value_type>> client_inputs(const role_options& o,
+                                                                                std::size_t size) {
+  if (o.random_input) return random_inputs<Ring>(*o.random_input, o.images, size);
+  if (!o.input.empty()) return file_inputs<Ring>(o.input, o.images, size);
+  throw usage_error("the client needs --input FILE or --random-input S");
+}
+
+// One line per image: the ring elements (unsigned decimal), space separated.
+template <class V>
+void write_outputs(const std::filesystem::path& file, const std::vector<std::vector<V>>& y) {
+  std::ofstream f(file);
+  if (!f) throw error(file.string() + ": cannot write the outputs");
+  for (const auto& img : y) {
+    for (std::size_t i = 0; i < img.size(); ++i) f << (i ? " " : "") << static_cast<std::uint64_t>(img[i]);
+    f << "\n";
+  }
+}
+
+template <class V>
+[[nodiscard]] std::vector<std::vector<V>> read_outputs(const std::filesystem::path& file) {
+  std::ifstream f(file);
+  if (!f) throw usage_error(file.string() + ": cannot open the outputs");
+  std::vector<std::vector<V>> y;
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream s(line);
+    std::vector<V> img;
+    std::uint64_t v = 0;
+    while (s >> v) img.push_back(static_cast<V>(v));
+    y.push_back(std::move(img));
+  }
+  return y;
+}
+
+// "class 7 (scores 0.12 -1.3 ...)" for people.
+template <class Ring>
+[[nodiscard]] std::string describe_output(const std::vector<plan::stage_plan>& stages,
+                                          std::span<const typename Ring::value_type> y) {
+  const auto d = oracle::decode_output<Ring>(stages, y);
+  std::ostringstream o;
+  const auto& last = stages.back();
+  if (!last.nonlinear.empty() && last.nonlinear.back().kind == plan::nonlinear_kind::argmax) {
+    o << "class " << (d.empty() ? 0 : static_cast<long long>(d[0]));
+    return o.str();
+  }
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < d.size(); ++i)
+    if (d[i] > d[best]) best = i;
+  o << "class " << best << " (scores";
+  for (double v : d) o << " " << std::setprecision(3) << v;
+  o << ")";
+  return o.str();
+}
+
+// ---- links of one party ------------------------------------------------------------
+
+// The peers `self` talks to in a deployment of P clusters with T compute servers each.
+[[nodiscard]] inline std::vector<role_id> peers_of(const role_id& self, std::uint32_t P, std::uint32_t T) {
+  using proto::role_kind;
+  std::vector<role_id> p;
+  switch (self.kind) {
+    case role_kind::client:
+      p.push_back({role_kind::cloud, 0, 0});
+      for (std::uint32_t j = 0; j < P; ++j) {
+        p.push_back({role_kind::garbler, j, 0});
+        p.push_back({role_kind::evaluator, j, 0});
+      }
+      break;
+    case role_kind::cloud:
+      p.push_back({role_kind::client, 0, 0});
+      for (std::uint32_t j = 0; j < P; ++j) {
+        p.push_back({role_kind::garbler, j, 0});
+        for (std::uint32_t v = 0; v < T; ++v) p.push_back({role_kind::compute, j, v});
+      }
+      break;
+    case role_kind::garbler:
+      p.push_back({role_kind::client, 0, 0});
+      p.push_back({role_kind::cloud, 0, 0});
+      if (self.cluster > 0) p.push_back({role_kind::garbler, self.cluster - 1, 0});
+      if (self.cluster + 1 < P) p.push_back({role_kind::garbler, self.cluster + 1, 0});
+      p.push_back({role_kind::evaluator, self.cluster, 0});
+      for (std::uint32_t v = 0; v < T; ++v) p.push_back({role_kind::compute, self.cluster, v});
+      break;
+    case role_kind::evaluator:
+      p.push_back({role_kind::client, 0, 0});
+      p.push_back({role_kind::garbler, self.cluster, 0});
+      break;
+    case role_kind::compute:
+      p.push_back({role_kind::cloud, 0, 0});
+      p.push_back({role_kind::garbler, self.cluster, 0});
+      break;
+  }
+  return p;
+}
+
+// A party's open links (declared after the io_thread they run on).
+class party_links {
+ public:
+  party_links(std::string self, std::chrono::milliseconds deadline) : self_(std::move(self)), deadline_(deadline) {}
+  ~party_links() { close_all(); }
+
+  void open(const deployment_file& d, const net::local_identity& me, const role_id& self) {
+    prg rng = prg::from_os();
+    auto raw = open_links_blocking(io_, d, me, self, peers_of(self, d.clusters, d.compute_per_cluster), rng);
+    for (auto& [r, l] : raw) links_.emplace(r, std::make_unique<transport_link>(std::move(l), last_was_send_));
+  }
+
+  template <proto::party Self, proto::party Peer>
+  [[nodiscard]] proto::endpoint<Self, Peer> endpoint(const role_id& peer) {
+    const auto it = links_.find(peer);
+    if (it == links_.end()) throw usage_error(self_ + ": no open link to " + peer.to_string());
+    return {it->second.get(), self_, peer.to_string(), deadline_};
+  }
+
+  // The end of the run (see transport_link::send_done): tells every peer
+  // this party is done, then waits until each peer says the same. A peer that
+  // fails or dies at any point before makes this party fail too, naming it.
+  void finish(std::chrono::milliseconds deadline) {
+    for (auto& [r, l] : links_) {
+      try {
+        l->send_done();
+      } catch (const error& e) {
+        throw protocol_error(self_, "finish", r.to_string(), e.what());
+      }
+    }
+    for (auto& [r, l] : links_) {
+      bool done = false;
+      try {
+        done = l->receive_done(deadline);
+      } catch (const error& e) {
+        throw protocol_error(self_, "finish", r.to_string(), e.what());
+      }
+      if (!done) throw protocol_error(self_, "finish", r.to_string(), "expected the end of the run, got a protocol message");
+    }
+  }
+
+  // Closes every link: the peers' waits on them end at once.
+  void close_all() noexcept {
+    for (auto& [r, l] : links_) l->close();
+  }
+
+  struct snapshot {
+    std::map<std::string, std::pair<proto::link_counters, std::uint64_t>> at;
+  };
+  [[nodiscard]] snapshot take() const {
+    snapshot s;
+    for (const auto& [r, l] : links_) s.at[r.to_string()] = {l->counters(), l->flights()};
+    return s;
+  }
+  // Adds what crossed each link since `before` to `into`.
+  void add_since(const snapshot& before, phase_totals& into) const {
+    for (const auto& [r, l] : links_) {
+      const auto& [c0, f0] = before.at.at(r.to_string());
+      const auto c = l->counters() - c0;
+      into.peers[r.to_string()] += peer_figures{c.bytes_sent, c.bytes_received, c.messages_sent, c.messages_received,
+                                                l->flights() - f0};
+    }
+  }
+  void fill_wire(run_report& r) const {
+    for (const auto& [p, l] : links_) {
+      const auto w = l->wire_counters();
+      r.wire[p.to_string()] = {w.wire_bytes_sent, w.wire_bytes_received};
+    }
+  }
+
+ private:
+  std::string self_;
+  std::chrono::milliseconds deadline_;
+  std::atomic<bool> last_was_send_{false};
+  std::shared_ptr<net::io_thread> io_ = std::make_shared<net::io_thread>();
+  std::map<role_id, std::unique_ptr<transport_link>> links_;
+};
+
+// ---- the run of one party ----------------------------------------------------------
+
+// What a role does, as steps the driver times and counts.
+struct role_steps {
+  std::function<void(prg&)> setup;
+  std::function<void(std::uint64_t, prg&)> offline;
+  std::function<void(std::uint64_t)> online;  // empty for the cloud (no online part)
+  std::function<void()> online_all;            // instead of online: every image in one go (a stream)
+  std::function<const proto::party_report&()> report;
+};
+
+namespace detail {
+
+inline void write_status(const std::filesystem::path& file, const std::string& step) {
+  if (file.empty()) return;
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << step << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+}
+
+}  // namespace detail
+
+// The protocol's view of a run: which deployment, which party, its step.
+struct run_context {
+  std::string deployment_name;
+  role_options opt;
+  deployment_file file;
+  role_id self;
+  std::string self_name;
+  std::string step = "start";
+  run_report report;
+
+  void at(std::string s) {
+    step = std::move(s);
+    detail::write_status(opt.status, step);
+    if (!opt.quiet && step != "start")
+      std::cerr << self_name << ": " << step << std::endl;
+  }
+};
+
+// Runs the steps of a role with its links open; fills ctx.report.
+inline void drive(run_context& ctx, party_links& links, const role_steps& s) {
+  prg g = prg::from_os();
+  auto phase = [&](const char* name, const std::function<void()>& f) {
+    const auto before = links.take();
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    auto& p = ctx.report.phases[name];
+    p.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    links.add_since(before, p);
+  };
+  ctx.at("setup");
+  phase("setup", [&] { s.setup(g); });
+  for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
+    ctx.at("offline " + std::to_string(i));
+    phase("offline", [&] { s.offline(i, g); });
+  }
+  if (s.online_all) {
+    ctx.at("online 1.." + std::to_string(ctx.opt.images));
+    phase("online", [&] { s.online_all(); });
+  } else if (s.online)
+    for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
+      ctx.at("online " + std::to_string(i));
+      phase("online", [&] { s.online(i); });
+    }
+  ctx.report.phases.try_emplace("online");
+  for (const auto& st : s.report().stages)
+    ctx.report.stages.push_back({st.stage, st.offline_s, st.online_s, st.and_gates});
+  links.fill_wire(ctx.report);
+}
+
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] proto::public_config party_config(const run_context& ctx) {
+  proto::public_config cfg;
+  cfg.plan = public_network_plan<Net, Ring, Bounds>();
+  cfg.topo = {ctx.file.clusters, ctx.file.compute_per_cluster};
+  cfg.paillier_bits = ctx.opt.paillier_bits;
+  cfg.threads = ctx.opt.threads;
+  if (!ctx.opt.quiet) cfg.progress = [](const std::string& line) { std::cerr << line << std::endl; };
+  return cfg;
+}
+
+// The model's weights, as the cloud's options name them (--random-weights S
+// or --model FILE).
+template <class Net>
+[[nodiscard]] nn::model_weights model_weights_from(const role_options& o) {
+  if (o.random_weights) return random_model<Net>(*o.random_weights);
+  if (!o.model.empty()) {
+#if defined(PMDI_RUN_HAS_ONNX)
+    const auto declared = nn::describe<Net>();
+    return io::load_onnx(o.model, std::span<const nn::layer_info>(declared));
+#else
+    throw usage_error("--model: this binary was built without ONNX (pmdi_add_deployment(... ONNX))");
+#endif
+  }
+  throw usage_error("the cloud needs --model FILE or --random-weights S");
+}
+
+// The cloud's model: the weights lowered to protocol stages.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] std::vector<proto::stage> cloud_model(const role_options& o) {
+  return to_protocol(plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(o)));
+}
+
+#if defined(PMDI_RUN_HAS_CLIENT)
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+void run_client(run_context& ctx, party_links& links) {
+  using V = typename Ring::value_type;
+  using proto::party;
+  const auto stages = structure_stages<Net, Ring, Bounds>();
+  const auto x = client_inputs<Ring>(ctx.opt, input_size(stages));
+  const std::uint32_t P = ctx.file.clusters;
+  proto::client_links cl;
+  cl.cloud = links.endpoint<party::client, party::cloud>({proto::role_kind::cloud, 0, 0});
+  for (std::uint32_t j = 0; j < P; ++j) {
+    cl.garblers.push_back(links.endpoint<party::client, party::garbler>({proto::role_kind::garbler, j, 0}));
+    cl.evaluators.push_back(links.endpoint<party::client, party::evaluator>({proto::role_kind::evaluator, j, 0}));
+  }
+  proto::client<Ring> c(party_config<Net, Ring, Bounds>(ctx), std::move(cl));
+  std::vector<std::vector<V>> y(ctx.opt.images);
+  role_steps s;
+  s.setup = [&](prg& g) { c.setup(g); };
+  s.offline = [&](std::uint64_t id, prg& g) { c.offline(id, g); };
+  s.online = [&](std::uint64_t id) {
+    if (id == 1 && ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
+    y[id - 1] = c.online(id, std::span<const V>(x[id - 1]));
+  };
+  if (ctx.opt.stream)
+    s.online_all = [&] {
+      if (ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
+      for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) c.submit(id, std::span<const V>(x[id - 1]));
+      for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) y[id - 1] = c.collect(id);
+    };
+  s.report = [&]() -> const proto::party_report& { return c.report(); };
+  drive(ctx, links, s);
+  if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
+  for (std::size_t i = 0; i < y.size(); ++i)
+    std::cout << "image " << i + 1 << ": " << describe_output<Ring>(stages, std::span<const V>(y[i])) << std::endl;
+}
+#endif
+
+#if defined(PMDI_RUN_HAS_CLOUD)
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+void run_cloud(run_context& ctx, party_links& links) {
+  using proto::party;
+  auto model = cloud_model<Net, Ring, Bounds>(ctx.opt);
+  proto::cloud_links cd;
+  cd.client = links.endpoint<party::cloud, party::client>({proto::role_kind::client, 0, 0});
+  cd.compute.resize(ctx.file.clusters);
+  for (std::uint32_t j = 0; j < ctx.file.clusters; ++j) {
+    cd.garblers.push_back(links.endpoint<party::cloud, party::garbler>({proto::role_kind::garbler, j, 0}));
+    for (std::uint32_t v = 0; v < ctx.file.compute_per_cluster; ++v)
+      cd.compute[j].push_back(links.endpoint<party::cloud, party::compute>({proto::role_kind::compute, j, v}));
+  }
+  proto::cloud<Ring> c(party_config<Net, Ring, Bounds>(ctx), std::move(model), std::move(cd));
+  role_steps s;
+  s.setup = [&](prg& g) { c.setup(g); };
+  s.offline = [&](std::uint64_t id, prg& g) { c.offline(id, g); };
+  s.report = [&]() -> const proto::party_report& { return c.report(); };
+  drive(ctx, links, s);
+}
+#endif
+
+#if defined(PMDI_RUN_HAS_GARBLER)
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+void run_garbler(run_context& ctx, party_links& links) {
+  using proto::party;
+  using proto::role_kind;
+  const std::uint32_t j = ctx.self.cluster;
+  proto::garbler_links gl;
+  gl.cloud = links.endpoint<party::garbler, party::cloud>({role_kind::cloud, 0, 0});
+  gl.client = links.endpoint<party::garbler, party::client>({role_kind::client, 0, 0});
+  gl.evaluator = links.endpoint<party::garbler, party::evaluator>({role_kind::evaluator, j, 0});
+  for (std::uint32_t v = 0; v < ctx.file.compute_per_cluster; ++v)
+    gl.compute.push_back(links.endpoint<party::garbler, party::compute>({role_kind::compute, j, v}));
+  if (j > 0) gl.prev = links.endpoint<party::garbler, party::garbler>({role_kind::garbler, j - 1, 0});
+  if (j + 1 < ctx.file.clusters) gl.next = links.endpoint<party::garbler, party::garbler>({role_kind::garbler, j + 1, 0});
+  proto::garbler<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, std::move(gl));
+  role_steps s;
+  s.setup = [&](prg& g) { p.setup(g); };
+  s.offline = [&](std::uint64_t id, prg& g) { p.offline(id, g); };
+  s.online = [&](std::uint64_t id) { p.online(id); };
+  s.report = [&]() -> const proto::party_report& { return p.report(); };
+  drive(ctx, links, s);
+}
+#endif
+
+#if defined(PMDI_RUN_HAS_EVALUATOR)
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+void run_evaluator(run_context& ctx, party_links& links) {
+  using proto::party;
+  using proto::role_kind;
+  const std::uint32_t j = ctx.self.cluster;
+  proto::evaluator_links el;
+  el.client = links.endpoint<party::evaluator, party::client>({role_kind::client, 0, 0});
+  el.garbler = links.endpoint<party::evaluator, party::garbler>({role_kind::garbler, j, 0});
+  proto::evaluator<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, std::move(el));
+  role_steps s;
+  s.setup = [&](prg& g) { p.setup(g); };
+  s.offline = [&](std::uint64_t id, prg& g) { p.offline(id, g); };
+  s.online = [&](std::uint64_t id) { p.online(id); };
+  s.report = [&]() -> const proto::party_report& { return p.report(); };
+  drive(ctx, links, s);
+}
+#endif
+
+#if defined(PMDI_RUN_HAS_COMPUTE)
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+void run_compute(run_context& ctx, party_links& links) {
+  using proto::party;
+  using proto::role_kind;
+  const std::uint32_t j = ctx.self.cluster, v = ctx.self.server;
+  proto::compute_links ml;
+  ml.cloud = links.endpoint<party::compute, party::cloud>({role_kind::cloud, 0, 0});
+  ml.garbler = links.endpoint<party::compute, party::garbler>({role_kind::garbler, j, 0});
+  proto::compute<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, v, std::move(ml));
+  role_steps s;
+  s.setup = [&](prg& g) { p.setup(g); };
+  s.offline = [&](std::uint64_t id, prg& g) { p.offline(id, g); };
+  s.online = [&](std::uint64_t id) { p.online(id); };
+  s.report = [&]() -> const proto::party_report& { return p.report(); };
+  drive(ctx, links, s);
+}
+#endif
+
+// Which roles this binary contains, for the refusal of a wrong --party.
+[[nodiscard]] inline bool compiled_role(proto::role_kind k) noexcept {
+  switch (k) {
+#if defined(PMDI_RUN_HAS_CLIENT)
+    case proto::role_kind::client: return true;
+#endif
+#if defined(PMDI_RUN_HAS_CLOUD)
+    case proto::role_kind::cloud: return true;
+#endif
+#if defined(PMDI_RUN_HAS_GARBLER)
+    case proto::role_kind::garbler: return true;
+#endif
+#if defined(PMDI_RUN_HAS_EVALUATOR)
+    case proto::role_kind::evaluator: return true;
+#endif
+#if defined(PMDI_RUN_HAS_COMPUTE)
+    case proto::role_kind::compute: return true;
+#endif
+    default: return false;
+  }
+}
+
+// The whole life of one party process; returns the exit status.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] int role_main(int argc, char** argv, std::string_view deployment_name) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed peer is an error from write(), not a signal
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << "usage: " << argv[0] << " --deployment FILE --party ROLE --key FILE [options]\n"
+                << "one party of the deployment '" << deployment_name << "'\n"
+                << role_usage;
+#if defined(PMDI_RUN_HAS_CLOUD) && defined(PMDI_RUN_HAS_ONNX)
+      std::cout << "ONNX weights: yes\n";
+#elif defined(PMDI_RUN_HAS_CLOUD)
+      std::cout << "ONNX weights: no\n";
+#endif
+      return 0;
+    }
+  run_context ctx;
+  ctx.deployment_name = std::string(deployment_name);
+  std::unique_ptr<party_links> links;
+  try {
+    ctx.opt = parse_role_options(argc, argv);
+    ctx.self = role_id::parse(ctx.opt.party);
+    ctx.self_name = ctx.self.to_string();
+    ctx.report.party = ctx.self_name;
+    ctx.report.role = ctx.self.path();
+    ctx.report.images = ctx.opt.images;
+    if (!compiled_role(ctx.self.kind))
+      throw usage_error("this binary of '" + ctx.deployment_name + "' does not contain the " +
+                        std::string(proto::kind_name(ctx.self.kind)) + " role; run " + ctx.deployment_name + "-" +
+                        std::string(proto::kind_name(ctx.self.kind)));
+    ctx.file = load_deployment(ctx.opt.deployment);
+    if (ctx.file.ring_bits != Ring::bits || ctx.file.fraction_bits != Ring::frac)
+      throw usage_error(ctx.opt.deployment.string() + ": ring " + std::to_string(ctx.file.ring_bits) + "/" +
+                        std::to_string(ctx.file.fraction_bits) + " but this binary is built for ring<" +
+                        std::to_string(Ring::bits) + ", " + std::to_string(Ring::frac) + ">: set \"ring\": {\"bits\": " +
+                        std::to_string(Ring::bits) + ", \"fraction_bits\": " + std::to_string(Ring::frac) + "}");
+    const auto me = load_identity(ctx.file, ctx.self, ctx.opt.key);
+    links = std::make_unique<party_links>(ctx.self_name, ctx.file.timeouts.receive);
+    ctx.at("connect");
+    {
+      const auto t0 = std::chrono::steady_clock::now();
+      links->open(ctx.file, me, ctx.self);
+      ctx.report.phases["connect"].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    switch (ctx.self.kind) {
+#if defined(PMDI_RUN_HAS_CLIENT)
+      case proto::role_kind::client: run_client<Net, Ring, Bounds>(ctx, *links); break;
+#endif
+#if defined(PMDI_RUN_HAS_CLOUD)
+      case proto::role_kind::cloud: run_cloud<Net, Ring, Bounds>(ctx, *links); break;
+#endif
+#if defined(PMDI_RUN_HAS_GARBLER)
+      case proto::role_kind::garbler: run_garbler<Net, Ring, Bounds>(ctx, *links); break;
+#endif
+#if defined(PMDI_RUN_HAS_EVALUATOR)
+      case proto::role_kind::evaluator: run_evaluator<Net, Ring, Bounds>(ctx, *links); break;
+#endif
+#if defined(PMDI_RUN_HAS_COMPUTE)
+      case proto::role_kind::compute: run_compute<Net, Ring, Bounds>(ctx, *links); break;
+#endif
+      default: break;
+    }
+    // Every party waits for the others to end: the cloud, done after the
+    // offline phase, still learns of a party that fails online. The wait may
+    // span the others' remaining phases: one receive deadline per image, plus one.
+    ctx.at("finish");
+    links->finish(ctx.file.timeouts.receive * static_cast<long>(ctx.opt.images + 1));
+    ctx.report.ok = true;
+    ctx.at("done");
+  } catch (const std::exception& e) {
+    if (links) links->close_all();  // first: the peers stop waiting on us
+    std::string sentence;
+    if (dynamic_cast<const protocol_error*>(&e) != nullptr) {
+      sentence = e.what();
+    } else {
+      const std::string who = ctx.self_name.empty() ? std::string(deployment_name) : ctx.self_name;
+      sentence = protocol_error(who, ctx.step, "", e.what()).what();
+    }
+    ctx.report.ok = false;
+    ctx.report.error = sentence;
+    std::cerr << "pmdi: " << sentence << std::endl;
+  }
+  if (links) links->close_all();
+  if (!ctx.opt.report.empty()) {
+    try {
+      write_report(ctx.opt.report, ctx.report);
+    } catch (const std::exception& e) {
+      std::cerr << "pmdi: " << e.what() << std::endl;
+      return 1;
+    }
+  }
+  return ctx.report.ok ? 0 : 1;
+}
+
+}  // namespace pmdi::run
+
+#undef PMDI_RUN_ONE_ROLE
+#undef PMDI_RUN_HAS_CLIENT
+#undef PMDI_RUN_HAS_CLOUD
+#undef PMDI_RUN_HAS_ONNX
+#undef PMDI_RUN_HAS_GARBLER
+#undef PMDI_RUN_HAS_EVALUATOR
+#undef PMDI_RUN_HAS_COMPUTE

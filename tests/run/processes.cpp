@@ -1,0 +1,455 @@
+// A deployment as separate processes over 127.0.0.1: the per-role binaries of
+// pmdi_add_deployment(pmdi-small ...) started by the launcher's process helpers.
+//  - their outputs equal the fixed-point oracle and the in-process run;
+//  - the cloud sends and receives nothing in the online phase;
+//  - the client binary has no cloud or model code (nm -C);
+//  - a party with a key the deployment file does not list is refused at the
+//    handshake, and every party exits non-zero;
+//  - a party killed (SIGKILL) in the offline or online phase makes every other
+//    party exit non-zero within its deadline, with one sentence naming itself,
+//    the step and the peer.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <regex>
+
+#include "pmdi/run/launcher.hpp"
+#include "small_net.hpp"
+
+using namespace pmdi;
+using namespace std::chrono_literals;
+using pmdi_test::small_net;
+using pmdi_test::small_ring;
+using V = small_ring::value_type;
+
+namespace {
+
+constexpr std::uint64_t weights_seed = 5, input_seed = 7;
+
+const std::filesystem::path bin_dir = PMDI_RUN_BIN_DIR;
+constexpr std::string_view name = PMDI_RUN_NAME;
+
+// A fresh run directory under the build tree.
+std::filesystem::path fresh_dir(const std::string& what) {
+  const auto d = bin_dir / "runs" / what;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+run::deployment_timeouts test_timeouts(std::chrono::milliseconds receive = 20s) {
+  return {5s, 5s, receive};
+}
+
+struct local_run {
+  run::local_files files;
+  run::process_group group;
+  std::vector<run::role_id> roles;
+  std::chrono::steady_clock::time_point started;
+
+  local_run(const std::string& what, std::uint32_t P, std::uint32_t T, run::deployment_timeouts t)
+      : files(run::write_local_deployment(fresh_dir(what), P, T, t, small_ring::bits, small_ring::frac)),
+        roles(run::expected_roles(P, T)) {}
+
+  std::vector<std::string> args(const run::role_id& r, std::uint64_t images) const {
+    auto a = run::party_args(files, r, images);
+    a.push_back("--quiet");
+    a.insert(a.end(), {"--threads", "1"});
+    if (r.kind == proto::role_kind::client)
+      a.insert(a.end(), {"--random-input", std::to_string(input_seed), "--paillier-bits", "1024", "--output",
+                         (files.dir / "outputs.txt").string()});
+    if (r.kind == proto::role_kind::cloud) a.insert(a.end(), {"--random-weights", std::to_string(weights_seed)});
+    return a;
+  }
+  void start(const run::role_id& r, std::vector<std::string> a) {
+    group.start(r.path(), run::role_binary(bin_dir, name, r.kind), a, log(r));
+  }
+  void start_all(std::uint64_t images, const std::map<std::string, std::vector<std::string>>& extra = {}) {
+    started = std::chrono::steady_clock::now();
+    for (const auto& r : roles) {
+      auto a = args(r, images);
+      if (auto it = extra.find(r.path()); it != extra.end()) a.insert(a.end(), it->second.begin(), it->second.end());
+      start(r, a);
+    }
+  }
+  [[nodiscard]] std::filesystem::path log(const run::role_id& r) const { return files.dir / run::party_file(r, ".log"); }
+  [[nodiscard]] std::string status(const run::role_id& r) const {
+    return run::last_line(files.dir / run::party_file(r, ".status"));
+  }
+  // Waits until `r`'s status starts with `prefix`; false after `limit`.
+  bool wait_status(const run::role_id& r, const std::string& prefix, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (status(r).rfind(prefix, 0) == 0) return true;
+      if (group.poll(r.path())) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return false;
+  }
+};
+
+// The sentence a failing party prints: "pmdi: <party>: step '<step>' with <peer>: ...".
+std::smatch failure_sentence(const std::string& log_text, const std::string& party) {
+  std::smatch m;
+  const std::regex re("pmdi: " + std::regex_replace(party, std::regex(R"([\[\]])"), R"(\$&)") +
+                      R"(: step '([^']+)'(?: with ([^:]+))?: (.*))");
+  std::regex_search(log_text, m, re);
+  return m;
+}
+
+std::vector<std::vector<V>> oracle_outputs(std::uint64_t images) {
+  const auto stages = plan::lower<small_net, small_ring>(run::random_model<small_net>(weights_seed));
+  const auto x = run::random_inputs<small_ring>(input_seed, images, run::input_size(stages));
+  std::vector<std::vector<V>> y;
+  for (const auto& img : x) y.push_back(oracle::fixed<small_ring>(stages, img));
+  return y;
+}
+
+std::string run_command(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("separate processes over loopback agree with the oracle and the in-process run", "[processes]") {
+  constexpr std::uint64_t images = 2;
+  local_run r("agree", 2, 1, test_timeouts());
+  r.start_all(images);
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 120s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  const auto y = run::read_outputs<V>(r.files.dir / "outputs.txt");
+  const auto want = oracle_outputs(images);
+  REQUIRE(y.size() == images);
+  CHECK(y == want);
+
+  // The same inputs and weights in one process (run/local.hpp).
+  {
+    const auto stages = plan::lower<small_net, small_ring>(run::random_model<small_net>(weights_seed));
+    const auto x = run::random_inputs<small_ring>(input_seed, images, run::input_size(stages));
+    run::local_options lo;
+    lo.topo = {2, 1};
+    lo.paillier_bits = 1024;
+    lo.threads = 1;
+    run::local_deployment<small_ring> d(run::to_protocol(stages), run::input_size(stages), lo);
+    d.setup();
+    for (std::uint64_t i = 1; i <= images; ++i) d.offline(i);
+    for (std::uint64_t i = 1; i <= images; ++i) CHECK(d.online(i, std::span<const V>(x[i - 1])) == y[i - 1]);
+  }
+
+  // Reports: every party's, with the cloud silent online and traffic where the plan puts it.
+  std::map<std::string, run::run_report> rep;
+  for (const auto& role : r.roles) rep[role.to_string()] = run::read_report(r.files.dir / run::party_file(role, ".report.json"));
+  for (const auto& [p, x] : rep) {
+    CHECK(x.ok);
+    CHECK(x.images == images);
+  }
+  const auto& cloud = rep.at("cloud");
+  CHECK(cloud.phase("online").bytes_sent() == 0);
+  CHECK(cloud.phase("online").bytes_received() == 0);
+  for (const auto& [p, x] : rep)
+    if (auto it = x.phase("online").peers.find("cloud"); it != x.phase("online").peers.end()) {
+      CHECK(it->second.bytes_sent == 0);
+      CHECK(it->second.bytes_received == 0);
+    }
+  const auto& client = rep.at("client");
+  CHECK(client.phase("offline").peers.at("cloud").bytes_sent > 0);
+  CHECK(client.phase("online").peers.at("garbler[0]").bytes_sent > 0);
+  CHECK(client.phase("online").peers.at("garbler[1]").bytes_received > 0);
+  CHECK(client.phase("online").rounds() == images);  // one flight: z_1 to garbler[0] per image
+  // The two ends of a link agree on its bytes.
+  CHECK(rep.at("garbler[0]").phase("offline").peers.at("evaluator[0]").bytes_sent ==
+        rep.at("evaluator[0]").phase("offline").peers.at("garbler[0]").bytes_received);
+  CHECK(rep.at("garbler[0]").phase("online").peers.at("garbler[1]").bytes_sent ==
+        rep.at("garbler[1]").phase("online").peers.at("garbler[0]").bytes_received);
+  // A party only has links to the peers the plan connects it with.
+  CHECK(rep.at("evaluator[1]").phase("setup").peers.size() == 2);
+  CHECK(rep.at("compute[0,0]").phase("setup").peers.size() == 2);
+  CHECK(rep.at("garbler[0]").phase("setup").peers.size() == 5);  // client, cloud, evaluator, compute, garbler[1]
+
+  std::ostringstream table;
+  std::vector<run::run_report> all;
+  for (const auto& role : r.roles) all.push_back(rep.at(role.to_string()));
+  run::print_table(table, all);
+  CHECK_THAT(table.str(), Catch::Contains("garbler[0] -> evaluator[0]"));
+  CHECK_THAT(table.str(), Catch::Contains("compute[1,0]"));
+}
+
+TEST_CASE("a stream of inferences through the cluster pipeline agrees with the oracle", "[processes]") {
+  constexpr std::uint64_t images = 3;
+  local_run r("stream", 2, 1, test_timeouts());
+  r.start_all(images, {{"client", {"--stream"}}});
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 120s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
+  CHECK(client.phase("online").rounds() == 1);  // every input in one flight
+  CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
+}
+
+TEST_CASE("the client binary has no cloud, model-loading or model-sharing code", "[processes]") {
+  const auto client = run::role_binary(bin_dir, name, proto::role_kind::client);
+  const auto cloud = run::role_binary(bin_dir, name, proto::role_kind::cloud);
+  const auto garbler = run::role_binary(bin_dir, name, proto::role_kind::garbler);
+  const std::string client_syms = run_command("nm -C " + client.string() + " 2>/dev/null");
+  const std::string cloud_syms = run_command("nm -C " + cloud.string() + " 2>/dev/null");
+  const std::string garbler_syms = run_command("nm -C " + garbler.string() + " 2>/dev/null");
+  if (client_syms.empty()) {
+    WARN("nm is not available or the binaries are stripped; the symbol check is skipped");
+    return;
+  }
+  // The cloud's code path: its class, its run, the model shares it sends.
+  for (const char* sym : {"pmdi::proto::cloud<", "pmdi::proto::msg_model_share_compute", "pmdi::run::run_cloud<"}) {
+    INFO(sym);
+    CHECK(cloud_syms.find(sym) != std::string::npos);
+    CHECK(client_syms.find(sym) == std::string::npos);
+  }
+  // The weights it loads (these may be inlined into the cloud's run).
+  for (const char* sym : {"pmdi::run::cloud_model<", "pmdi::run::model_weights_from<", "pmdi::run::random_model<",
+                          "pmdi::nn::random_weights<", "pmdi::io::load_onnx"}) {
+    INFO(sym);
+    CHECK(client_syms.find(sym) == std::string::npos);
+  }
+  // The other roles' classes are not in the client either, and the client's not in the garbler.
+  for (const char* sym : {"pmdi::proto::garbler<", "pmdi::proto::evaluator<", "pmdi::proto::compute<"})
+    CHECK(client_syms.find(sym) == std::string::npos);
+  CHECK(client_syms.find("pmdi::proto::client<") != std::string::npos);
+  CHECK(garbler_syms.find("pmdi::proto::client<") == std::string::npos);
+  CHECK(garbler_syms.find("pmdi::proto::cloud<") == std::string::npos);
+
+  // A binary refuses to play a role it does not contain.
+  const auto fdir = fresh_dir("wrong-binary");
+  const std::string out =
+      run_command(client.string() + " --deployment x --party cloud --key y 2>&1; echo \"exit=$?\"");
+  CHECK_THAT(out, Catch::Contains("does not contain the cloud role"));
+  CHECK_THAT(out, Catch::Contains("exit=1"));
+}
+
+TEST_CASE("a party whose key the deployment file does not list is refused at the handshake", "[processes]") {
+  local_run r("wrong-key", 2, 1, test_timeouts(5s));
+  const run::role_id impostor{proto::role_kind::evaluator, 0, 0};
+  // The impostor's own copy of the deployment file lists its key; the others' does not.
+  auto kp = net::keygen();
+  run::deployment_file forged = r.files.file;
+  for (auto& p : forged.parties)
+    if (p.role == impostor) p.public_key = kp.pk;
+  const auto forged_file = r.files.dir / "forged-deployment.json";
+  {
+    std::ofstream f(forged_file);
+    f << run::to_json(forged);
+  }
+  const auto forged_key = r.files.dir / "impostor.key";
+  run::write_secret_key(forged_key, kp.sk);
+
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles) {
+    auto a = r.args(role, 1);
+    if (role == impostor)
+      for (std::size_t i = 0; i + 1 < a.size(); ++i) {
+        if (a[i] == "--deployment") a[i + 1] = forged_file.string();
+        if (a[i] == "--key") a[i + 1] = forged_key.string();
+      }
+    r.start(role, a);
+  }
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 60s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    CHECK(st.at(role.path()).finished);
+    CHECK(st.at(role.path()).code == 1);
+  }
+  // The client (the impostor connects to it first) refuses it at the handshake.
+  const auto client_text = run::read_text(r.log({proto::role_kind::client, 0, 0}));
+  CHECK_THAT(client_text, Catch::Contains("pmdi: client: step 'connect': client: handshake with evaluator[0]"));
+  CHECK_THAT(client_text, Catch::Contains("refused: peer key does not match the deployment file"));
+  const auto imp = run::read_text(r.log(impostor));
+  CHECK_THAT(imp, Catch::Contains("pmdi: evaluator[0]: step 'connect'"));
+  CHECK_THAT(imp, Catch::Contains("refused by the peer"));
+  // Every other party names itself and its step (connect, or the first
+  // receive when all its own links were open before the refusal).
+  for (const auto& role : r.roles) {
+    const auto text = run::read_text(r.log(role));
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("pmdi: " + role.to_string() + ": step '"));
+  }
+  CHECK_FALSE(std::filesystem::exists(r.files.dir / "outputs.txt"));
+}
+
+namespace {
+
+// Kills `victim` once its status starts with `phase`; every other party that
+// still had work must exit 1 with a sentence naming itself, the step and a
+// peer, well before its deadline.
+void kill_during(const std::string& what, const run::role_id& victim, const std::string& phase, std::uint64_t images,
+                 const std::map<std::string, std::vector<std::string>>& extra,
+                 const std::vector<std::string>& finished_before) {
+  const auto receive_deadline = 30s;
+  local_run r(what, 2, 1, test_timeouts(receive_deadline));
+  r.start_all(images, extra);
+  REQUIRE(r.wait_status(victim, phase, 60s));
+  const std::string at = r.status(victim);
+  r.group.kill(victim.path(), SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  const double kill_at = std::chrono::duration<double>(killed - r.started).count();
+  int naming_victim = 0;
+  const auto st = r.group.wait_all(killed + 2 * receive_deadline);
+  INFO("killed " << victim.to_string() << " at '" << at << "'");
+  CHECK(st.at(victim.path()).signal == SIGKILL);
+  for (const auto& role : r.roles) {
+    if (role == victim) continue;
+    const auto& s = st.at(role.path());
+    const std::string text = run::read_text(r.log(role));
+    INFO(role.to_string() << ": " << s.str() << " after " << s.seconds << " s\n" << text);
+    REQUIRE(s.finished);
+    if (std::find(finished_before.begin(), finished_before.end(), role.path()) != finished_before.end()) {
+      CHECK(s.code == 0);  // its part was over before the kill
+      continue;
+    }
+    CHECK(s.code == 1);
+    // Failing fast: the peers' closes end the run, well within the receive deadline.
+    CHECK(s.seconds - kill_at < std::chrono::duration<double>(receive_deadline).count());
+    const auto m = failure_sentence(text, role.to_string());
+    REQUIRE(!m.empty());
+    CHECK(!m[1].str().empty());  // the step
+    CHECK(m[2].matched);         // the peer
+    CHECK_THAT(text, !Catch::Contains("timed out"));
+    if (m[2].str() == victim.to_string()) ++naming_victim;
+  }
+  CHECK(std::chrono::steady_clock::now() - killed < receive_deadline);
+  // The victim's peers see it go first; at least one of them names it.
+  CHECK(naming_victim >= 1);
+}
+
+}  // namespace
+
+TEST_CASE("a party killed in the offline phase makes every other party exit non-zero", "[processes]") {
+  kill_during("kill-offline-evaluator", {proto::role_kind::evaluator, 0, 0}, "offline", 3, {}, {});
+}
+
+TEST_CASE("a compute server killed in the online phase makes every other party exit non-zero", "[processes]") {
+  // The client waits 1.5 s before its online phase: the compute server is
+  // waiting for its input when it is killed. The cloud, whose part ended with
+  // the offline phase, is waiting for the end of the run and fails too.
+  kill_during("kill-online-compute", {proto::role_kind::compute, 0, 0}, "online", 1,
+              {{"client", {"--online-delay-ms", "1500"}}}, {});
+}
+
+namespace {
+
+// Two network namespaces ("user": client and cloud; "edge": the clusters)
+// joined by a veth pair, each end limited by a token bucket (tc tbf).
+class netns_pair {
+ public:
+  static constexpr const char* user_ip = "10.231.77.1";
+  static constexpr const char* edge_ip = "10.231.77.2";
+
+  explicit netns_pair(const std::string& rate) {
+    const std::string id = std::to_string(::getpid() % 100000);
+    user_ = "pmdi-user-" + id;
+    edge_ = "pmdi-edge-" + id;
+    const std::string vu = "pmdiu" + id, ve = "pmdie" + id;
+    const std::vector<std::string> cmds = {
+        "ip netns add " + user_,
+        "ip netns add " + edge_,
+        "ip link add " + vu + " type veth peer name " + ve,
+        "ip link set " + vu + " netns " + user_,
+        "ip link set " + ve + " netns " + edge_,
+        "ip -n " + user_ + " addr add " + user_ip + "/24 dev " + vu,
+        "ip -n " + edge_ + " addr add " + edge_ip + "/24 dev " + ve,
+        "ip -n " + user_ + " link set lo up",
+        "ip -n " + edge_ + " link set lo up",
+        "ip -n " + user_ + " link set " + vu + " up",
+        "ip -n " + edge_ + " link set " + ve + " up",
+        "ip netns exec " + user_ + " tc qdisc add dev " + vu + " root tbf rate " + rate + " burst 16kb latency 400ms",
+        "ip netns exec " + edge_ + " tc qdisc add dev " + ve + " root tbf rate " + rate + " burst 16kb latency 400ms"};
+    for (const auto& c : cmds)
+      if (std::system((c + " >/dev/null 2>&1").c_str()) != 0) {
+        failed_ = c;
+        return;
+      }
+    ok_ = true;
+  }
+  ~netns_pair() {
+    (void)std::system(("ip netns del " + user_ + " >/dev/null 2>&1").c_str());
+    (void)std::system(("ip netns del " + edge_ + " >/dev/null 2>&1").c_str());
+  }
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
+  [[nodiscard]] const std::string& failed() const noexcept { return failed_; }
+  [[nodiscard]] const std::string& user() const noexcept { return user_; }
+  [[nodiscard]] const std::string& edge() const noexcept { return edge_; }
+
+ private:
+  std::string user_, edge_, failed_;
+  bool ok_ = false;
+};
+
+std::string ip_tool() {
+  for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
+    if (std::filesystem::exists(p)) return p;
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("parties in network namespaces over a bandwidth-limited veth pair agree with the oracle",
+          "[processes][netns]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: creating network namespaces (ip netns add) needs root");
+    return;
+  }
+  const std::string ip = ip_tool();
+  if (ip.empty() || std::system("ip netns list >/dev/null 2>&1") != 0) {
+    WARN("skipped: the ip tool or 'ip netns' is unavailable");
+    return;
+  }
+  constexpr double rate_bits = 10e6;  // 10 Mbit/s each way
+  netns_pair ns("10mbit");
+  if (!ns.ok()) {
+    WARN("skipped: could not set up the namespaces: '" << ns.failed() << "' failed");
+    return;
+  }
+  local_run r("netns", 2, 1, test_timeouts(60s));
+  // client and cloud on the user side, the clusters on the edge side.
+  for (auto& p : r.files.file.parties) {
+    const bool user = p.role.kind == proto::role_kind::client || p.role.kind == proto::role_kind::cloud;
+    p.host = user ? netns_pair::user_ip : netns_pair::edge_ip;
+  }
+  {
+    std::ofstream f(r.files.deployment);
+    f << run::to_json(r.files.file);
+  }
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles) {
+    const bool user = role.kind == proto::role_kind::client || role.kind == proto::role_kind::cloud;
+    std::vector<std::string> a{"netns", "exec", user ? ns.user() : ns.edge(),
+                               run::role_binary(bin_dir, name, role.kind).string()};
+    const auto rest = r.args(role, 1);
+    a.insert(a.end(), rest.begin(), rest.end());
+    r.group.start(role.path(), ip, a, r.log(role));
+  }
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 180s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(1));
+  // The client's offline traffic with the edge crossed the limited link: it
+  // cannot have taken less time than its bytes at that rate (less the bursts).
+  const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
+  std::uint64_t crossing = 0;
+  for (const auto& [peer, w] : client.wire)
+    if (peer != "cloud") crossing += w.first + w.second;
+  const double floor_s = 0.5 * static_cast<double>(crossing) * 8 / rate_bits;
+  INFO("client <-> edge: " << crossing << " bytes; offline " << client.phase("offline").seconds << " s");
+  CHECK(client.phase("offline").seconds + client.phase("online").seconds + client.phase("setup").seconds >= floor_s);
+}
