@@ -436,6 +436,17 @@ TEST_CASE("paillier: packing at the slot bounds, refusal beyond them", "[paillie
   c[count - 1] = pp::encrypt(pk, v[count - 1], g);
   const auto packed = pp::pack(pk, c, slot_bits);
   CHECK(pp::unpack(sk, packed, slot_bits, count) == v);
+  {  // two packings at once give the ciphertexts of two pack calls
+    const std::vector<pp::ciphertext> c2(c.rbegin(), c.rend());
+    const std::span<const pp::ciphertext> cs(c), cs2(c2);
+    pp::ciphertext pa, pb;
+    pp::pack2(pk, cs, cs2, slot_bits, pa, pb);
+    CHECK(pa.value == packed.value);
+    CHECK(pb.value == pp::pack(pk, cs2, slot_bits).value);
+    pp::pack2(pk, cs2.first(3), cs, slot_bits, pa, pb);  // different lengths
+    CHECK(pa.value == pp::pack(pk, cs2.first(3), slot_bits).value);
+    CHECK(pb.value == packed.value);
+  }
   {
     const gmp_only off;
     CHECK(pp::pack(pk, c, slot_bits).value == packed.value);  // GMP path, same ciphertext
