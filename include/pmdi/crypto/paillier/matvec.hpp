@@ -147,6 +147,7 @@ enum class rerand : bool { no, yes };
     // Same algorithm in the Montgomery domain with the IFMA kernel; elements
     // are runs of L = mont.digits() 52-bit digits in flat arrays.
     const std::size_t L = mont.digits();
+    const bool paired = mont.pairs_with(mont);
     std::vector<std::uint64_t> pw(A.cols * ndig * L), inv(any_neg ? A.cols * ndig * L : 0);
     detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
       if (!used[j]) return;
@@ -174,6 +175,10 @@ enum class rerand : bool { no, yes };
       std::vector<std::uint64_t> bucket(nb * L), run(L), acc(L);
       std::vector<std::uint8_t> full(nb, 0);
       int d[80];
+      // Bucket products two at a time through the interleaved kernel: a
+      // product waits (pend_*) until one for a different bucket comes.
+      std::size_t pend_b = 0;
+      const std::uint64_t* pend_v = nullptr;
       for (std::uint32_t e = A.row_ptr[r]; e < A.row_ptr[r + 1]; ++e) {
         const unsigned k = detail::signed_digits(A.val[e], w, d);
         const std::size_t base = std::size_t{A.col[e]} * ndig;
@@ -182,14 +187,25 @@ enum class rerand : bool { no, yes };
           const std::size_t b = static_cast<std::size_t>(d[i] < 0 ? -d[i] : d[i]);
           const std::uint64_t* v = d[i] > 0 ? &pw[(base + i) * L] : &inv[(base + i) * L];
           std::uint64_t* bk = &bucket[b * L];
-          if (full[b]) {
-            mont.mul(bk, bk, v);
-          } else {
+          if (!full[b]) {
             std::memcpy(bk, v, L * sizeof(std::uint64_t));
             full[b] = 1;
+          } else if (!paired) {
+            mont.mul(bk, bk, v);
+          } else if (pend_v == nullptr) {
+            pend_b = b;
+            pend_v = v;
+          } else if (pend_b != b) {
+            std::uint64_t* pbk = &bucket[pend_b * L];
+            mont.mul2(mont, pbk, pbk, pend_v, bk, bk, v);
+            pend_v = nullptr;
+          } else {
+            mont.mul(bk, bk, pend_v);
+            pend_v = v;
           }
         }
       }
+      if (pend_v != nullptr) mont.mul(&bucket[pend_b * L], &bucket[pend_b * L], pend_v);
       bool have_run = false, have_acc = false;
       for (std::size_t b = nb - 1; b >= 1; --b) {
         if (full[b]) {
