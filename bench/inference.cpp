@@ -1,4 +1,5 @@
-// pmdi-bench inference [--quick] [--json] [--ring64] [--bits B] [--clusters P] [--compute T] [--reps N]
+// pmdi-bench inference [--quick] [--json] [--ring64] [--bits B] [--clusters P] [--compute T] [--reps N] [--stages]
+// (--stages: the cloud's per-stage offline breakdown on stderr)
 // Private inference of MiniONN (nn::zoo::minionn_mnist; the trained
 // Fashion-MNIST weights when the ONNX loader is built, random weights
 // otherwise), every role in this process over in-memory pipes, 2 Paillier
@@ -49,7 +50,8 @@ std::uint64_t traffic(const std::vector<pmdi::run::link_figures>& a, const std::
 }
 
 template <class Ring>
-int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, std::size_t P, std::size_t T, int reps) {
+int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, std::size_t P, std::size_t T, int reps,
+             bool show_stages) {
   using V = typename Ring::value_type;
   pmdi::prg g(pmdi::seed{});
   pmdi::nn::model_weights w;
@@ -70,6 +72,7 @@ int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, 
   lo.topo = {P, T};
   lo.paillier_bits = bits;
   lo.threads = 2;
+  if (show_stages) lo.progress = [](const std::string& m) { std::fprintf(stderr, "  [offline] %s\n", m.c_str()); };
   pmdi::run::local_deployment<Ring> d(pmdi::run::to_protocol(stages), pmdi::run::input_size(stages), lo);
   auto t0 = std::chrono::steady_clock::now();
   d.setup();
@@ -128,6 +131,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   unsigned bits = 2048;
   std::size_t P = 2, T = 1;
   int reps = a.quick ? 1 : 3;
+  bool stages = false;
   for (std::size_t i = 0; i < a.rest.size(); ++i) {
     const auto& s = a.rest[i];
     auto next = [&] {
@@ -139,9 +143,11 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     else if (s == "--clusters") P = std::stoul(next());
     else if (s == "--compute") T = std::stoul(next());
     else if (s == "--reps") reps = std::stoi(next());
+    else if (s == "--stages") stages = true;
     else throw pmdi::usage_error("inference: unknown argument " + s);
   }
-  return ring64 ? run_ring<pmdi::ring<64, 13>>(a, r, bits, P, T, reps) : run_ring<pmdi::ring<32, 5>>(a, r, bits, P, T, reps);
+  return ring64 ? run_ring<pmdi::ring<64, 13>>(a, r, bits, P, T, reps, stages)
+                : run_ring<pmdi::ring<32, 5>>(a, r, bits, P, T, reps, stages);
 }
 
 const pmdi::bench::registrar reg("inference", "private MiniONN inference, all roles local: time, traffic, rounds", run);

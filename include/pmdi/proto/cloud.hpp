@@ -132,7 +132,17 @@ class cloud {
         send<msg_mask_share_compute>(links_.compute[j][v], id, std::span<const V>(shares[v]));
       send<msg_mask_share_garbler>(links_.garblers[j], id, std::span<const V>(shares[cfg_.topo.compute]));
       const auto t_mv = std::chrono::steady_clock::now();
-      auto prod = paillier::matvec(pk_, ms.a, c, std::span<const he::mpz>(term), g, cfg_.threads);
+      // Enc(A c + b + s') WITHOUT per-row re-randomisation: the additive term is
+      // multiplied in as the plaintext (1 + (b + s') N), so the rows' randomness
+      // is prod_j r_j^(A_ij), a function of A. That is safe only because no row
+      // leaves the cloud as it is: a garbled stage's rows are packed and every
+      // PACKED ciphertext is re-randomised with a fresh Enc(0) before it is sent
+      // (below); a linear stage's rows stay here as inputs of later products,
+      // and the last one's are packed and re-randomised before they are sent.
+      // Every ciphertext the client can decrypt therefore carries a fresh hs^x
+      // (docs/paillier.md, "Re-randomisation").
+      auto prod = paillier::matvec(pk_, ms.a, c, std::span<const he::mpz>(term), g, cfg_.threads,
+                                   paillier::rerand::no);
       const double matvec_s = seconds_since(t_mv);
       double pack_s = 0, wait_s = 0;
       for (auto& x : term) x.wipe();
@@ -140,6 +150,7 @@ class cloud {
       if (st.garbled()) {
         const auto t_pk = std::chrono::steady_clock::now();
         auto packed = he::pack_all(pk_, prod, slot_bits, cfg_.threads);
+        paillier::rerandomize_many(pk_, std::span<he::ciphertext>(packed), g, cfg_.threads);  // before it leaves
         pack_s = seconds_since(t_pk);
         send<msg_enc_stage_value>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
         const auto t_w = std::chrono::steady_clock::now();
@@ -163,6 +174,7 @@ class cloud {
     if (!plan.stages.back().garbled()) {
       const unsigned slot_bits = bits.back();
       auto packed = he::pack_all(pk_, enc.back(), slot_bits, cfg_.threads);
+      paillier::rerandomize_many(pk_, std::span<he::ciphertext>(packed), g, cfg_.threads);  // before it leaves
       send<msg_enc_output_mask>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
     }
     meter_.end(report_.offline);

@@ -107,9 +107,16 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
   if (slots == 0) throw usage_error("packing: a " + std::to_string(slot_bits) + "-bit slot does not fit the modulus");
   std::vector<ciphertext> out((v.size() + slots - 1) / slots);
   prg dummy(seed{});
-  parallel_for(out.size(), threads, dummy, [&](std::size_t c, prg&) {
-    const std::size_t i = c * slots;
-    out[c] = paillier::pack(pk, v.subspan(i, std::min(slots, v.size() - i)), slot_bits);
+  // Two packed ciphertexts per task (paillier::pack2: interleaved Horner chains).
+  parallel_for((out.size() + 1) / 2, threads, dummy, [&](std::size_t p, prg&) {
+    const std::size_t c = 2 * p, i = c * slots;
+    const auto a = v.subspan(i, std::min(slots, v.size() - i));
+    if (c + 1 < out.size()) {
+      const std::size_t j = i + slots;
+      paillier::pack2(pk, a, v.subspan(j, std::min(slots, v.size() - j)), slot_bits, out[c], out[c + 1]);
+    } else {
+      out[c] = paillier::pack(pk, a, slot_bits);
+    }
   });
   return out;
 }

@@ -352,6 +352,70 @@ TEST_CASE("paillier: matvec re-randomises every output with a fresh Enc(s)", "[p
   CHECK_THROWS_AS(pp::matvec(pk, A, std::span<const pp::ciphertext>(cx).first(1), s, g, 1), pmdi::usage_error);
 }
 
+TEST_CASE("paillier: matvec without re-randomisation, then pack and rerandomize", "[paillier]") {
+  const auto& [pk, sk] = test_keys();
+  pmdi::prg g(seed_of(16));
+  const std::size_t rows = 9, cols = 7;
+  const auto A = random_matrix(g, rows, cols, 12);  // includes empty rows and zero weights
+  std::vector<mpz> x(cols), s(rows);
+  std::vector<pp::ciphertext> cx;
+  for (std::size_t j = 0; j < cols; ++j) {
+    pp::detail::random_bits(x[j], g, 40);
+    cx.push_back(pp::encrypt(sk, x[j], g));
+  }
+  const unsigned slot_bits = 80;  // |A x| < 7 * 2^12 * 2^40 < 2^56; s in [2^60, 2^61)
+  std::vector<mpz> ref(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    pp::detail::random_bits(s[r], g, 60);
+    ::mpz_setbit(s[r], 60);
+    ref[r] = s[r];
+    mpz t;
+    for (auto e = A.row_ptr[r]; e < A.row_ptr[r + 1]; ++e) {
+      ::mpz_mul(t, x[A.col[e]], mpz(A.val[e]));
+      ::mpz_add(ref[r], ref[r], t);
+    }
+  }
+  pmdi::prg g_no(seed_of(17)), g_gmp(seed_of(18));
+  const auto y = pp::matvec(pk, A, cx, s, g_no, 2, pp::rerand::no);
+  const auto yg = [&] {
+    const gmp_only off;
+    return pp::matvec(pk, A, cx, s, g_gmp, 1, pp::rerand::no);
+  }();
+  pmdi::prg fresh(seed_of(17));
+  CHECK(g_no.next<std::uint64_t>() == fresh.next<std::uint64_t>());  // rerand::no draws nothing
+  REQUIRE(y.size() == rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    CHECK(pp::decrypt(sk, y[r]) == ref[r]);
+    CHECK(y[r].value == yg[r].value);  // both paths, no randomness: the same ciphertext
+  }
+  // An empty row is exactly the plaintext encoding (1 + sN) mod N^2.
+  mpz one_sn;
+  ::mpz_mul(one_sn, s[3], pk.n());
+  ::mpz_add_ui(one_sn, one_sn, 1);
+  ::mpz_mod(one_sn, one_sn, pk.n_squared());
+  CHECK(y[3].value == one_sn);
+
+  // Pack, then re-randomise once per packed ciphertext.
+  auto packed = pp::pack(pk, y, slot_bits);
+  const auto bare = packed;
+  pmdi::prg g1(seed_of(19)), g2(seed_of(19)), g3(seed_of(20));
+  const auto one = pp::rerandomize(pk, packed, g1);
+  std::vector<pp::ciphertext> many = {packed, packed};
+  pp::rerandomize_many(pk, many, g2, 2);
+  CHECK(one.value == many[0].value);  // the batch draws the exponents in order
+  CHECK_FALSE(many[0].value == many[1].value);
+  CHECK_FALSE(one.value == bare.value);  // a fresh Enc(0) was multiplied in
+  const auto other = pp::rerandomize(pk, packed, g3);
+  CHECK_FALSE(other.value == one.value);
+  CHECK(pp::unpack(sk, one, slot_bits, rows) == ref);
+  CHECK(pp::unpack(sk, many[1], slot_bits, rows) == ref);
+  CHECK(pp::unpack(sk, bare, slot_bits, rows) == ref);
+  // rerandomize refuses values that are not ciphertexts.
+  CHECK_THROWS_AS(pp::rerandomize(pk, pp::ciphertext{}, g1), pmdi::usage_error);
+  std::vector<pp::ciphertext> bad = {packed, pp::ciphertext{}};
+  CHECK_THROWS_AS(pp::rerandomize_many(pk, bad, g1, 1), pmdi::usage_error);
+}
+
 TEST_CASE("paillier: packing at the slot bounds, refusal beyond them", "[paillier]") {
   const auto& [pk, sk] = test_keys();
   pmdi::prg g(seed_of(11));
@@ -372,6 +436,17 @@ TEST_CASE("paillier: packing at the slot bounds, refusal beyond them", "[paillie
   c[count - 1] = pp::encrypt(pk, v[count - 1], g);
   const auto packed = pp::pack(pk, c, slot_bits);
   CHECK(pp::unpack(sk, packed, slot_bits, count) == v);
+  {  // two packings at once give the ciphertexts of two pack calls
+    const std::vector<pp::ciphertext> c2(c.rbegin(), c.rend());
+    const std::span<const pp::ciphertext> cs(c), cs2(c2);
+    pp::ciphertext pa, pb;
+    pp::pack2(pk, cs, cs2, slot_bits, pa, pb);
+    CHECK(pa.value == packed.value);
+    CHECK(pb.value == pp::pack(pk, cs2, slot_bits).value);
+    pp::pack2(pk, cs2.first(3), cs, slot_bits, pa, pb);  // different lengths
+    CHECK(pa.value == pp::pack(pk, cs2.first(3), slot_bits).value);
+    CHECK(pb.value == packed.value);
+  }
   {
     const gmp_only off;
     CHECK(pp::pack(pk, c, slot_bits).value == packed.value);  // GMP path, same ciphertext

@@ -15,9 +15,16 @@
 //     [ref] Pippenger: On the evaluation of powers and monomials, SIAM J.
 //           Comput. 1980; Bernstein et al., Faster batch forgery identification
 //           (the bucket method), INDOCRYPT 2012, sec. 4.
-//  4. Each row is multiplied by a FRESH public-key encryption Enc(s_i): the key
-//     holder who decrypts Enc(A c + s) must not be able to recover anything
-//     about A from the ciphertext's randomness.
+//  4. rerand::yes (the default): each row is multiplied by a FRESH public-key
+//     encryption Enc(s_i): the key holder who decrypts Enc(A c + s) must not be
+//     able to recover anything about A from the ciphertext's randomness.
+//     rerand::no: each row is multiplied by the plaintext (1 + s_i N) mod N^2
+//     (no exponentiation) and draws nothing from the prg. Its randomness is
+//     then prod_j r_j^(A_ij), a function of A: such a result must be
+//     re-randomised (rerandomize / rerandomize_many in batch.hpp, or after
+//     packing, once per packed ciphertext) before it leaves the party, and it
+//     may be kept and used as an input of further homomorphic operations
+//     until then (docs/paillier.md, "Re-randomisation").
 // Rows run in parallel on `threads` std::threads. The randomness of every
 // Enc(s_i) is drawn from the prg before the threads start, so the result does
 // not depend on the number of threads.
@@ -89,11 +96,15 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
 
 }  // namespace detail
 
+// Whether matvec multiplies every output row by a fresh Enc(0) (see step 4).
+enum class rerand : bool { no, yes };
+
 // Enc(A c + s): A is rows x cols, c has cols ciphertexts, s has rows plaintexts
-// (|value| within the plaintext range). Fresh randomness for every row from g.
+// (|value| within the plaintext range). Fresh randomness for every row from g
+// unless rr is rerand::no (then g is not used; see step 4 above).
 [[nodiscard]] inline std::vector<ciphertext> matvec(const public_key& pk, const csr<std::int64_t>& A,
                                                     std::span<const ciphertext> c, std::span<const mpz> s, prg& g,
-                                                    unsigned threads = 0) {
+                                                    unsigned threads = 0, rerand rr = rerand::yes) {
   if (!pk.valid()) throw usage_error("paillier::matvec: empty public key");
   if (c.size() != A.cols || s.size() != A.rows || A.row_ptr.size() != A.rows + 1 || A.col.size() != A.nnz())
     throw usage_error("paillier::matvec: matrix is " + std::to_string(A.rows) + "x" + std::to_string(A.cols) +
@@ -105,7 +116,7 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
   std::vector<secret_mpz> s_res(A.rows), x(A.rows);
   for (std::size_t i = 0; i < A.rows; ++i) {
     detail::plaintext_residue(s_res[i], pk, s[i]);
-    detail::random_bits(x[i], g, exponent_bits);
+    if (rr == rerand::yes) detail::random_bits(x[i], g, exponent_bits);
   }
 
   // Window and digit count.
@@ -136,6 +147,7 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
     // Same algorithm in the Montgomery domain with the IFMA kernel; elements
     // are runs of L = mont.digits() 52-bit digits in flat arrays.
     const std::size_t L = mont.digits();
+    const bool paired = mont.pairs_with(mont);
     std::vector<std::uint64_t> pw(A.cols * ndig * L), inv(any_neg ? A.cols * ndig * L : 0);
     detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
       if (!used[j]) return;
@@ -163,6 +175,10 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
       std::vector<std::uint64_t> bucket(nb * L), run(L), acc(L);
       std::vector<std::uint8_t> full(nb, 0);
       int d[80];
+      // Bucket products two at a time through the interleaved kernel: a
+      // product waits (pend_*) until one for a different bucket comes.
+      std::size_t pend_b = 0;
+      const std::uint64_t* pend_v = nullptr;
       for (std::uint32_t e = A.row_ptr[r]; e < A.row_ptr[r + 1]; ++e) {
         const unsigned k = detail::signed_digits(A.val[e], w, d);
         const std::size_t base = std::size_t{A.col[e]} * ndig;
@@ -171,14 +187,25 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
           const std::size_t b = static_cast<std::size_t>(d[i] < 0 ? -d[i] : d[i]);
           const std::uint64_t* v = d[i] > 0 ? &pw[(base + i) * L] : &inv[(base + i) * L];
           std::uint64_t* bk = &bucket[b * L];
-          if (full[b]) {
-            mont.mul(bk, bk, v);
-          } else {
+          if (!full[b]) {
             std::memcpy(bk, v, L * sizeof(std::uint64_t));
             full[b] = 1;
+          } else if (!paired) {
+            mont.mul(bk, bk, v);
+          } else if (pend_v == nullptr) {
+            pend_b = b;
+            pend_v = v;
+          } else if (pend_b != b) {
+            std::uint64_t* pbk = &bucket[pend_b * L];
+            mont.mul2(mont, pbk, pbk, pend_v, bk, bk, v);
+            pend_v = nullptr;
+          } else {
+            mont.mul(bk, bk, pend_v);
+            pend_v = v;
           }
         }
       }
+      if (pend_v != nullptr) mont.mul(&bucket[pend_b * L], &bucket[pend_b * L], pend_v);
       bool have_run = false, have_acc = false;
       for (std::size_t b = nb - 1; b >= 1; --b) {
         if (full[b]) {
@@ -191,10 +218,18 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
         }
       }
       mpz t1, tmp, prod;
-      detail::encrypt_with(out[r].value, pk, s_res[r], x[r], t1, tmp);
-      if (have_acc) {
+      if (rr == rerand::yes) {
+        detail::encrypt_with(out[r].value, pk, s_res[r], x[r], t1, tmp);
+        if (have_acc) {
+          mont.from_mont(prod, acc.data());
+          detail::mulmod(out[r].value, out[r].value, prod, n2, tmp);
+        }
+      } else if (have_acc) {  // (1 + sN) * prod mod N^2
         mont.from_mont(prod, acc.data());
-        detail::mulmod(out[r].value, out[r].value, prod, n2, tmp);
+        detail::times_one_plus_mn(out[r].value, s_res[r], prod, pk, tmp);
+      } else {
+        ::mpz_set_ui(t1, 1);
+        detail::times_one_plus_mn(out[r].value, s_res[r], t1, pk, tmp);
       }
     });
     return out;
@@ -250,9 +285,13 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
         else { acc = run; have_acc = true; }
       }
     }
-    // times a fresh Enc(s_r)
-    detail::encrypt_with(out[r].value, pk, s_res[r], x[r], t1, tmp);
-    if (have_acc) detail::mulmod(out[r].value, out[r].value, acc, n2, tmp);
+    if (rr == rerand::yes) {  // times a fresh Enc(s_r)
+      detail::encrypt_with(out[r].value, pk, s_res[r], x[r], t1, tmp);
+      if (have_acc) detail::mulmod(out[r].value, out[r].value, acc, n2, tmp);
+    } else {  // times the plaintext (1 + s_r N)
+      if (!have_acc) ::mpz_set_ui(acc, 1);
+      detail::times_one_plus_mn(out[r].value, s_res[r], acc, pk, tmp);
+    }
   });
   return out;
 }
@@ -260,9 +299,9 @@ inline unsigned choose_window(std::span<const std::int64_t> val, std::size_t row
 // Same, with int64 additive terms.
 [[nodiscard]] inline std::vector<ciphertext> matvec(const public_key& pk, const csr<std::int64_t>& A,
                                                     std::span<const ciphertext> c, std::span<const std::int64_t> s,
-                                                    prg& g, unsigned threads = 0) {
+                                                    prg& g, unsigned threads = 0, rerand rr = rerand::yes) {
   std::vector<mpz> sb(s.begin(), s.end());
-  return matvec(pk, A, c, std::span<const mpz>(sb), g, threads);
+  return matvec(pk, A, c, std::span<const mpz>(sb), g, threads, rr);
 }
 
 }  // namespace pmdi::paillier

@@ -103,6 +103,34 @@ inline void check_slots(const public_key& pk, std::size_t count, unsigned slot_b
   return acc;
 }
 
+// Two packings of the same number of ciphertexts at once: the same results as
+// pack(pk, a, slot_bits) and pack(pk, b, slot_bits). With IFMA the two Horner
+// chains (latency-bound runs of squarings) go through the interleaved kernel,
+// one chain's multiplications hiding the other's latency.
+inline void pack2(const public_key& pk, std::span<const ciphertext> a, std::span<const ciphertext> b,
+                  unsigned slot_bits, ciphertext& out_a, ciphertext& out_b) {
+  const detail::mont52 mont(pk.n_squared());
+  if (a.size() != b.size() || !mont.pairs_with(mont)) {
+    out_a = pack(pk, a, slot_bits);
+    out_b = pack(pk, b, slot_bits);
+    return;
+  }
+  check_slots(pk, a.size(), slot_bits);
+  const std::size_t L = mont.digits();
+  mpz tmp;
+  std::vector<std::uint64_t> x(L), y(L), xi(L), yi(L);
+  mont.to_mont(x.data(), a.back().value, tmp);
+  mont.to_mont(y.data(), b.back().value, tmp);
+  for (std::size_t i = a.size() - 1; i-- > 0;) {
+    for (unsigned k = 0; k < slot_bits; ++k) mont.mul2(mont, x.data(), x.data(), x.data(), y.data(), y.data(), y.data());
+    mont.to_mont(xi.data(), a[i].value, tmp);
+    mont.to_mont(yi.data(), b[i].value, tmp);
+    mont.mul2(mont, x.data(), x.data(), xi.data(), y.data(), y.data(), yi.data());
+  }
+  mont.from_mont(out_a.value, x.data());
+  mont.from_mont(out_b.value, y.data());
+}
+
 // Decrypts a packed ciphertext into `count` values in [0, 2^slot_bits).
 // Throws decode_error when the plaintext does not fit count * slot_bits bits
 // (a slot overflowed, or a value was negative).
