@@ -29,7 +29,9 @@ def load(d):
 def bars(ax, title, items, unit, log=False):
     names = [n for n, _ in items]
     vals = [v for _, v in items]
-    ax.barh(names, vals, color=["#4477aa" if i == 0 else "#bbbbbb" for i in range(len(vals))])
+    # pmdi's own figures in blue; limits and baselines from the same run in grey
+    ref = ("limit", "naive", "plaintext")
+    ax.barh(names, vals, color=["#bbbbbb" if any(r in n for r in ref) else "#4477aa" for n in names])
     for i, v in enumerate(vals):
         ax.text(v, i, f" {v:.3g}", va="center")
     ax.set_title(title)
