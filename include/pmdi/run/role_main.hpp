@@ -453,6 +453,17 @@ struct role_steps {
   std::function<const proto::party_report&()> report;
 };
 
+// The steps every role has (setup, offline, report), taken from its object;
+// the caller adds the online step where the role has one.
+template <class Party>
+[[nodiscard]] role_steps common_steps(Party& p) {
+  role_steps s;
+  s.setup = [&p](prg& g) { p.setup(g); };
+  s.offline = [&p](std::uint64_t id, prg& g) { p.offline(id, g); };
+  s.report = [&p]() -> const proto::party_report& { return p.report(); };
+  return s;
+}
+
 namespace detail {
 
 inline void write_status(const std::filesystem::path& file, const std::string& step) {
@@ -566,9 +577,7 @@ void run_client(run_context& ctx, party_links& links) {
   }
   proto::client<Ring> c(party_config<Net, Ring, Bounds>(ctx), std::move(cl));
   std::vector<std::vector<V>> y(ctx.opt.images);
-  role_steps s;
-  s.setup = [&](prg& g) { c.setup(g); };
-  s.offline = [&](std::uint64_t id, prg& g) { c.offline(id, g); };
+  role_steps s = common_steps(c);
   s.online = [&](std::uint64_t id) {
     if (id == 1 && ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
     y[id - 1] = c.online(id, std::span<const V>(x[id - 1]));
@@ -579,7 +588,6 @@ void run_client(run_context& ctx, party_links& links) {
       for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) c.submit(id, std::span<const V>(x[id - 1]));
       for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) y[id - 1] = c.collect(id);
     };
-  s.report = [&]() -> const proto::party_report& { return c.report(); };
   drive(ctx, links, s);
   if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
   for (std::size_t i = 0; i < y.size(); ++i)
@@ -601,10 +609,7 @@ void run_cloud(run_context& ctx, party_links& links) {
       cd.compute[j].push_back(links.endpoint<party::cloud, party::compute>({proto::role_kind::compute, j, v}));
   }
   proto::cloud<Ring> c(party_config<Net, Ring, Bounds>(ctx), std::move(model), std::move(cd));
-  role_steps s;
-  s.setup = [&](prg& g) { c.setup(g); };
-  s.offline = [&](std::uint64_t id, prg& g) { c.offline(id, g); };
-  s.report = [&]() -> const proto::party_report& { return c.report(); };
+  role_steps s = common_steps(c);
   drive(ctx, links, s);
 }
 #endif
@@ -624,11 +629,8 @@ void run_garbler(run_context& ctx, party_links& links) {
   if (j > 0) gl.prev = links.endpoint<party::garbler, party::garbler>({role_kind::garbler, j - 1, 0});
   if (j + 1 < ctx.file.clusters) gl.next = links.endpoint<party::garbler, party::garbler>({role_kind::garbler, j + 1, 0});
   proto::garbler<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, std::move(gl));
-  role_steps s;
-  s.setup = [&](prg& g) { p.setup(g); };
-  s.offline = [&](std::uint64_t id, prg& g) { p.offline(id, g); };
+  role_steps s = common_steps(p);
   s.online = [&](std::uint64_t id) { p.online(id); };
-  s.report = [&]() -> const proto::party_report& { return p.report(); };
   drive(ctx, links, s);
 }
 #endif
@@ -643,11 +645,8 @@ void run_evaluator(run_context& ctx, party_links& links) {
   el.client = links.endpoint<party::evaluator, party::client>({role_kind::client, 0, 0});
   el.garbler = links.endpoint<party::evaluator, party::garbler>({role_kind::garbler, j, 0});
   proto::evaluator<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, std::move(el));
-  role_steps s;
-  s.setup = [&](prg& g) { p.setup(g); };
-  s.offline = [&](std::uint64_t id, prg& g) { p.offline(id, g); };
+  role_steps s = common_steps(p);
   s.online = [&](std::uint64_t id) { p.online(id); };
-  s.report = [&]() -> const proto::party_report& { return p.report(); };
   drive(ctx, links, s);
 }
 #endif
@@ -662,11 +661,8 @@ void run_compute(run_context& ctx, party_links& links) {
   ml.cloud = links.endpoint<party::compute, party::cloud>({role_kind::cloud, 0, 0});
   ml.garbler = links.endpoint<party::compute, party::garbler>({role_kind::garbler, j, 0});
   proto::compute<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, v, std::move(ml));
-  role_steps s;
-  s.setup = [&](prg& g) { p.setup(g); };
-  s.offline = [&](std::uint64_t id, prg& g) { p.offline(id, g); };
+  role_steps s = common_steps(p);
   s.online = [&](std::uint64_t id) { p.online(id); };
-  s.report = [&]() -> const proto::party_report& { return p.report(); };
   drive(ctx, links, s);
 }
 #endif
