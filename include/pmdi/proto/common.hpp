@@ -156,15 +156,22 @@ class phase_meter {
 template <class Material>
 class material_store {
  public:
-  // Refuses an id that was ever prepared before (reusing it would reuse masks).
-  Material& prepare(std::uint64_t id, const std::string& party) {
+  // Prepares the material for `id` with fill(material&). Refuses an id that was
+  // ever prepared before (reusing it would reuse masks); if fill throws, the
+  // half-made material is dropped and the id stays refused.
+  template <class Fill>
+  void prepare(std::uint64_t id, const std::string& party, Fill&& fill) {
     if (id == 0) throw protocol_error(party, "offline", "", "inference id 0 is reserved for setup");
     if (!seen_.insert(id).second)
       throw protocol_error(party, "offline", "",
                            "offline material for inference " + std::to_string(id) + " was already prepared");
-    return ready_[id];
+    try {
+      fill(ready_[id]);
+    } catch (...) {
+      ready_.erase(id);
+      throw;
+    }
   }
-  void abandon(std::uint64_t id) { ready_.erase(id); }
   // The material for `id`, removed from the store: a second call is refused.
   [[nodiscard]] Material take(std::uint64_t id, const std::string& party) {
     auto it = ready_.find(id);

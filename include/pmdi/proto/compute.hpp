@@ -48,18 +48,14 @@ class compute {
 
   void offline(std::uint64_t id, prg& /*g*/) {
     meter_.begin();
-    auto& m = store_.prepare(id, name());
-    try {
+    store_.prepare(id, name(), [&](material& m) {
       for (std::size_t k = first(); k < end(); ++k) {
         auto s = receive_words<msg_mask_share_compute, V>(links_.cloud, id, cfg_.plan.stages[k].mid_size());
         m.s.emplace_back(s.size());
         std::copy(s.begin(), s.end(), m.s.back().begin());
         secure_zero(std::span<V>(s));
       }
-    } catch (...) {
-      store_.abandon(id);
-      throw;
-    }
+    });
     meter_.end(report_.offline);
   }
 

@@ -57,8 +57,7 @@ class evaluator {
 
   void offline(std::uint64_t id, prg& /*g*/) {
     meter_.begin();
-    auto& m = store_.prepare(id, name());
-    try {
+    store_.prepare(id, name(), [&](material& m) {
       const auto& plan = cfg_.plan;
       m.stages.resize(end() - first());
       for (std::size_t k = first(); k < end(); ++k) {
@@ -78,10 +77,7 @@ class evaluator {
         std::copy(labels.begin(), labels.end(), sm.client_labels.begin());
         report_.stage_entry(k).offline_s = seconds_since(t0);
       }
-    } catch (...) {
-      store_.abandon(id);
-      throw;
-    }
+    });
     meter_.end(report_.offline);
   }
 

@@ -103,13 +103,9 @@ class garbler {
 
   void offline(std::uint64_t id, prg& g) {
     meter_.begin();
-    auto& m = store_.prepare(id, name());
-    try {
+    store_.prepare(id, name(), [&](material& m) {
       offline_steps(id, g, m);
-    } catch (...) {
-      store_.abandon(id);
-      throw;
-    }
+    });
     meter_.end(report_.offline);
   }
 
