@@ -19,12 +19,11 @@ cmake --build build -j"${PMDI_JOBS:-2}" --target minionn-launch pmdi-keygen >/de
 bin=build/examples/deployments
 run=$(mktemp -d "${TMPDIR:-/tmp}/minionn-netns-XXXXXX")
 user_ip=10.231.78.1 edge_ip=10.231.78.2
-build/tools/pmdi-keygen --clusters 2 --compute 1 --dir "$run" --base-port 7100 >/dev/null
+build/tools/pmdi-keygen --clusters 2 --compute 1 --dir "$run" --base-port 7100 --ring 32/5 >/dev/null  # the minionn binaries' ring
 python3 - "$run/deployment.json" "$user_ip" "$edge_ip" <<'PY'
 import json, sys
 path, user, edge = sys.argv[1:4]
 d = json.load(open(path))
-d["ring"] = {"bits": 32, "fraction_bits": 5}          # the minionn binaries' ring
 for p in d["parties"]:
     p["host"] = user if p["role"] in ("client", "cloud") else edge
 json.dump(d, open(path, "w"), indent=1)

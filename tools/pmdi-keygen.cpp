@@ -1,9 +1,11 @@
 // pmdi-keygen: static key pairs and a deployment file for a local deployment.
 //
-//   pmdi-keygen --clusters P --compute T --dir DIR [--base-port N] [--host H]
+//   pmdi-keygen --clusters P --compute T --dir DIR [--base-port N] [--host H] [--ring BITS/FRAC]
 //
 // Writes DIR/<role>.key (the party's X25519 secret key, mode 0600) for every
-// party and DIR/deployment.json listing each party's host, port and public key.
+// party and DIR/deployment.json listing each party's host, port and public key,
+// and the ring the binaries are built for (default ring<64, 13>).
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,13 +19,15 @@
 namespace {
 
 constexpr std::string_view usage =
-    "usage: pmdi-keygen --clusters P --compute T --dir DIR [--base-port N] [--host H]\n"
+    "usage: pmdi-keygen --clusters P --compute T --dir DIR [--base-port N] [--host H] [--ring BITS/FRAC]\n"
     "  writes DIR/deployment.json and one secret key file per party (mode 0600)\n"
     "  --clusters P    number of clusters (1..64)\n"
     "  --compute T     compute servers per cluster (1..64)\n"
     "  --dir DIR       output directory (created if missing)\n"
     "  --base-port N   first port; parties get N, N+1, ... (default 7000)\n"
-    "  --host H        host of every party (default 127.0.0.1)\n";
+    "  --host H        host of every party (default 127.0.0.1)\n"
+    "  --ring BITS/FRAC  the ring of the binaries: BITS 32 or 64, FRAC fraction bits in\n"
+    "                  [0, BITS-2] (default 64/13; the minionn-* binaries want 32/5)\n";
 
 unsigned long number(std::string_view flag, const std::string& text, unsigned long lo, unsigned long hi) {
   std::size_t end = 0;
@@ -39,6 +43,28 @@ unsigned long number(std::string_view flag, const std::string& text, unsigned lo
   return v;
 }
 
+struct ring_choice {
+  std::uint32_t bits = 64, fraction_bits = 13;
+};
+
+// "BITS/FRAC": BITS 32 or 64, FRAC in [0, BITS-2].
+ring_choice ring(std::string_view flag, const std::string& text) {
+  const auto fail = [&]() -> pmdi::usage_error {
+    return pmdi::usage_error(std::string(flag) + ": expected BITS/FRAC with BITS 32 or 64 and FRAC in [0, BITS-2], got '" +
+                             text + "'");
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) throw fail();
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 2 && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  const std::string bits = text.substr(0, slash), frac = text.substr(slash + 1);
+  if (!digits(bits) || !digits(frac)) throw fail();
+  ring_choice r{static_cast<std::uint32_t>(std::stoul(bits)), static_cast<std::uint32_t>(std::stoul(frac))};
+  if ((r.bits != 32 && r.bits != 64) || r.fraction_bits > r.bits - 2) throw fail();
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,6 +73,7 @@ int main(int argc, char** argv) {
     std::optional<std::filesystem::path> dir;
     unsigned long base_port = 7000;
     std::string host = "127.0.0.1";
+    ring_choice ring_of_file;
     for (int i = 1; i < argc; ++i) {
       const std::string_view flag = argv[i];
       if (flag == "--help" || flag == "-h") {
@@ -60,13 +87,16 @@ int main(int argc, char** argv) {
       else if (flag == "--dir") dir = value;
       else if (flag == "--base-port") base_port = number(flag, value, 1, 65535);
       else if (flag == "--host") host = value;
+      else if (flag == "--ring") ring_of_file = ring(flag, value);
       else throw pmdi::usage_error("unknown option " + std::string(flag));
     }
     if (!clusters || !compute || !dir) throw pmdi::usage_error("--clusters, --compute and --dir are required");
 
-    const auto g = pmdi::run::generate_local_deployment(static_cast<std::uint32_t>(*clusters),
+    auto g = pmdi::run::generate_local_deployment(static_cast<std::uint32_t>(*clusters),
                                                         static_cast<std::uint32_t>(*compute),
                                                         static_cast<std::uint16_t>(base_port), host);
+    g.file.ring_bits = ring_of_file.bits;
+    g.file.fraction_bits = ring_of_file.fraction_bits;
     std::filesystem::create_directories(*dir);
     for (const auto& [role, sk] : g.secret_keys) pmdi::run::write_secret_key(*dir / pmdi::run::key_file_name(role), sk);
     const auto json_file = *dir / "deployment.json";
@@ -79,7 +109,8 @@ int main(int argc, char** argv) {
     (void)pmdi::run::load_deployment(json_file);
     std::cout << "wrote " << json_file.string() << " and " << g.secret_keys.size() << " key files ("
               << g.file.parties.size() << " parties, ports " << base_port << ".."
-              << base_port + g.file.parties.size() - 1 << ")\n";
+              << base_port + g.file.parties.size() - 1 << ", ring " << g.file.ring_bits << "/"
+              << g.file.fraction_bits << ")\n";
     return 0;
   } catch (const pmdi::usage_error& e) {
     std::cerr << "pmdi-keygen: " << e.what() << "\n" << usage;
