@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 
 namespace {
@@ -28,20 +29,6 @@ constexpr std::string_view usage =
     "  --host H        host of every party (default 127.0.0.1)\n"
     "  --ring BITS/FRAC  the ring of the binaries: BITS 32 or 64, FRAC fraction bits in\n"
     "                  [0, BITS-2] (default 64/13; the minionn-* binaries want 32/5)\n";
-
-unsigned long number(std::string_view flag, const std::string& text, unsigned long lo, unsigned long hi) {
-  std::size_t end = 0;
-  unsigned long v = 0;
-  try {
-    v = std::stoul(text, &end);
-  } catch (const std::exception&) {
-    end = 0;
-  }
-  if (end != text.size() || text.empty() || v < lo || v > hi)
-    throw pmdi::usage_error(std::string(flag) + ": expected an integer in [" + std::to_string(lo) + ", " +
-                            std::to_string(hi) + "], got '" + text + "'");
-  return v;
-}
 
 struct ring_choice {
   std::uint32_t bits = 64, fraction_bits = 13;
@@ -69,32 +56,29 @@ ring_choice ring(std::string_view flag, const std::string& text) {
 
 int main(int argc, char** argv) {
   try {
-    std::optional<unsigned long> clusters, compute;
+    std::optional<std::uint32_t> clusters, compute;
     std::optional<std::filesystem::path> dir;
-    unsigned long base_port = 7000;
+    std::uint16_t base_port = 7000;
     std::string host = "127.0.0.1";
+    std::string ring_text;
     ring_choice ring_of_file;
-    for (int i = 1; i < argc; ++i) {
-      const std::string_view flag = argv[i];
-      if (flag == "--help" || flag == "-h") {
+    pmdi::run::cli_args a(argc, argv, "");
+    while (a.next()) {
+      if (a.flag("--help") || a.flag("-h")) {
         std::cout << usage;
         return 0;
       }
-      if (i + 1 >= argc) throw pmdi::usage_error(std::string(flag) + " needs a value");
-      const std::string value = argv[++i];
-      if (flag == "--clusters") clusters = number(flag, value, 1, 64);
-      else if (flag == "--compute") compute = number(flag, value, 1, 64);
-      else if (flag == "--dir") dir = value;
-      else if (flag == "--base-port") base_port = number(flag, value, 1, 65535);
-      else if (flag == "--host") host = value;
-      else if (flag == "--ring") ring_of_file = ring(flag, value);
-      else throw pmdi::usage_error("unknown option " + std::string(flag));
+      if (a.value("--ring", ring_text)) ring_of_file = ring("--ring", ring_text);
+      else if (!(a.number("--clusters", clusters, 1, 64) ||
+                 a.number("--compute", compute, 1, 64) ||
+                 a.value("--dir", dir) ||
+                 a.number("--base-port", base_port, 1, 65535) ||
+                 a.value("--host", host)))
+        a.unknown();
     }
     if (!clusters || !compute || !dir) throw pmdi::usage_error("--clusters, --compute and --dir are required");
 
-    auto g = pmdi::run::generate_local_deployment(static_cast<std::uint32_t>(*clusters),
-                                                        static_cast<std::uint32_t>(*compute),
-                                                        static_cast<std::uint16_t>(base_port), host);
+    auto g = pmdi::run::generate_local_deployment(*clusters, *compute, base_port, host);
     g.file.ring_bits = ring_of_file.bits;
     g.file.fraction_bits = ring_of_file.fraction_bits;
     std::filesystem::create_directories(*dir);

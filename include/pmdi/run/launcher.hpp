@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/local.hpp"
 #include "pmdi/run/report.hpp"
@@ -399,45 +400,28 @@ inline constexpr std::string_view launch_usage =
 
 [[nodiscard]] inline launch_options parse_launch_options(int argc, char** argv) {
   launch_options o;
-  using detail::parse_number;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--processes") {
-      o.processes = true;
-      continue;
-    }
-    if (flag == "--quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (flag == "--check") {
-      o.check = true;
-      continue;
-    }
-    if (flag == "--stream") {
-      o.stream = true;
-      continue;
-    }
-    if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value (see --help)");
-    const std::string v = argv[++i];
-    if (flag == "--clusters") o.clusters = static_cast<std::uint32_t>(parse_number(flag, v, 1, 64));
-    else if (flag == "--compute") o.compute = static_cast<std::uint32_t>(parse_number(flag, v, 1, 64));
-    else if (flag == "--images") o.images = parse_number(flag, v, 1, 1'000'000);
-    else if (flag == "--model") o.model = v;
-    else if (flag == "--random-weights") o.random_weights = parse_number(flag, v, 0, UINT64_MAX);
-    else if (flag == "--input") o.input = v;
-    else if (flag == "--random-input") o.random_input = parse_number(flag, v, 0, UINT64_MAX);
-    else if (flag == "--paillier-bits") o.paillier_bits = static_cast<unsigned>(parse_number(flag, v, 512, 8192));
-    else if (flag == "--threads") o.threads = static_cast<unsigned>(parse_number(flag, v, 1, 256));
-    else if (flag == "--receive-timeout-ms")
-      o.timeouts.receive = std::chrono::milliseconds(parse_number(flag, v, 1, 86'400'000));
-    else if (flag == "--limit-s") o.limit = std::chrono::seconds(parse_number(flag, v, 1, 86'400 * 7));
-    else if (flag == "--dir") o.dir = v;
-    else if (flag == "--bin-dir") o.bin_dir = v;
-    else if (flag == "--report") o.report = v;
-    else if (flag == "--output") o.output = v;
-    else throw usage_error("unknown option '" + std::string(flag) + "' (see --help)");
-  }
+  cli_args a(argc, argv);
+  while (a.next())
+    if (!(a.flag("--processes", o.processes) ||
+          a.flag("--quiet", o.quiet) ||
+          a.flag("--check", o.check) ||
+          a.flag("--stream", o.stream) ||
+          a.number("--clusters", o.clusters, 1, 64) ||
+          a.number("--compute", o.compute, 1, 64) ||
+          a.number("--images", o.images, 1, 1'000'000) ||
+          a.value("--model", o.model) ||
+          a.number("--random-weights", o.random_weights, 0, UINT64_MAX) ||
+          a.value("--input", o.input) ||
+          a.number("--random-input", o.random_input, 0, UINT64_MAX) ||
+          a.number("--paillier-bits", o.paillier_bits, 512, 8192) ||
+          a.number("--threads", o.threads, 1, 256) ||
+          a.number("--receive-timeout-ms", o.timeouts.receive, 1, 86'400'000) ||
+          a.number("--limit-s", o.limit, 1, 86'400 * 7) ||
+          a.value("--dir", o.dir) ||
+          a.value("--bin-dir", o.bin_dir) ||
+          a.value("--report", o.report) ||
+          a.value("--output", o.output)))
+      a.unknown();
   if (!o.random_weights && o.model.empty()) throw usage_error("give the model: --model FILE or --random-weights S");
   if (!o.random_input && o.input.empty()) throw usage_error("give the inputs: --input FILE or --random-input S");
   if (o.stream && !o.processes) throw usage_error("--stream needs --processes");

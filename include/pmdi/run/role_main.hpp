@@ -52,6 +52,7 @@
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/lower.hpp"
 #include "pmdi/proto/common.hpp"
+#include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/from_plan.hpp"
 #include "pmdi/run/report.hpp"
@@ -123,56 +124,27 @@ inline constexpr std::string_view role_usage =
     "  --model FILE          the weights, an ONNX file (binaries built with ONNX)\n"
     "  --random-weights S    random weights from seed S (tests, demos)\n";
 
-namespace detail {
-
-[[nodiscard]] inline std::uint64_t parse_number(std::string_view flag, const std::string& text, std::uint64_t lo,
-                                                std::uint64_t hi) {
-  std::size_t end = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &end);
-  } catch (const std::exception&) {
-    end = 0;
-  }
-  if (text.empty() || end != text.size() || text[0] == '-' || v < lo || v > hi)
-    throw usage_error(std::string(flag) + ": expected an integer in [" + std::to_string(lo) + ", " +
-                      std::to_string(hi) + "], got '" + text + "'");
-  return v;
-}
-
-}  // namespace detail
-
 [[nodiscard]] inline role_options parse_role_options(int argc, char** argv) {
   role_options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (flag == "--stream") {
-      o.stream = true;
-      continue;
-    }
-    if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value (see --help)");
-    const std::string v = argv[++i];
-    if (flag == "--deployment") o.deployment = v;
-    else if (flag == "--party") o.party = v;
-    else if (flag == "--key") o.key = v;
-    else if (flag == "--images") o.images = detail::parse_number(flag, v, 1, 1'000'000);
-    else if (flag == "--report") o.report = v;
-    else if (flag == "--status") o.status = v;
-    else if (flag == "--threads") o.threads = static_cast<unsigned>(detail::parse_number(flag, v, 1, 256));
-    else if (flag == "--input") o.input = v;
-    else if (flag == "--random-input") o.random_input = detail::parse_number(flag, v, 0, UINT64_MAX);
-    else if (flag == "--output") o.output = v;
-    else if (flag == "--paillier-bits") o.paillier_bits = static_cast<unsigned>(detail::parse_number(flag, v, 512, 8192));
-    else if (flag == "--online-delay-ms")
-      o.online_delay = std::chrono::milliseconds(detail::parse_number(flag, v, 0, 86'400'000));
-    else if (flag == "--model") o.model = v;
-    else if (flag == "--random-weights") o.random_weights = detail::parse_number(flag, v, 0, UINT64_MAX);
-    else throw usage_error("unknown option '" + std::string(flag) + "' (see --help)");
-  }
+  cli_args a(argc, argv);
+  while (a.next())
+    if (!(a.flag("--quiet", o.quiet) ||
+          a.flag("--stream", o.stream) ||
+          a.value("--deployment", o.deployment) ||
+          a.value("--party", o.party) ||
+          a.value("--key", o.key) ||
+          a.number("--images", o.images, 1, 1'000'000) ||
+          a.value("--report", o.report) ||
+          a.value("--status", o.status) ||
+          a.number("--threads", o.threads, 1, 256) ||
+          a.value("--input", o.input) ||
+          a.number("--random-input", o.random_input, 0, UINT64_MAX) ||
+          a.value("--output", o.output) ||
+          a.number("--paillier-bits", o.paillier_bits, 512, 8192) ||
+          a.number("--online-delay-ms", o.online_delay, 0, 86'400'000) ||
+          a.value("--model", o.model) ||
+          a.number("--random-weights", o.random_weights, 0, UINT64_MAX)))
+      a.unknown();
   if (o.deployment.empty()) throw usage_error("--deployment FILE is required");
   if (o.party.empty()) throw usage_error("--party ROLE is required");
   if (o.key.empty()) throw usage_error("--key FILE is required");
