@@ -1,7 +1,9 @@
 // expect: PMDI_E_ROLE_WRONG_RECEIVER
-// A compute server tries to read the garbled tables (declared garbler -> evaluator).
+// The garbler of cluster 0 tries to send its garbled tables to the evaluator
+// of cluster 1 (declared garbler<J> -> evaluator<J>: the same cluster only).
 #include "pmdi/proto/messages.hpp"
 
-void misuse(pmdi::proto::endpoint<pmdi::proto::party::compute, pmdi::proto::party::garbler>& ep) {
-  (void)pmdi::proto::receive<pmdi::proto::msg_garbled_tables>(ep, 1, std::size_t{2});
+boost::asio::awaitable<void> misuse(pmdi::proto::channel<pmdi::role::garbler<0>, pmdi::role::evaluator<1>>& ch) {
+  const std::vector<pmdi::block> tables(4);
+  co_await pmdi::proto::send<pmdi::proto::msg_garbled_tables<0>>(ch, 1, std::span<const pmdi::block>(tables));
 }

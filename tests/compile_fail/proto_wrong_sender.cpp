@@ -1,8 +1,8 @@
 // expect: PMDI_E_ROLE_WRONG_SENDER
-// A garbler tries to send the client's masked input (declared client -> garbler).
+// A garbler tries to send the client's masked input (declared client -> garbler<0>).
 #include "pmdi/proto/messages.hpp"
 
-void misuse(pmdi::proto::endpoint<pmdi::proto::party::garbler, pmdi::proto::party::client>& ep) {
+boost::asio::awaitable<void> misuse(pmdi::proto::channel<pmdi::role::garbler<0>, pmdi::role::client>& ch) {
   const std::uint32_t z[1] = {0};
-  pmdi::proto::send<pmdi::proto::msg_masked_input>(ep, 1, std::span<const std::uint32_t>(z));
+  co_await pmdi::proto::send<pmdi::proto::msg_masked_input>(ch, 1, std::span<const std::uint32_t>(z));
 }

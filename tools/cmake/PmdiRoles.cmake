@@ -5,6 +5,8 @@
 #                       NETWORK my::minionn            # the network type (nn::sequential<...>)
 #                       RING "pmdi::ring<64, 13>"      # the ring type
 #                       [BOUNDS "pmdi::nn::bounds<2, 5>"]  # declared magnitude bounds (default: nn::default_bounds)
+#                       [CLUSTERS P] [COMPUTE T]       # the deployment's shape (default 2 and 1): the
+#                                                      # roles' types (garbler<J>, compute<J, V>) follow it
 #                       [ONNX]                         # the cloud can load ONNX weights (--model)
 #                       [LIBRARIES lib...]             # more libraries to link
 #                       [OUTPUT_DIRECTORY dir])        # default: the current binary dir
@@ -23,10 +25,21 @@
 set(_PMDI_ROLES_ROLES client cloud garbler evaluator compute)
 
 function(pmdi_add_deployment)
-  cmake_parse_arguments(D "ONNX" "NAME;HEADER;NETWORK;RING;BOUNDS;OUTPUT_DIRECTORY" "LIBRARIES" ${ARGN})
+  cmake_parse_arguments(D "ONNX" "NAME;HEADER;NETWORK;RING;BOUNDS;CLUSTERS;COMPUTE;OUTPUT_DIRECTORY" "LIBRARIES" ${ARGN})
   if(NOT D_BOUNDS)
     set(D_BOUNDS "pmdi::nn::default_bounds")
   endif()
+  if(NOT D_CLUSTERS)
+    set(D_CLUSTERS 2)
+  endif()
+  if(NOT D_COMPUTE)
+    set(D_COMPUTE 1)
+  endif()
+  foreach(n CLUSTERS COMPUTE)
+    if(NOT D_${n} MATCHES "^[1-9][0-9]?$")
+      message(FATAL_ERROR "pmdi_add_deployment(${D_NAME}): ${n} '${D_${n}}' must be a number from 1 to 99")
+    endif()
+  endforeach()
   foreach(required NAME HEADER NETWORK RING)
     if(NOT D_${required})
       message(FATAL_ERROR "pmdi_add_deployment: ${required} is required "
@@ -89,7 +102,8 @@ function(pmdi_add_deployment)
 #include <${entry_header}>
 
 int main(int argc, char** argv) {
-  return pmdi::run::${entry}<${D_NETWORK}, ${D_RING}, ${D_BOUNDS}>(argc, argv, \"${D_NAME}\");
+  return pmdi::run::${entry}<${D_NETWORK}, ${D_RING}, ${D_BOUNDS}, pmdi::proto::shape<${D_CLUSTERS}, ${D_COMPUTE}>>(
+      argc, argv, \"${D_NAME}\");
 }
 ")
     add_executable(${target} "${src}")

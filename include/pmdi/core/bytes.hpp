@@ -20,8 +20,9 @@ class byte_writer {
  public:
   template <std::integral T>
   void put(T v) {
-    const auto* p = reinterpret_cast<const std::byte*>(&v);
-    buf_.insert(buf_.end(), p, p + sizeof v);
+    const std::size_t at = buf_.size();
+    buf_.resize(at + sizeof(T));
+    std::memcpy(buf_.data() + at, &v, sizeof(T));
   }
   void put_bytes(std::span<const std::byte> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
   template <class T>

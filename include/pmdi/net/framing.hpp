@@ -94,6 +94,13 @@ class framed_transport final : public transport {
   }
 
   [[nodiscard]] link_counters counters() const noexcept override { return counters_; }
+  // A stream that carries a pair secret (an in-memory pair made with one) lends it to the link.
+  [[nodiscard]] std::span<const std::byte> pair_secret() const noexcept override {
+    if constexpr (requires(const Stream& st) { st.pair_secret(); })
+      return stream_.pair_secret();
+    else
+      return {};
+  }
   [[nodiscard]] asio::any_io_executor get_executor() const override { return stream_.get_executor(); }
 
   [[nodiscard]] Stream& stream() noexcept { return stream_; }

@@ -7,10 +7,13 @@
 #include <boost/asio/as_tuple.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <memory>
 #include <utility>
 
+#include "pmdi/core/prg.hpp"
+#include "pmdi/core/secret.hpp"
 #include "pmdi/net/framing.hpp"
 
 namespace pmdi::net {
@@ -32,6 +35,15 @@ struct memory_pipe {
 
 struct memory_link {
   memory_pipe pipes[2];
+  // The pair's shared secret when the maker gave one (both ends in one
+  // process: the maker stands in for the key exchange); zeroed on destruction.
+  std::optional<master_key> secret;
+  memory_link() = default;
+  memory_link(const memory_link&) = delete;
+  memory_link& operator=(const memory_link&) = delete;
+  ~memory_link() {
+    if (secret) secure_zero(secret->data(), secret->size());
+  }
 };
 
 }  // namespace detail
@@ -105,6 +117,11 @@ class memory_stream {
   }
 
   [[nodiscard]] asio::any_io_executor get_executor() const { return ex_; }
+  // The secret the pair was made with; empty when it was made without one.
+  [[nodiscard]] std::span<const std::byte> pair_secret() const noexcept {
+    if (!link_ || !link_->secret) return {};
+    return std::span<const std::byte>(*link_->secret);
+  }
 
  private:
   detail::memory_pipe& incoming() noexcept { return link_->pipes[side_]; }
@@ -128,9 +145,13 @@ using memory_transport = framed_transport<memory_stream>;
 
 // Two connected ends: what `first` sends, `second` receives and vice versa.
 // `first_name` and `second_name` are the parties at each end (for errors).
+// With `secret`, both ends report it as their pair_secret() (a process that
+// plays both parties draws it in place of a key exchange).
 [[nodiscard]] inline std::pair<std::unique_ptr<memory_transport>, std::unique_ptr<memory_transport>> memory_pair(
-    asio::any_io_executor ex, std::string first_name, std::string second_name) {
+    asio::any_io_executor ex, std::string first_name, std::string second_name,
+    const std::optional<master_key>& secret = std::nullopt) {
   auto link = std::make_shared<detail::memory_link>();
+  link->secret = secret;
   auto a = std::make_unique<memory_transport>(memory_stream(ex, link, 0),
                                               link_names{first_name, second_name, ""});
   auto b = std::make_unique<memory_transport>(memory_stream(ex, link, 1),

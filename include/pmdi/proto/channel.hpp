@@ -30,7 +30,12 @@
 // consumed every byte. Errors name this role, the peer and the message.
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <concepts>
+#include <functional>
+#include <map>
+#include <span>
+#include <vector>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +45,7 @@
 #include <variant>
 
 #include "pmdi/core/bytes.hpp"
+#include "pmdi/core/error.hpp"
 #include "pmdi/diag/errors.hpp"
 #include "pmdi/net/memory.hpp"
 #include "pmdi/net/secure.hpp"
@@ -50,13 +56,18 @@ namespace pmdi::proto {
 
 namespace asio = boost::asio;
 
+// A message declared with its sender, receiver and id (the protocol's
+// catalogue, proto/messages.hpp, declares its payload codecs beside them).
 template <class M>
-concept typed_message = requires {
+concept declared_message = requires {
   typename M::sender;
   typename M::receiver;
   { M::id } -> std::convertible_to<std::uint16_t>;
-} && requires(const M& m, byte_writer& w) { m.serialize(w); } && is_role_v<typename M::sender> &&
-    is_role_v<typename M::receiver> && (M::id < net::first_reserved_type);
+} && is_role_v<typename M::sender> && is_role_v<typename M::receiver> && (M::id < net::first_reserved_type);
+
+// A declared message that is also a value: it serializes itself.
+template <class M>
+concept typed_message = declared_message<M> && requires(const M& m, byte_writer& w) { m.serialize(w); };
 
 template <class M, class... Args>
 concept receivable_with = requires(byte_reader& r, const Args&... args) {
@@ -93,7 +104,7 @@ constexpr bool check_roles() {
 
 template <class Self, class Peer, class Msg>
 constexpr bool check_send() {
-  if constexpr (!typed_message<Msg>) {
+  if constexpr (!declared_message<Msg>) {
     (void)diag::roles::not_a_message<Msg>{};
     return false;
   } else if constexpr (!std::is_same_v<typename Msg::sender, Self>) {
@@ -107,9 +118,9 @@ constexpr bool check_send() {
   }
 }
 
-template <class Self, class Peer, class Msg, class... Args>
-constexpr bool check_receive() {
-  if constexpr (!typed_message<Msg>) {
+template <class Self, class Peer, class Msg>
+constexpr bool check_receive_roles() {
+  if constexpr (!declared_message<Msg>) {
     (void)diag::roles::not_a_message<Msg>{};
     return false;
   } else if constexpr (!std::is_same_v<typename Msg::receiver, Self>) {
@@ -117,6 +128,15 @@ constexpr bool check_receive() {
     return false;
   } else if constexpr (!std::is_same_v<typename Msg::sender, Peer>) {
     (void)diag::roles::peer_cannot_send<Peer, Msg, typename Msg::sender>{};
+    return false;
+  } else {
+    return true;
+  }
+}
+
+template <class Self, class Peer, class Msg, class... Args>
+constexpr bool check_receive() {
+  if constexpr (!check_receive_roles<Self, Peer, Msg>()) {
     return false;
   } else if constexpr (!receivable_with<Msg, Args...>) {
     (void)diag::roles::message_not_receivable<Msg, Args...>{};
@@ -128,6 +148,13 @@ constexpr bool check_receive() {
 
 }  // namespace detail
 
+// One party's turn across all its channels (see channel::set_turns).
+// flights[peer] counts the flights that went to that peer.
+struct party_turns {
+  bool last_was_send = false;
+  std::map<std::string, std::uint64_t, std::less<>> flights;
+};
+
 template <class Self, class Peer>
 class channel {
   static constexpr bool roles_ok = detail::check_roles<Self, Peer>();
@@ -137,6 +164,9 @@ class channel {
   using self_role = Self;
   using peer_role = Peer;
 
+  // A channel without a link: a place for one (connected() is false until a
+  // connected channel is moved in); every operation on it is a usage_error.
+  channel() = default;
   explicit channel(std::unique_ptr<net::transport> link) : link_(std::move(link)) {
     if (!link_) throw usage_error(std::string(self_name()) + ": channel to " + std::string(peer_name()) + " has no link");
   }
@@ -182,20 +212,55 @@ class channel {
       return {};
   }
 
-  [[nodiscard]] net::transport& link() noexcept { return *link_; }
-  [[nodiscard]] net::link_counters counters() const noexcept { return link_->counters(); }
+  [[nodiscard]] bool connected() const noexcept { return link_ != nullptr; }
+  [[nodiscard]] net::transport& link() { return *require(); }
+  [[nodiscard]] net::link_counters counters() const { return require()->counters(); }
 
-  // The secret only Self and Peer know (secure links only): the master key
-  // for pmdi::derive_seed, e.g. the client/evaluator and garbler/evaluator
-  // seeds of the three-party OT.
+  // ---- protocol frames (proto/messages.hpp serializes and parses them) ----
+
+  // How long each receive of a protocol frame may wait.
+  void set_deadline(net::clock::duration d) noexcept { deadline_ = d; }
+  [[nodiscard]] net::clock::duration deadline() const noexcept { return deadline_; }
+  // The party's channels share one turn: a send that follows a receive on any
+  // of them (or is the party's first send) starts a flight, counted here.
+  void set_turns(party_turns* t) noexcept { turns_ = t; }
+  // Sees every protocol payload this end receives (transcript tests).
+  std::function<void(std::uint16_t, std::span<const std::byte>)> on_receive;
+
+  // Sends Msg's serialized payload; compiles only when Msg is declared
+  // Self -> Peer. Failures are protocol_errors naming Self, the step and Peer.
+  template <class Msg>
+  [[nodiscard]] asio::awaitable<void> send_frame(std::vector<std::byte> payload) {
+    if constexpr (detail::check_send<Self, Peer, Msg>())
+      return send_frame_checked(Msg::id, message_name<Msg>(), std::move(payload));
+    else
+      return {};
+  }
+
+  // Receives the next frame, which must be a Msg of at most `max` bytes (both
+  // checked before anything is allocated); compiles only when Msg is declared
+  // Peer -> Self.
+  template <class Msg>
+  [[nodiscard]] asio::awaitable<std::vector<std::byte>> receive_frame(std::size_t max) {
+    if constexpr (detail::check_receive_roles<Self, Peer, Msg>())
+      return receive_frame_checked(Msg::id, message_name<Msg>(), max);
+    else
+      return {};
+  }
+
+  // The secret only Self and Peer know (secure links, or an in-memory pair
+  // made with one): the master key for pmdi::derive_seed, e.g. the
+  // client/evaluator and garbler/evaluator seeds of the three-party OT.
   [[nodiscard]] std::span<const std::byte, net::pair_secret_bytes> pair_secret() const {
-    const auto s = link_->pair_secret();
+    const auto s = require()->pair_secret();
     if (s.size() != net::pair_secret_bytes)
       throw usage_error(std::string(self_name()) + ": the link to " + std::string(peer_name()) +
                         " is not a secure channel, so it has no pair secret");
-    return s.first<net::pair_secret_bytes>();
+    return s.template first<net::pair_secret_bytes>();
   }
-  void shutdown() noexcept { link_->shutdown(); }
+  void shutdown() noexcept {
+    if (link_) link_->shutdown();
+  }
 
  private:
   template <class Msg>
@@ -208,14 +273,14 @@ class channel {
                           " serializes to " + std::to_string(w.bytes().size()) + " bytes, more than its max_bytes() " +
                           std::to_string(Msg::max_bytes()));
     }
-    co_await link_->send(Msg::id, w.bytes());
+    co_await require()->send(Msg::id, w.bytes());
   }
 
   template <class Msg, class... Args>
   asio::awaitable<Msg> receive_checked(net::deadline until, Args... args) {
     const std::size_t max = Msg::max_bytes(args...);
     const std::string name = message_name<Msg>();
-    net::message raw = co_await link_->receive(net::expect_type(Msg::id, max), until, name);
+    net::message raw = co_await require()->receive(net::expect_type(Msg::id, max), until, name);
     byte_reader r(raw.payload, std::string(self_name()) + ": " + name + " from " + std::string(peer_name()));
     Msg out = Msg::parse(r, args...);
     r.expect_end();
@@ -237,7 +302,7 @@ class channel {
         if (ids[i] == t) return max[i];
       return std::nullopt;
     };
-    net::message raw = co_await link_->receive(limits, until, names);
+    net::message raw = co_await require()->receive(limits, until, names);
     std::optional<std::variant<Msgs...>> out;
     const auto try_one = [&]<class M>(std::type_identity<M>) {
       if (out || raw.type != M::id) return;
@@ -250,7 +315,45 @@ class channel {
     co_return std::move(*out);
   }
 
+  net::transport* require() const {
+    if (!link_)
+      throw usage_error(std::string(self_name()) + ": the channel to " + std::string(peer_name()) + " is not connected");
+    return link_.get();
+  }
+
+  asio::awaitable<void> send_frame_checked(std::uint16_t id, std::string name, std::vector<std::byte> payload) {
+    net::transport* l = require();
+    if (turns_ != nullptr && !turns_->last_was_send) {
+      turns_->last_was_send = true;
+      ++turns_->flights[std::string(peer_name())];
+    }
+    try {
+      co_await l->send(id, payload);
+    } catch (const protocol_error&) {
+      throw;
+    } catch (const error& e) {
+      throw protocol_error(std::string(self_name()), "send " + name, std::string(peer_name()), e.what());
+    }
+  }
+
+  asio::awaitable<std::vector<std::byte>> receive_frame_checked(std::uint16_t id, std::string name, std::size_t max) {
+    net::transport* l = require();
+    net::message m;
+    try {
+      m = co_await l->receive(net::expect_type(id, max), net::after(deadline_), name);
+    } catch (const protocol_error&) {
+      throw;
+    } catch (const error& e) {
+      throw protocol_error(std::string(self_name()), "receive " + name, std::string(peer_name()), e.what());
+    }
+    if (turns_ != nullptr) turns_->last_was_send = false;
+    if (on_receive) on_receive(id, m.payload);
+    co_return std::move(m.payload);
+  }
+
   std::unique_ptr<net::transport> link_;
+  net::clock::duration deadline_ = std::chrono::minutes(10);
+  party_turns* turns_ = nullptr;
 };
 
 // Two channels joined in memory (tests, single-process runs): what `first`

@@ -25,20 +25,52 @@ namespace pmdi::proto {
 
 inline constexpr unsigned statistical_bits = 40;  // sigma
 
-struct cloud_links {
-  endpoint<party::cloud, party::client> client;
-  std::vector<endpoint<party::cloud, party::garbler>> garblers;               // [j]
-  std::vector<std::vector<endpoint<party::cloud, party::compute>>> compute;  // [j][v]
+template <std::size_t J>
+struct cloud_peers {
+  template <std::size_t V>
+  using compute = channel<role::cloud, role::compute<J, V>>;
 };
 
-template <class Ring>
+// The cloud's channels to cluster J: its garbler and its T compute servers.
+template <std::size_t T, std::size_t J>
+struct cloud_cluster_links {
+  channel<role::cloud, role::garbler<J>> garbler;
+  indexed_tuple<cloud_peers<J>::template compute, T> compute;
+};
+template <std::size_t T>
+struct cloud_clusters {
+  template <std::size_t J>
+  using links = cloud_cluster_links<T, J>;
+};
+
+template <std::size_t P, std::size_t T>
+struct cloud_links {
+  channel<role::cloud, role::client> client;
+  indexed_tuple<cloud_clusters<T>::template links, P> clusters;
+
+  // Calls f on every channel.
+  template <class F>
+  void each(F&& f) {
+    f(client);
+    each_index<P>([&]<std::size_t J>() {
+      auto& c = std::get<J>(clusters);
+      f(c.garbler);
+      each_index<T>([&]<std::size_t V>() { f(std::get<V>(c.compute)); });
+    });
+  }
+};
+
+template <class Ring, class Shape>
 class cloud {
  public:
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
+  static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
+  using self_role = role::cloud;
+  using links = cloud_links<P, T>;
 
-  cloud(public_config cfg, std::vector<stage> model, cloud_links links)
-      : cfg_(std::move(cfg)), model_(std::move(model)), links_(std::move(links)) {
+  cloud(public_config cfg, std::vector<stage> model, links lk)
+      : cfg_(std::move(cfg)), model_(std::move(model)), links_(std::move(lk)) {
     validate(cfg_.plan);
     split_ = split(cfg_.plan, cfg_.topo);
     if (model_.size() != cfg_.plan.stages.size()) throw usage_error("cloud: model and plan differ in stage count");
@@ -50,21 +82,18 @@ class cloud {
       if (!model_[k].bias.empty() && model_[k].bias.size() != a.rows)
         throw usage_error("cloud: stage " + std::to_string(k) + ": bias size differs from the row count");
     }
-    if (links_.garblers.size() != cfg_.topo.clusters || links_.compute.size() != cfg_.topo.clusters)
-      throw usage_error("cloud: one garbler and T compute links per cluster are needed");
+    check_shape<Shape>(cfg_.topo, name());
     report_.party = name();
-    meter_.add("client", links_.client.l);
-    for (std::size_t j = 0; j < cfg_.topo.clusters; ++j) {
-      meter_.add(garbler_name(j), links_.garblers[j].l);
-      for (std::size_t v = 0; v < links_.compute[j].size(); ++v) meter_.add(compute_name(j, v), links_.compute[j][v].l);
-    }
+    links_.each([&](const auto& ch) { meter_.add(ch); });
   }
+  cloud(const cloud&) = delete;
+  cloud& operator=(const cloud&) = delete;
 
   [[nodiscard]] static std::string name() { return "cloud"; }
 
-  void setup(prg& g) {
+  asio::awaitable<void> setup(prg& g) {
     meter_.begin();
-    auto pkb = receive<msg_public_key>(links_.client, 0, wire::max_blob);
+    auto pkb = co_await receive<msg_public_key>(links_.client, 0, wire::max_blob);
     try {
       pk_ = paillier::deserialize_public_key(pkb);
     } catch (const error& e) {
@@ -74,17 +103,15 @@ class cloud {
       const std::size_t j = split_.cluster_of(k);
       std::vector<V> a(model_[k].a.val.size());
       for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(model_[k].a.val[i]);
-      auto shares = share_holders(a, j, g);
-      for (std::size_t v = 0; v < cfg_.topo.compute; ++v)
-        send<msg_model_share_compute>(links_.compute[j][v], 0, std::span<const V>(shares[v]));
-      send<msg_model_share_garbler>(links_.garblers[j], 0, std::span<const V>(shares[cfg_.topo.compute]));
+      auto shares = share_holders(a, g);
+      co_await send_shares<msg_model_share_compute, msg_model_share_garbler>(j, 0, shares);
       for (auto& s : shares) secure_zero(std::span<V>(s));
       secure_zero(std::span<V>(a));
     }
     meter_.end(report_.setup);
   }
 
-  void offline(std::uint64_t id, prg& g) {
+  asio::awaitable<void> offline(std::uint64_t id, prg& g) {
     meter_.begin();
     if (!ids_.insert(id).second || id == 0)
       throw protocol_error(name(), "offline", "", "inference id " + std::to_string(id) + " was already used or is 0");
@@ -94,7 +121,7 @@ class cloud {
     std::vector<std::vector<he::ciphertext>> enc(plan.stages.size() + 1);
     std::vector<unsigned> bits(plan.stages.size() + 1, l);
     {
-      auto b = receive<msg_enc_input_mask>(links_.client, id, plan.input_size());
+      auto b = co_await receive<msg_enc_input_mask>(links_.client, id, plan.input_size());
       enc[0] = decode(b, "enc_input_mask");
     }
     for (std::size_t k = 0; k < plan.stages.size(); ++k) {
@@ -127,10 +154,8 @@ class cloud {
           ::mpz_add(term[i], term[i], b);
         }
       }
-      auto shares = share_holders(s, j, g);
-      for (std::size_t v = 0; v < cfg_.topo.compute; ++v)
-        send<msg_mask_share_compute>(links_.compute[j][v], id, std::span<const V>(shares[v]));
-      send<msg_mask_share_garbler>(links_.garblers[j], id, std::span<const V>(shares[cfg_.topo.compute]));
+      auto shares = share_holders(s, g);
+      co_await send_shares<msg_mask_share_compute, msg_mask_share_garbler>(j, id, shares);
       const auto t_mv = std::chrono::steady_clock::now();
       // Enc(A c + b + s') WITHOUT per-row re-randomisation: the additive term is
       // multiplied in as the plaintext (1 + (b + s') N), so the rows' randomness
@@ -152,9 +177,9 @@ class cloud {
         auto packed = he::pack_all(pk_, prod, slot_bits, cfg_.threads);
         paillier::rerandomize_many(pk_, std::span<he::ciphertext>(packed), g, cfg_.threads);  // before it leaves
         pack_s = seconds_since(t_pk);
-        send<msg_enc_stage_value>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
+        co_await send<msg_enc_stage_value>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
         const auto t_w = std::chrono::steady_clock::now();
-        auto b = receive<msg_enc_next_mask>(links_.client, id, st.out_size());
+        auto b = co_await receive<msg_enc_next_mask>(links_.client, id, st.out_size());
         wait_s = seconds_since(t_w);
         enc[k + 1] = decode(b, "enc_next_mask");
         bits[k + 1] = l;
@@ -175,19 +200,32 @@ class cloud {
       const unsigned slot_bits = bits.back();
       auto packed = he::pack_all(pk_, enc.back(), slot_bits, cfg_.threads);
       paillier::rerandomize_many(pk_, std::span<he::ciphertext>(packed), g, cfg_.threads);  // before it leaves
-      send<msg_enc_output_mask>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
+      co_await send<msg_enc_output_mask>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
     }
     meter_.end(report_.offline);
   }
 
   [[nodiscard]] const party_report& report() const noexcept { return report_; }
+  [[nodiscard]] links& channels() noexcept { return links_; }
 
  private:
   // T + 1 additive shares: [0, T) for the compute servers, T for the garbler.
-  std::vector<std::vector<V>> share_holders(const std::vector<V>& v, std::size_t /*cluster*/, prg& g) const {
-    std::vector<std::vector<V>> out(cfg_.topo.compute + 1);
+  std::vector<std::vector<V>> share_holders(const std::vector<V>& v, prg& g) const {
+    std::vector<std::vector<V>> out(T + 1);
     share<V>(std::span<const V>(v), std::span<std::vector<V>>(out), g);
     return out;
+  }
+
+  // The shares of one stage to cluster j's holders: share v to compute<j, v>, share T to garbler<j>.
+  template <template <std::size_t, std::size_t> class ToCompute, template <std::size_t> class ToGarbler>
+  asio::awaitable<void> send_shares(std::size_t j, std::uint64_t id, const std::vector<std::vector<V>>& shares) {
+    co_await with_index<P>(j, [&]<std::size_t J>() -> asio::awaitable<void> {
+      auto& c = std::get<J>(links_.clusters);
+      co_await for_each_index<T>([&]<std::size_t Vi>() {
+        return send<ToCompute<J, Vi>>(std::get<Vi>(c.compute), id, std::span<const V>(shares[Vi]));
+      });
+      co_await send<ToGarbler<J>>(c.garbler, id, std::span<const V>(shares[T]));
+    });
   }
 
   std::vector<he::ciphertext> decode(const he::blobs& b, const char* what) const {
@@ -200,7 +238,7 @@ class cloud {
 
   public_config cfg_;
   std::vector<stage> model_;
-  cloud_links links_;
+  links links_;
   cluster_split split_;
   paillier::public_key pk_;
   std::set<std::uint64_t> ids_;

@@ -3,12 +3,14 @@
 // holds, per-party reports (JSON-able), the meter that attributes link
 // counters to phases, the store of one-use offline material, and the
 // derivation of the per-(inference, stage) OT generators.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -16,10 +18,16 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
-#include "pmdi/proto/endpoint.hpp"
+#include "pmdi/core/secret.hpp"
+#include "pmdi/net/transport.hpp"
+#include "pmdi/proto/channel.hpp"
+#include "pmdi/proto/shape.hpp"
 #include "pmdi/proto/stage.hpp"
 
 namespace pmdi::proto {
+
+// A received payload, as transcripts keep it.
+using frame = std::vector<std::byte>;
 
 // What every party knows: the public network plan, P and T, key size.
 struct public_config {
@@ -31,6 +39,15 @@ struct public_config {
   std::function<void(const std::string&)> progress;
 };
 
+// Refuses a configuration whose P and T differ from the compiled shape.
+template <class Shape>
+void check_shape(const topology& t, const std::string& who) {
+  if (t.clusters != Shape::clusters || t.compute != Shape::compute)
+    throw usage_error(who + ": built for " + std::to_string(Shape::clusters) + " cluster(s) of " +
+                      std::to_string(Shape::compute) + " compute server(s), but the deployment has " +
+                      std::to_string(t.clusters) + " of " + std::to_string(t.compute));
+}
+
 [[nodiscard]] inline std::string garbler_name(std::size_t j) { return "garbler[" + std::to_string(j) + "]"; }
 [[nodiscard]] inline std::string evaluator_name(std::size_t j) { return "evaluator[" + std::to_string(j) + "]"; }
 [[nodiscard]] inline std::string compute_name(std::size_t j, std::size_t v) {
@@ -38,6 +55,22 @@ struct public_config {
 }
 
 // ---- reports ------------------------------------------------------------------
+// Protocol traffic of one link: the payloads handed to and taken from the
+// transport (net's framing, record tags and handshake not included).
+struct link_counters {
+  std::uint64_t bytes_sent = 0, bytes_received = 0, messages_sent = 0, messages_received = 0;
+  [[nodiscard]] static link_counters of(const net::link_counters& c) noexcept {
+    return {c.payload_bytes_sent, c.payload_bytes_received, c.messages_sent, c.messages_received};
+  }
+  friend link_counters operator-(link_counters a, const link_counters& b) noexcept {
+    a.bytes_sent -= b.bytes_sent;
+    a.bytes_received -= b.bytes_received;
+    a.messages_sent -= b.messages_sent;
+    a.messages_received -= b.messages_received;
+    return a;
+  }
+};
+
 struct phase_figures {
   double seconds = 0;
   std::map<std::string, link_counters> per_peer;  // traffic with each peer in this phase
@@ -118,22 +151,25 @@ struct party_report {
 class phase_meter {
  public:
   using clock = std::chrono::steady_clock;
-  void add(const std::string& peer, const link* l) {
-    if (l) links_.emplace_back(peer, l);
+  // `ch` must stay where it is while the meter is used (a member of the role).
+  template <class Self, class Peer>
+  void add(const channel<Self, Peer>& ch) {
+    if (ch.connected())
+      links_.emplace_back(std::string(ch.peer_name()), [&ch] { return link_counters::of(ch.counters()); });
   }
   void begin() {
     start_ = clock::now();
     before_.clear();
-    for (const auto& [p, l] : links_) before_.push_back(l->counters());
+    for (const auto& [p, c] : links_) before_.push_back(c());
   }
   void end(phase_figures& f) const {
     f.seconds = std::chrono::duration<double>(clock::now() - start_).count();
     f.per_peer.clear();
-    for (std::size_t i = 0; i < links_.size(); ++i) f.per_peer[links_[i].first] = links_[i].second->counters() - before_[i];
+    for (std::size_t i = 0; i < links_.size(); ++i) f.per_peer[links_[i].first] = links_[i].second() - before_[i];
   }
 
  private:
-  std::vector<std::pair<std::string, const link*>> links_;
+  std::vector<std::pair<std::string, std::function<link_counters()>>> links_;
   std::vector<link_counters> before_;
   clock::time_point start_{};
 };
@@ -152,21 +188,28 @@ class phase_meter {
   return r;
 }
 
+// Linear part of a stage on masked values: out = [A]_v z - [s]_v over Z_2^l.
+template <class V>
+void share_product(const csr<V>& a, std::span<const V> z, std::span<const V> s, std::span<V> out) {
+  a.template multiply<V, V>(z, out);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<V>(out[i] - s[i]);
+}
+
 // Offline material, tagged with its inference id, taken exactly once.
 template <class Material>
 class material_store {
  public:
-  // Prepares the material for `id` with fill(material&). Refuses an id that was
-  // ever prepared before (reusing it would reuse masks); if fill throws, the
-  // half-made material is dropped and the id stays refused.
+  // Prepares the material for `id`: co_await fill(material&). Refuses an id
+  // that was ever prepared before (reusing it would reuse masks); if fill
+  // throws, the half-made material is dropped and the id stays refused.
   template <class Fill>
-  void prepare(std::uint64_t id, const std::string& party, Fill&& fill) {
+  [[nodiscard]] asio::awaitable<void> prepare(std::uint64_t id, std::string party, Fill fill) {
     if (id == 0) throw protocol_error(party, "offline", "", "inference id 0 is reserved for setup");
     if (!seen_.insert(id).second)
       throw protocol_error(party, "offline", "",
                            "offline material for inference " + std::to_string(id) + " was already prepared");
     try {
-      fill(ready_[id]);
+      co_await fill(ready_[id]);
     } catch (...) {
       ready_.erase(id);
       throw;
@@ -192,7 +235,26 @@ class material_store {
 };
 
 // OT generators for one (inference, stage): client-evaluator ("b" bits) and
-// garbler-evaluator ("u" pads), from the master keys the evaluator sent at setup.
+// garbler-evaluator ("u" pads). Their master key is the pair secret of the
+// two parties' channel, which only its two ends hold: over TCP it comes from
+// the authenticated key exchange (net/secure.hpp); an in-memory pair made in
+// one process is given one by its maker.
+class ot_key {
+ public:
+  ot_key() = default;
+  ot_key(const ot_key&) = delete;
+  ot_key& operator=(const ot_key&) = delete;
+  ~ot_key() { secure_zero(k_.data(), k_.size()); }
+  template <class Self, class Peer>
+  void take_from(const channel<Self, Peer>& ch) {
+    const auto s = ch.pair_secret();
+    std::copy(s.begin(), s.end(), k_.begin());
+  }
+  [[nodiscard]] const master_key& get() const noexcept { return k_; }
+
+ private:
+  master_key k_{};
+};
 [[nodiscard]] inline prg ot_prg(const master_key& master, std::uint64_t inference, std::size_t stage,
                                 const char* context) {
   return prg(derive_seed(master, inference * 4096 + stage, context));

@@ -1,6 +1,7 @@
 #pragma once
-// Compute server v of cluster j: holds [A_k]_v (setup) and [s_k]_v (offline,
-// per inference); online it returns [A_k]_v z_k - [s_k]_v to the garbler.
+// Compute server V of cluster J (role::compute<J, V>): holds [A_k]_V (setup)
+// and [s_k]_V (offline, per inference); online it returns [A_k]_V z_k - [s_k]_V
+// to the cluster's garbler. Its steps are coroutines over its two channels.
 #include <span>
 #include <string>
 #include <vector>
@@ -8,49 +9,62 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/proto/common.hpp"
-#include "pmdi/proto/garbler.hpp"
 #include "pmdi/proto/messages.hpp"
 
 namespace pmdi::proto {
 
+template <std::size_t J, std::size_t V>
 struct compute_links {
-  endpoint<party::compute, party::cloud> cloud;
-  endpoint<party::compute, party::garbler> garbler;
+  channel<role::compute<J, V>, role::cloud> cloud;
+  channel<role::compute<J, V>, role::garbler<J>> garbler;
+
+  // Calls f on every channel.
+  template <class F>
+  void each(F&& f) {
+    f(cloud);
+    f(garbler);
+  }
 };
 
-template <class Ring>
+template <class Ring, std::size_t J, std::size_t Vi>
 class compute {
  public:
   using V = typename Ring::value_type;
+  using self_role = role::compute<J, Vi>;
+  using links = compute_links<J, Vi>;
 
-  compute(public_config cfg, std::size_t cluster, std::size_t index, compute_links links)
-      : cfg_(std::move(cfg)), j_(cluster), v_(index), links_(std::move(links)) {
+  compute(public_config cfg, links l) : cfg_(std::move(cfg)), links_(std::move(l)) {
     validate(cfg_.plan);
     split_ = split(cfg_.plan, cfg_.topo);
+    if (J >= cfg_.topo.clusters || Vi >= cfg_.topo.compute)
+      throw usage_error(name() + ": not a party of a deployment of " + std::to_string(cfg_.topo.clusters) +
+                        " clusters of " + std::to_string(cfg_.topo.compute));
     report_.party = name();
-    meter_.add("cloud", links_.cloud.l);
-    meter_.add(garbler_name(j_), links_.garbler.l);
+    links_.each([&](const auto& ch) { meter_.add(ch); });
   }
+  compute(const compute&) = delete;
+  compute& operator=(const compute&) = delete;
 
-  [[nodiscard]] std::string name() const { return compute_name(j_, v_); }
-  [[nodiscard]] std::size_t first() const noexcept { return split_.first(j_); }
-  [[nodiscard]] std::size_t end() const noexcept { return split_.end(j_); }
+  [[nodiscard]] static std::string name() { return std::string(role_name_v<self_role>); }
+  [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
+  [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
 
-  void setup(prg& /*g*/) {
+  asio::awaitable<void> setup(prg& /*g*/) {
     meter_.begin();
     for (std::size_t k = first(); k < end(); ++k) {
       const auto& st = cfg_.plan.stages[k];
-      auto v = receive_words<msg_model_share_compute, V>(links_.cloud, 0, st.pattern.nnz());
+      auto v = co_await receive_words<msg_model_share_compute<J, Vi>, V>(links_.cloud, 0, st.pattern.nnz());
       model_.push_back(st.pattern.with(std::move(v)));
     }
     meter_.end(report_.setup);
   }
 
-  void offline(std::uint64_t id, prg& /*g*/) {
+  asio::awaitable<void> offline(std::uint64_t id, prg& /*g*/) {
     meter_.begin();
-    store_.prepare(id, name(), [&](material& m) {
+    co_await store_.prepare(id, name(), [&](material& m) -> asio::awaitable<void> {
       for (std::size_t k = first(); k < end(); ++k) {
-        auto s = receive_words<msg_mask_share_compute, V>(links_.cloud, id, cfg_.plan.stages[k].mid_size());
+        auto s = co_await receive_words<msg_mask_share_compute<J, Vi>, V>(links_.cloud, id,
+                                                                          cfg_.plan.stages[k].mid_size());
         m.s.emplace_back(s.size());
         std::copy(s.begin(), s.end(), m.s.back().begin());
         secure_zero(std::span<V>(s));
@@ -59,20 +73,21 @@ class compute {
     meter_.end(report_.offline);
   }
 
-  void online(std::uint64_t id) {
+  asio::awaitable<void> online(std::uint64_t id) {
     meter_.begin();
     material m = store_.take(id, name());
     for (std::size_t k = first(); k < end(); ++k) {
       const auto& st = cfg_.plan.stages[k];
-      auto z = receive_words<msg_stage_input, V>(links_.garbler, id, st.in_size());
+      auto z = co_await receive_words<msg_stage_input<J, Vi>, V>(links_.garbler, id, st.in_size());
       std::vector<V> out(st.mid_size());
       const auto& s = m.s[k - first()];
       share_product<V>(model_[k - first()], z, std::span<const V>(s.data(), s.size()), out);
-      send<msg_partial_product>(links_.garbler, id, std::span<const V>(out));
+      co_await send<msg_partial_product<J, Vi>>(links_.garbler, id, std::span<const V>(out));
     }
     meter_.end(report_.online);
   }
 
+  [[nodiscard]] links& channels() noexcept { return links_; }
   [[nodiscard]] const party_report& report() const noexcept { return report_; }
 
  private:
@@ -81,8 +96,7 @@ class compute {
   };
 
   public_config cfg_;
-  std::size_t j_, v_;
-  compute_links links_;
+  links links_;
   cluster_split split_;
   std::vector<csr<V>> model_;
   material_store<material> store_;

@@ -1,10 +1,11 @@
 #pragma once
-// The evaluator of cluster j: receives garbled circuits and the labels of the
-// client's inputs (three-party OT) offline, the labels of the garbler's input
-// online, evaluates C_k and returns z_{k+1} = x_{k+1} - r_{k+1}.
+// The evaluator of cluster J (role::evaluator<J>): receives garbled circuits
+// and the labels of the client's inputs (three-party OT) offline, the labels
+// of the garbler's input online, evaluates C_k and returns
+// z_{k+1} = x_{k+1} - r_{k+1}.
 //
-// Setup: draws the two OT master keys (client-evaluator: bits b;
-//   garbler-evaluator: pads u0, u1) and sends each to its partner.
+// Setup: the two OT master keys are the pair secrets of its channels to the
+//   client (bits b) and to the garbler (pads u0, u1): nothing is sent.
 #include <chrono>
 #include <span>
 #include <string>
@@ -20,44 +21,55 @@
 
 namespace pmdi::proto {
 
+template <std::size_t J>
 struct evaluator_links {
-  endpoint<party::evaluator, party::client> client;
-  endpoint<party::evaluator, party::garbler> garbler;
+  channel<role::evaluator<J>, role::client> client;
+  channel<role::evaluator<J>, role::garbler<J>> garbler;
+
+  // Calls f on every channel.
+  template <class F>
+  void each(F&& f) {
+    f(client);
+    f(garbler);
+  }
 };
 
-template <class Ring>
+template <class Ring, std::size_t J>
 class evaluator {
  public:
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
+  using self_role = role::evaluator<J>;
+  using links = evaluator_links<J>;
 
-  evaluator(public_config cfg, std::size_t cluster, evaluator_links links)
-      : cfg_(std::move(cfg)), j_(cluster), links_(std::move(links)) {
+  evaluator(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)) {
     validate(cfg_.plan);
     split_ = split(cfg_.plan, cfg_.topo);
+    if (J >= cfg_.topo.clusters)
+      throw usage_error(name() + ": not a party of a deployment of " + std::to_string(cfg_.topo.clusters) + " clusters");
     report_.party = name();
-    meter_.add("client", links_.client.l);
-    meter_.add(garbler_name(j_), links_.garbler.l);
+    links_.each([&](const auto& ch) { meter_.add(ch); });
   }
+  evaluator(const evaluator&) = delete;
+  evaluator& operator=(const evaluator&) = delete;
 
-  [[nodiscard]] std::string name() const { return evaluator_name(j_); }
-  [[nodiscard]] std::size_t first() const noexcept { return split_.first(j_); }
-  [[nodiscard]] std::size_t end() const noexcept { return split_.end(j_); }
+  [[nodiscard]] static std::string name() { return std::string(role_name_v<self_role>); }
+  [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
+  [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
 
-  void setup(prg& g) {
+  asio::awaitable<void> setup(prg& /*g*/) {
     meter_.begin();
-    g.fill(master_client_.data(), master_client_.size());
-    g.fill(master_garbler_.data(), master_garbler_.size());
-    send<msg_ot_seed_client>(links_.client, 0, std::span<const std::byte>(master_client_));
-    send<msg_ot_seed_garbler>(links_.garbler, 0, std::span<const std::byte>(master_garbler_));
+    master_client_.take_from(links_.client);
+    master_garbler_.take_from(links_.garbler);
     for (std::size_t k = first(); k < end(); ++k)
       circuits_.push_back(cfg_.plan.stages[k].garbled() ? stage_circuit_chunks(cfg_.plan.stages[k], l) : stage_chunks{});
     meter_.end(report_.setup);
+    co_return;
   }
 
-  void offline(std::uint64_t id, prg& /*g*/) {
+  asio::awaitable<void> offline(std::uint64_t id, prg& /*g*/) {
     meter_.begin();
-    store_.prepare(id, name(), [&](material& m) {
+    co_await store_.prepare(id, name(), [&](material& m) -> asio::awaitable<void> {
       const auto& plan = cfg_.plan;
       m.stages.resize(end() - first());
       for (std::size_t k = first(); k < end(); ++k) {
@@ -67,11 +79,11 @@ class evaluator {
         const auto& c = circuits_[k - first()];
         auto& sm = m.stages[k - first()];
         const auto in = stage_circuit_inputs(st, l);
-        sm.tables = receive<msg_garbled_tables>(links_.garbler, id, c.table_blocks());
-        sm.decode = receive<msg_decode_bits>(links_.garbler, id, c.output_bits());
-        auto fwd = receive<msg_ot_forward>(links_.client, id, in.client_bits);
-        prg ce = ot_prg(master_client_, id, k, ot_context_client);
-        prg ge = ot_prg(master_garbler_, id, k, ot_context_garbler);
+        sm.tables = co_await receive<msg_garbled_tables<J>>(links_.garbler, id, c.table_blocks());
+        sm.decode = co_await receive<msg_decode_bits<J>>(links_.garbler, id, c.output_bits());
+        auto fwd = co_await receive<msg_ot_forward<J>>(links_.client, id, in.client_bits);
+        prg ce = ot_prg(master_client_.get(), id, k, ot_context_client);
+        prg ge = ot_prg(master_garbler_.get(), id, k, ot_context_garbler);
         auto labels = ot::proxy_receive(fwd, in.client_bits, ce, ge);
         sm.client_labels.resize(labels.size());
         std::copy(labels.begin(), labels.end(), sm.client_labels.begin());
@@ -81,7 +93,7 @@ class evaluator {
     meter_.end(report_.offline);
   }
 
-  void online(std::uint64_t id) {
+  asio::awaitable<void> online(std::uint64_t id) {
     meter_.begin();
     material m = store_.take(id, name());
     const auto& plan = cfg_.plan;
@@ -91,19 +103,20 @@ class evaluator {
       const auto& c = circuits_[k - first()];
       auto& sm = m.stages[k - first()];
       const auto in = stage_circuit_inputs(st, l);
-      auto a = receive<msg_garbler_labels>(links_.garbler, id, in.garbler_bits);
+      auto a = co_await receive<msg_garbler_labels<J>>(links_.garbler, id, in.garbler_bits);
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<block> out(c.output_bits());
       evaluate_stage(c, a, std::span<const block>(sm.client_labels.data(), sm.client_labels.size()), sm.tables, out,
                      cfg_.threads);
       auto bits = gc::decode(out, sm.decode);
       auto z = gc::bits_to_words<V>(bits, l);
-      send<msg_stage_output>(links_.garbler, id, std::span<const V>(z));
+      co_await send<msg_stage_output<J>>(links_.garbler, id, std::span<const V>(z));
       report_.stage_entry(k).online_s = seconds_since(t0);
     }
     meter_.end(report_.online);
   }
 
+  [[nodiscard]] links& channels() noexcept { return links_; }
   [[nodiscard]] const party_report& report() const noexcept { return report_; }
 
  private:
@@ -117,11 +130,10 @@ class evaluator {
   };
 
   public_config cfg_;
-  std::size_t j_;
-  evaluator_links links_;
+  links links_;
   cluster_split split_;
   std::vector<stage_chunks> circuits_;
-  master_key master_client_{}, master_garbler_{};
+  ot_key master_client_, master_garbler_;  // pair secrets with the client and the garbler
   material_store<material> store_;
   party_report report_;
   phase_meter meter_;

@@ -1,10 +1,13 @@
 #pragma once
-// The garbler of cluster j: the cluster's head. Holds [A_k]_{T+1} and
-// [s_k]_{T+1}, garbles C_k, answers the client's OT and drives the online
-// phase of its stages.
+// The garbler of cluster J (role::garbler<J>): the cluster's head. Holds
+// [A_k]_{T+1} and [s_k]_{T+1}, garbles C_k, answers the client's OT and
+// drives the online phase of its stages. Its steps are coroutines over its
+// channels; which peers it has (neighbouring clusters, T compute servers) is
+// part of its type.
 //
 // Setup: model shares <- cloud (one message per stage); OT master key (u0/u1
-//   pads) <- evaluator; C_k built from the public plan.
+//   pads): the pair secret of its channel to the evaluator; C_k built from
+//   the public plan.
 // Offline: per stage: [s_k]_{T+1} <- cloud; garbled stage: fresh delta and
 //   input zero labels, garble C_k, tables + decode bits -> evaluator; OT:
 //   i ^ b <- client, (k0 ^ u_{i^b}, k1 ^ u_{1-(i^b)}) -> client.
@@ -14,6 +17,9 @@
 //   then the live tensors -> next garbler, or z_{L+1} -> client.
 #include <chrono>
 #include <optional>
+#include <tuple>
+#include <type_traits>
+#include <variant>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,20 +34,34 @@
 
 namespace pmdi::proto {
 
-struct garbler_links {
-  endpoint<party::garbler, party::cloud> cloud;
-  endpoint<party::garbler, party::client> client;
-  endpoint<party::garbler, party::evaluator> evaluator;
-  std::vector<endpoint<party::garbler, party::compute>> compute;  // T
-  endpoint<party::garbler, party::garbler> prev, next;              // unset at the ends
+template <std::size_t J>
+struct garbler_peers {
+  template <std::size_t V>
+  using compute = channel<role::garbler<J>, role::compute<J, V>>;
 };
 
-// Linear part of a stage on masked values: out = [A]_v z - [s]_v over Z_2^l.
-template <class V>
-void share_product(const csr<V>& a, std::span<const V> z, std::span<const V> s, std::span<V> out) {
-  a.template multiply<V, V>(z, out);
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<V>(out[i] - s[i]);
-}
+// The garbler's channels; the neighbouring clusters' garblers only where the
+// shape has them (std::monostate otherwise).
+template <std::size_t P, std::size_t T, std::size_t J>
+struct garbler_links {
+  channel<role::garbler<J>, role::cloud> cloud;
+  channel<role::garbler<J>, role::client> client;
+  channel<role::garbler<J>, role::evaluator<J>> evaluator;
+  indexed_tuple<garbler_peers<J>::template compute, T> compute;
+  std::conditional_t<(J > 0), channel<role::garbler<J>, role::garbler<J - 1>>, std::monostate> prev;
+  std::conditional_t<(J + 1 < P), channel<role::garbler<J>, role::garbler<J + 1>>, std::monostate> next;
+
+  // Calls f on every channel.
+  template <class F>
+  void each(F&& f) {
+    f(cloud);
+    f(client);
+    f(evaluator);
+    each_index<T>([&]<std::size_t V>() { f(std::get<V>(compute)); });
+    if constexpr (J > 0) f(prev);
+    if constexpr (J + 1 < P) f(next);
+  }
+};
 
 // z_k: the stage's inputs concatenated.
 template <class V>
@@ -51,45 +71,39 @@ template <class V>
   return z;
 }
 
-template <class Ring>
+template <class Ring, class Shape, std::size_t J>
 class garbler {
  public:
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
+  static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
+  static_assert(J < P, "garbler<J>: J is not a cluster of this shape");
+  using self_role = role::garbler<J>;
+  using links = garbler_links<P, T, J>;
 
-  garbler(public_config cfg, std::size_t cluster, garbler_links links)
-      : cfg_(std::move(cfg)), j_(cluster), links_(std::move(links)) {
+  garbler(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)) {
     validate(cfg_.plan);
     split_ = split(cfg_.plan, cfg_.topo);
-    if (links_.compute.size() != cfg_.topo.compute) throw usage_error(name() + ": T compute links are needed");
-    if ((j_ > 0) != links_.prev.connected() || (j_ + 1 < cfg_.topo.clusters) != links_.next.connected())
-      throw usage_error(name() + ": links to the neighbouring clusters do not match the topology");
+    check_shape<Shape>(cfg_.topo, name());
     report_.party = name();
-    meter_.add("cloud", links_.cloud.l);
-    meter_.add("client", links_.client.l);
-    meter_.add(evaluator_name(j_), links_.evaluator.l);
-    for (std::size_t v = 0; v < links_.compute.size(); ++v) meter_.add(compute_name(j_, v), links_.compute[v].l);
-    if (links_.prev.connected()) meter_.add(garbler_name(j_ - 1), links_.prev.l);
-    if (links_.next.connected()) meter_.add(garbler_name(j_ + 1), links_.next.l);
+    links_.each([&](const auto& ch) { meter_.add(ch); });
   }
+  garbler(const garbler&) = delete;
+  garbler& operator=(const garbler&) = delete;
 
-  [[nodiscard]] std::string name() const { return garbler_name(j_); }
-  [[nodiscard]] std::size_t first() const noexcept { return split_.first(j_); }
-  [[nodiscard]] std::size_t end() const noexcept { return split_.end(j_); }
+  [[nodiscard]] static std::string name() { return std::string(role_name_v<self_role>); }
+  [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
+  [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
 
-  void setup(prg& /*g*/) {
+  asio::awaitable<void> setup(prg& /*g*/) {
     meter_.begin();
     const auto& plan = cfg_.plan;
     for (std::size_t k = first(); k < end(); ++k) {
       const auto& st = plan.stages[k];
-      auto v = receive_words<msg_model_share_garbler, V>(links_.cloud, 0, st.pattern.nnz());
+      auto v = co_await receive_words<msg_model_share_garbler<J>, V>(links_.cloud, 0, st.pattern.nnz());
       model_.push_back(st.pattern.with(std::move(v)));
     }
-    auto s = receive<msg_ot_seed_garbler>(links_.evaluator, 0, std::size_t{crypto_kdf_KEYBYTES});
-    if (s.size() != crypto_kdf_KEYBYTES)
-      throw protocol_error(name(), "receive ot_seed", evaluator_name(j_), "seed has the wrong length");
-    std::copy(s.begin(), s.end(), ot_master_.begin());
-    secure_zero(std::span<std::byte>(s));
+    ot_master_.take_from(links_.evaluator);
     for (std::size_t k = first(); k < end(); ++k) {
       if (plan.stages[k].garbled()) {
         circuits_.push_back(stage_circuit_chunks(plan.stages[k], l));
@@ -101,26 +115,24 @@ class garbler {
     meter_.end(report_.setup);
   }
 
-  void offline(std::uint64_t id, prg& g) {
+  asio::awaitable<void> offline(std::uint64_t id, prg& g) {
     meter_.begin();
-    store_.prepare(id, name(), [&](material& m) {
-      offline_steps(id, g, m);
-    });
+    co_await store_.prepare(id, name(), [&](material& m) { return offline_steps(id, g, m); });
     meter_.end(report_.offline);
   }
 
-  void online(std::uint64_t id) {
+  asio::awaitable<void> online(std::uint64_t id) {
     meter_.begin();
     material m = store_.take(id, name());
     const auto& plan = cfg_.plan;
     std::vector<std::vector<V>> tensors(plan.stages.size() + 1);
-    if (j_ == 0) {
-      tensors[0] = receive_words<msg_masked_input, V>(links_.client, id, plan.input_size());
+    if constexpr (J == 0) {
+      tensors[0] = co_await receive_words<msg_masked_input, V>(links_.client, id, plan.input_size());
     } else {
       const auto live = live_tensors(plan, first());
       std::size_t n = 0;
       for (auto t : live) n += plan.tensor_sizes[t];
-      auto all = receive_words<msg_cluster_handoff, V>(links_.prev, id, n);
+      auto all = co_await receive_words<msg_cluster_handoff<J - 1>, V>(links_.prev, id, n);
       std::size_t at = 0;
       for (auto t : live) {
         tensors[t].assign(all.begin() + static_cast<std::ptrdiff_t>(at),
@@ -132,34 +144,37 @@ class garbler {
       const auto t0 = std::chrono::steady_clock::now();
       const auto& st = plan.stages[k];
       auto& sm = m.stages[k - first()];
-      auto z = gather_inputs(st, tensors);
-      for (auto& c : links_.compute) send<msg_stage_input>(c, id, std::span<const V>(z));
+      const auto z = gather_inputs(st, tensors);
+      co_await for_each_index<T>([&]<std::size_t Vi>() {
+        return send<msg_stage_input<J, Vi>>(std::get<Vi>(links_.compute), id, std::span<const V>(z));
+      });
       std::vector<V> a(st.mid_size());
       share_product<V>(model_[k - first()], z, std::span<const V>(sm.s.data(), sm.s.size()), a);
-      for (std::size_t v = 0; v < links_.compute.size(); ++v) {
-        auto p = receive_words<msg_partial_product, V>(links_.compute[v], id, st.mid_size());
+      co_await for_each_index<T>([&]<std::size_t Vi>() -> asio::awaitable<void> {
+        auto p = co_await receive_words<msg_partial_product<J, Vi>, V>(std::get<Vi>(links_.compute), id, st.mid_size());
         for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(a[i] + p[i]);
-      }
+      });
       if (st.garbled()) {
         auto bits = gc::words_to_bits<V>(std::span<const V>(a), l);
         auto labels = gc::encode(std::span<const block>(sm.a_zero.data(), sm.a_zero.size()), bits, sm.delta);
-        send<msg_garbler_labels>(links_.evaluator, id, std::span<const block>(labels));
-        tensors[k + 1] = receive_words<msg_stage_output, V>(links_.evaluator, id, st.out_size());
+        co_await send<msg_garbler_labels<J>>(links_.evaluator, id, std::span<const block>(labels));
+        tensors[k + 1] = co_await receive_words<msg_stage_output<J>, V>(links_.evaluator, id, st.out_size());
       } else {
         tensors[k + 1] = std::move(a);
       }
       report_.stage_entry(k).online_s = seconds_since(t0);
     }
-    if (j_ + 1 < cfg_.topo.clusters) {
+    if constexpr (J + 1 < P) {
       std::vector<V> all;
       for (auto t : live_tensors(plan, end())) all.insert(all.end(), tensors[t].begin(), tensors[t].end());
-      send<msg_cluster_handoff>(links_.next, id, std::span<const V>(all));
+      co_await send<msg_cluster_handoff<J>>(links_.next, id, std::span<const V>(all));
     } else {
-      send<msg_masked_output>(links_.client, id, std::span<const V>(tensors.back()));
+      co_await send<msg_masked_output<J>>(links_.client, id, std::span<const V>(tensors.back()));
     }
     meter_.end(report_.online);
   }
 
+  [[nodiscard]] links& channels() noexcept { return links_; }
   [[nodiscard]] const party_report& report() const noexcept { return report_; }
 
  private:
@@ -172,14 +187,14 @@ class garbler {
     std::vector<stage_material> stages;
   };
 
-  void offline_steps(std::uint64_t id, prg& g, material& m) {
+  asio::awaitable<void> offline_steps(std::uint64_t id, prg& g, material& m) {
     const auto& plan = cfg_.plan;
     m.stages.resize(end() - first());
     for (std::size_t k = first(); k < end(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto& st = plan.stages[k];
       auto& sm = m.stages[k - first()];
-      auto s = receive_words<msg_mask_share_garbler, V>(links_.cloud, id, st.mid_size());
+      auto s = co_await receive_words<msg_mask_share_garbler<J>, V>(links_.cloud, id, st.mid_size());
       sm.s.resize(s.size());
       std::copy(s.begin(), s.end(), sm.s.begin());
       secure_zero(std::span<V>(s));
@@ -191,33 +206,32 @@ class garbler {
       // Fresh delta per garbling: tweaks restart at 0 for every stage.
       std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
       garble_stage(c, sm.delta, std::span<const block>(zero.data(), zero.size()), tables, out_zero, cfg_.threads);
-      send<msg_garbled_tables>(links_.evaluator, id, std::span<const block>(tables));
+      co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));
       auto dbits = gc::decode_bits(out_zero);
       secure_zero(std::span<block>(out_zero));
-      send<msg_decode_bits>(links_.evaluator, id, std::span<const std::uint8_t>(dbits));
+      co_await send<msg_decode_bits<J>>(links_.evaluator, id, std::span<const std::uint8_t>(dbits));
       sm.a_zero.resize(in.garbler_bits);
       std::copy(zero.begin(), zero.begin() + static_cast<std::ptrdiff_t>(in.garbler_bits), sm.a_zero.begin());
       // Three-party OT for the client's inputs (w then r).
-      auto e = receive<msg_ot_choice>(links_.client, id, in.client_bits);
-      prg ge = ot_prg(ot_master_, id, k, ot_context_garbler);
+      auto e = co_await receive<msg_ot_choice<J>>(links_.client, id, in.client_bits);
+      prg ge = ot_prg(ot_master_.get(), id, k, ot_context_garbler);
       std::vector<block> pairs;
       try {
         pairs = ot::proxy_send(e, std::span<const block>(zero.data() + in.garbler_bits, in.client_bits), sm.delta, ge);
       } catch (const decode_error& err) {
         throw protocol_error(name(), "ot send", "client", err.what());
       }
-      send<msg_ot_reply>(links_.client, id, std::span<const block>(pairs));
+      co_await send<msg_ot_reply<J>>(links_.client, id, std::span<const block>(pairs));
       report_.stage_entry(k).offline_s = seconds_since(t0);
     }
   }
 
   public_config cfg_;
-  std::size_t j_;
-  garbler_links links_;
+  links links_;
   cluster_split split_;
   std::vector<csr<V>> model_;  // [A_k]_{T+1} for this cluster's stages
   std::vector<stage_chunks> circuits_;
-  master_key ot_master_{};
+  ot_key ot_master_;  // the pair secret with the evaluator: the pads u0, u1
   material_store<material> store_;
   party_report report_;
   phase_meter meter_;

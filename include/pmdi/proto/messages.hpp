@@ -1,14 +1,14 @@
 #pragma once
 // The message catalogue: every message of setup, offline and online, declared
 // once with its id, sender, receiver and payload. `send<M>` and `receive<M>`
-// only compile on an endpoint<Self, Peer> with Self == M::from and
-// Peer == M::to (and the mirror for receive): PMDI_E_ROLE_WRONG_SENDER,
+// only compile on a channel<Self, Peer> with Self == M::sender and
+// Peer == M::receiver (and the mirror for receive): PMDI_E_ROLE_WRONG_SENDER,
 // PMDI_E_ROLE_WRONG_RECEIVER. Every payload is validated on
 // parse: counts against what the receiver expects from the public plan,
 // lengths against per-message maxima, bit fields against 0/1; a violation is a
 // decode_error, re-thrown as a protocol_error naming party, step and peer.
 //
-// Frame: [u16 id][u64 inference][payload]. Setup messages use inference 0.
+// Frame: the net message type is the id; payload [u64 inference][body].
 #include <algorithm>
 #include <array>
 #include <concepts>
@@ -22,7 +22,8 @@
 #include "pmdi/core/block.hpp"
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
-#include "pmdi/proto/endpoint.hpp"
+#include "pmdi/proto/channel.hpp"
+#include "pmdi/proto/roles.hpp"
 
 namespace pmdi::proto {
 
@@ -31,7 +32,8 @@ enum class phase : std::uint8_t { setup, offline, online };
 // ---- payload codecs ---------------------------------------------------------
 namespace wire {
 
-inline constexpr std::size_t max_blob = std::size_t{1} << 20;          // one ciphertext or key
+inline constexpr std::size_t max_blob = std::size_t{1} << 20;          // one key
+inline constexpr std::size_t max_ciphertext = 2 * 8192 / 8 + 64;        // one serialized ciphertext (N^2 < 2^16384)
 inline constexpr std::size_t max_count = std::size_t{1} << 28;         // elements in one message
 
 inline void put_count(byte_writer& w, std::size_t n) { w.put<std::uint32_t>(static_cast<std::uint32_t>(n)); }
@@ -107,18 +109,23 @@ inline void put_blobs(byte_writer& w, const std::vector<std::vector<std::byte>>&
 [[nodiscard]] inline std::vector<std::vector<std::byte>> get_blobs(byte_reader& r, std::size_t expected,
                                                                    const char* field) {
   std::vector<std::vector<std::byte>> v(get_count(r, expected, field));
-  for (auto& b : v) b = get_blob(r, max_blob, field);
+  for (auto& b : v) b = get_blob(r, max_ciphertext, field);
   return v;
 }
 
 }  // namespace wire
 
 // ---- declarations -----------------------------------------------------------
-template <std::uint16_t Id, party From, party To, phase Ph>
+// Every message: its id, sender and receiver (pmdi::role types: a cluster's
+// messages name its J, a compute server's its J and V), the phase it belongs
+// to, and its payload codec: write(w, ...), read(r, expected...), and
+// max_body(expected...), the largest payload the receiver accepts, checked
+// before anything is allocated.
+template <std::uint16_t Id, class From, class To, phase Ph>
 struct message_decl {
   static constexpr std::uint16_t id = Id;
-  static constexpr party from = From;
-  static constexpr party to = To;
+  using sender = From;
+  using receiver = To;
   static constexpr phase when = Ph;
 };
 
@@ -129,6 +136,7 @@ struct words_message : Decl {
   static void write(byte_writer& w, std::span<const V> v) { wire::put_words(w, v); }
   template <std::unsigned_integral V>
   [[nodiscard]] static std::vector<V> read(byte_reader& r, std::size_t n) { return wire::get_words<V>(r, n, "values"); }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + 8 * n; }
 };
 
 // Ciphertext list payload: exactly `n` serialized ciphertexts.
@@ -138,6 +146,7 @@ struct ciphertexts_message : Decl {
   [[nodiscard]] static std::vector<std::vector<std::byte>> read(byte_reader& r, std::size_t n) {
     return wire::get_blobs(r, n, "ciphertexts");
   }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + n * (4 + wire::max_ciphertext); }
 };
 
 // Packed ciphertexts: the slot width, then exactly ceil(n / slots) ciphertexts,
@@ -160,24 +169,30 @@ struct packed_message : Decl {
     b.ciphertexts = wire::get_blobs(r, (n + slots - 1) / slots, "ciphertexts");
     return b;
   }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n, unsigned, std::size_t) {
+    return 8 + n * (4 + wire::max_ciphertext);  // at most one ciphertext per element
+  }
 };
 
 template <class Decl>
 struct blob_message : Decl {
   static void write(byte_writer& w, std::span<const std::byte> b) { wire::put_blob(w, b); }
   [[nodiscard]] static std::vector<std::byte> read(byte_reader& r, std::size_t max) { return wire::get_blob(r, max, "bytes"); }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t max) { return 4 + max; }
 };
 
 template <class Decl>
 struct blocks_message : Decl {
   static void write(byte_writer& w, std::span<const block> b) { wire::put_blocks(w, b); }
   [[nodiscard]] static std::vector<block> read(byte_reader& r, std::size_t n) { return wire::get_blocks(r, n, "labels"); }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + block_bytes * n; }
 };
 
 template <class Decl>
 struct bits_message : Decl {
   static void write(byte_writer& w, std::span<const std::uint8_t> b) { wire::put_bits(w, b); }
   [[nodiscard]] static std::vector<std::uint8_t> read(byte_reader& r, std::size_t n) { return wire::get_bits(r, n, "bits"); }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + (n + 7) / 8; }
 };
 
 // Bits already packed 8 per byte (LSB first): exactly n bits, zero padding.
@@ -196,182 +211,170 @@ struct packed_bits_message : Decl {
       throw decode_error(r.what() + ": padding bits past bit " + std::to_string(n) + " are set");
     return p;
   }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + (n + 7) / 8; }
 };
 
 // Setup ---------------------------------------------------------------------
-// Client's Paillier public key.
-struct msg_public_key : blob_message<message_decl<0x0101, party::client, party::cloud, phase::setup>> {
+// The client's Paillier public key.
+struct msg_public_key : blob_message<message_decl<0x0101, role::client, role::cloud, phase::setup>> {
   static constexpr const char* name = "public_key";
 };
-// [A_k]_{T+1} for every stage of the cluster (values of A_k's sparsity, in
+// [A_k]_{T+1} for every stage of cluster J (values of A_k's sparsity, in
 // stage order); one message per stage.
-struct msg_model_share_garbler : words_message<message_decl<0x0102, party::cloud, party::garbler, phase::setup>> {
+template <std::size_t J>
+struct msg_model_share_garbler : words_message<message_decl<0x0102, role::cloud, role::garbler<J>, phase::setup>> {
   static constexpr const char* name = "model_share";
 };
-struct msg_model_share_compute : words_message<message_decl<0x0103, party::cloud, party::compute, phase::setup>> {
+template <std::size_t J, std::size_t V>
+struct msg_model_share_compute : words_message<message_decl<0x0103, role::cloud, role::compute<J, V>, phase::setup>> {
   static constexpr const char* name = "model_share";
-};
-// OT seeds (KDF master keys): b shared client-evaluator, u0/u1 garbler-evaluator.
-struct msg_ot_seed_client : blob_message<message_decl<0x0104, party::evaluator, party::client, phase::setup>> {
-  static constexpr const char* name = "ot_seed";
-};
-struct msg_ot_seed_garbler : blob_message<message_decl<0x0105, party::evaluator, party::garbler, phase::setup>> {
-  static constexpr const char* name = "ot_seed";
 };
 
 // Offline -------------------------------------------------------------------
 // Enc(r_1), one ciphertext per input element.
-struct msg_enc_input_mask : ciphertexts_message<message_decl<0x0201, party::client, party::cloud, phase::offline>> {
+struct msg_enc_input_mask : ciphertexts_message<message_decl<0x0201, role::client, role::cloud, phase::offline>> {
   static constexpr const char* name = "enc_input_mask";
 };
 // [s_k]_v for one stage.
-struct msg_mask_share_garbler : words_message<message_decl<0x0202, party::cloud, party::garbler, phase::offline>> {
+template <std::size_t J>
+struct msg_mask_share_garbler : words_message<message_decl<0x0202, role::cloud, role::garbler<J>, phase::offline>> {
   static constexpr const char* name = "mask_share";
 };
-struct msg_mask_share_compute : words_message<message_decl<0x0203, party::cloud, party::compute, phase::offline>> {
+template <std::size_t J, std::size_t V>
+struct msg_mask_share_compute : words_message<message_decl<0x0203, role::cloud, role::compute<J, V>, phase::offline>> {
   static constexpr const char* name = "mask_share";
 };
 // Enc(A_k c_k + b_k + s'_k), packed, for a stage with a garbled part.
-struct msg_enc_stage_value : packed_message<message_decl<0x0204, party::cloud, party::client, phase::offline>> {
+struct msg_enc_stage_value : packed_message<message_decl<0x0204, role::cloud, role::client, phase::offline>> {
   static constexpr const char* name = "enc_stage_value";
 };
 // Enc(r_{k+1}).
-struct msg_enc_next_mask : ciphertexts_message<message_decl<0x0205, party::client, party::cloud, phase::offline>> {
+struct msg_enc_next_mask : ciphertexts_message<message_decl<0x0205, role::client, role::cloud, phase::offline>> {
   static constexpr const char* name = "enc_next_mask";
 };
 // Garbled tables of C_k.
-struct msg_garbled_tables : blocks_message<message_decl<0x0206, party::garbler, party::evaluator, phase::offline>> {
+template <std::size_t J>
+struct msg_garbled_tables : blocks_message<message_decl<0x0206, role::garbler<J>, role::evaluator<J>, phase::offline>> {
   static constexpr const char* name = "garbled_tables";
 };
 // Output-decoding bits of C_k.
-struct msg_decode_bits : bits_message<message_decl<0x0207, party::garbler, party::evaluator, phase::offline>> {
+template <std::size_t J>
+struct msg_decode_bits : bits_message<message_decl<0x0207, role::garbler<J>, role::evaluator<J>, phase::offline>> {
   static constexpr const char* name = "decode_bits";
 };
 // Three-party OT (Fig. 3): i ^ b for every client input bit of C_k.
-struct msg_ot_choice : packed_bits_message<message_decl<0x0208, party::client, party::garbler, phase::offline>> {
+template <std::size_t J>
+struct msg_ot_choice : packed_bits_message<message_decl<0x0208, role::client, role::garbler<J>, phase::offline>> {
   static constexpr const char* name = "ot_choice";
 };
 // (k0 ^ u_{i^b}, k1 ^ u_{1-(i^b)}) per bit, interleaved.
-struct msg_ot_reply : blocks_message<message_decl<0x0209, party::garbler, party::client, phase::offline>> {
+template <std::size_t J>
+struct msg_ot_reply : blocks_message<message_decl<0x0209, role::garbler<J>, role::client, phase::offline>> {
   static constexpr const char* name = "ot_reply";
 };
 // k_i ^ u_b per bit.
-struct msg_ot_forward : blocks_message<message_decl<0x020a, party::client, party::evaluator, phase::offline>> {
+template <std::size_t J>
+struct msg_ot_forward : blocks_message<message_decl<0x020a, role::client, role::evaluator<J>, phase::offline>> {
   static constexpr const char* name = "ot_forward";
 };
 // Enc(c_{L+1}), packed, when the last stage is linear.
-struct msg_enc_output_mask : packed_message<message_decl<0x020b, party::cloud, party::client, phase::offline>> {
+struct msg_enc_output_mask : packed_message<message_decl<0x020b, role::cloud, role::client, phase::offline>> {
   static constexpr const char* name = "enc_output_mask";
 };
 
 // Online --------------------------------------------------------------------
-// z_1 = x - c_1.
-struct msg_masked_input : words_message<message_decl<0x0301, party::client, party::garbler, phase::online>> {
+// z_1 = x - c_1, to the first cluster.
+struct msg_masked_input : words_message<message_decl<0x0301, role::client, role::garbler<0>, phase::online>> {
   static constexpr const char* name = "masked_input";
 };
-// z_k to a compute server.
-struct msg_stage_input : words_message<message_decl<0x0302, party::garbler, party::compute, phase::online>> {
+// z_k to a compute server of the cluster.
+template <std::size_t J, std::size_t V>
+struct msg_stage_input : words_message<message_decl<0x0302, role::garbler<J>, role::compute<J, V>, phase::online>> {
   static constexpr const char* name = "stage_input";
 };
 // [A_k]_v z_k - [s_k]_v.
-struct msg_partial_product : words_message<message_decl<0x0303, party::compute, party::garbler, phase::online>> {
+template <std::size_t J, std::size_t V>
+struct msg_partial_product : words_message<message_decl<0x0303, role::compute<J, V>, role::garbler<J>, phase::online>> {
   static constexpr const char* name = "partial_product";
 };
 // Labels of a_k.
-struct msg_garbler_labels : blocks_message<message_decl<0x0304, party::garbler, party::evaluator, phase::online>> {
+template <std::size_t J>
+struct msg_garbler_labels : blocks_message<message_decl<0x0304, role::garbler<J>, role::evaluator<J>, phase::online>> {
   static constexpr const char* name = "garbler_labels";
 };
 // z_{k+1} = x_{k+1} - r_{k+1}.
-struct msg_stage_output : words_message<message_decl<0x0305, party::evaluator, party::garbler, phase::online>> {
+template <std::size_t J>
+struct msg_stage_output : words_message<message_decl<0x0305, role::evaluator<J>, role::garbler<J>, phase::online>> {
   static constexpr const char* name = "stage_output";
 };
-// The live masked tensors, from the last garbler of a cluster to the next.
-struct msg_cluster_handoff : words_message<message_decl<0x0306, party::garbler, party::garbler, phase::online>> {
+// The live masked tensors, from the garbler of cluster J to the next one.
+template <std::size_t J>
+struct msg_cluster_handoff : words_message<message_decl<0x0306, role::garbler<J>, role::garbler<J + 1>, phase::online>> {
   static constexpr const char* name = "cluster_handoff";
 };
-// x_{L+1} - c_{L+1}.
-struct msg_masked_output : words_message<message_decl<0x0307, party::garbler, party::client, phase::online>> {
+// x_{L+1} - c_{L+1}, from the last cluster's garbler (J = P - 1).
+template <std::size_t J>
+struct msg_masked_output : words_message<message_decl<0x0307, role::garbler<J>, role::client, phase::online>> {
   static constexpr const char* name = "masked_output";
 };
 
 // ---- typed send / receive ---------------------------------------------------
-template <class M, party Self, party Peer>
-inline constexpr bool sendable_v = M::from == Self && M::to == Peer;
-template <class M, party Self, party Peer>
-inline constexpr bool receivable_v = M::to == Self && M::from == Peer;
+// Payload: [u64 inference][body]; setup messages use inference 0. send<M>
+// compiles only on a channel<M::sender, M::receiver>, receive<M> only on a
+// channel<M::receiver, M::sender> (PMDI_E_ROLE_WRONG_SENDER,
+// PMDI_E_ROLE_WRONG_RECEIVER, diag/errors.hpp).
 
-template <party P>
-struct party_tag {};
+inline constexpr std::size_t inference_field_bytes = 8;
 
-// Failed role checks name the message and both ends in the template
-// arguments, so the compiler's "required from" line shows them.
-template <class Message, class Self, class Peer, bool Ok>
-struct check_sender {
-  static_assert(Ok, "PMDI_E_ROLE_WRONG_SENDER: this endpoint's role does not send this message to this peer "
-                    "(see the message's declaration in proto/messages.hpp: from, to)");
-  static constexpr bool value = Ok;
-};
-template <class Message, class Self, class Peer, bool Ok>
-struct check_receiver {
-  static_assert(Ok, "PMDI_E_ROLE_WRONG_RECEIVER: this endpoint's role does not receive this message from this "
-                    "peer (see the message's declaration in proto/messages.hpp: from, to)");
-  static constexpr bool value = Ok;
-};
-
-// Sends M; `write` fills the payload. Compiles only if Self sends M to Peer.
-template <class M, party Self, party Peer, class... Args>
-void send(endpoint<Self, Peer>& ep, std::uint64_t inference, const Args&... args) {
-  static_assert(check_sender<M, party_tag<Self>, party_tag<Peer>, sendable_v<M, Self, Peer>>::value);
+// Sends M for `inference`; `args` go to M::write (serialized before the
+// first suspension, so temporaries may be passed).
+template <class M, class Self, class Peer, class... Args>
+[[nodiscard]] asio::awaitable<void> send(channel<Self, Peer>& ch, std::uint64_t inference, const Args&... args) {
   byte_writer w;
-  w.put<std::uint16_t>(M::id);
   w.put<std::uint64_t>(inference);
   M::write(w, args...);
-  try {
-    ep.l->send(w.take());
-  } catch (const protocol_error&) {
-    throw;
-  } catch (const error& e) {
-    throw protocol_error(ep.self_name, std::string("send ") + M::name, ep.peer_name, e.what());
-  }
+  return ch.template send_frame<M>(w.take());
 }
 
-// Receives M for `inference`, parsed with the receiver's expectations.
-template <class M, party Self, party Peer, class... Expect>
-[[nodiscard]] auto receive(endpoint<Self, Peer>& ep, std::uint64_t inference, const Expect&... expect) {
-  static_assert(check_receiver<M, party_tag<Self>, party_tag<Peer>, receivable_v<M, Self, Peer>>::value);
+namespace detail {
+
+// Parses a received payload of M: the inference it is for, then the body.
+template <class M, class Read>
+[[nodiscard]] auto parse_payload(const std::vector<std::byte>& payload, std::uint64_t inference, std::string_view self,
+                                 std::string_view peer, Read read) {
   const std::string step = std::string("receive ") + M::name;
-  frame f;
   try {
-    f = ep.l->receive(ep.deadline);
-  } catch (const error& e) {
-    throw protocol_error(ep.self_name, step, ep.peer_name, e.what());
-  }
-  try {
-    byte_reader r(f, std::string(M::name) + " from " + ep.peer_name);
-    const auto id = r.get<std::uint16_t>();
-    if (id != M::id)
-      throw decode_error("message id " + std::to_string(id) + " where " + M::name + " (" + std::to_string(M::id) +
-                         ") was expected");
+    byte_reader r(payload, std::string(M::name) + " from " + std::string(peer));
     const auto inst = r.get<std::uint64_t>();
     if (inst != inference)
       throw decode_error("message for inference " + std::to_string(inst) + " while working on inference " +
                          std::to_string(inference));
-    auto v = M::read(r, expect...);
+    auto v = read(r);
     r.expect_end();
     return v;
   } catch (const decode_error& e) {
-    throw protocol_error(ep.self_name, step, ep.peer_name, e.what());
+    throw protocol_error(std::string(self), step, std::string(peer), e.what());
   }
 }
 
-// Typed receive of ring vectors needs the element type spelled out.
-template <class M, class V, party Self, party Peer>
-[[nodiscard]] std::vector<V> receive_words(endpoint<Self, Peer>& ep, std::uint64_t inference, std::size_t n) {
-  static_assert(check_receiver<M, party_tag<Self>, party_tag<Peer>, receivable_v<M, Self, Peer>>::value);
-  struct adapter : M {
-    [[nodiscard]] static std::vector<V> read(byte_reader& r, std::size_t m) { return M::template read<V>(r, m); }
-  };
-  return receive<adapter>(ep, inference, n);
+}  // namespace detail
+
+// Receives M for `inference`, parsed with the receiver's expectations.
+template <class M, class Self, class Peer, class... Expect>
+[[nodiscard]] auto receive(channel<Self, Peer>& ch, std::uint64_t inference, Expect... expect)
+    -> asio::awaitable<decltype(M::read(std::declval<byte_reader&>(), expect...))> {
+  auto payload = co_await ch.template receive_frame<M>(inference_field_bytes + M::max_body(expect...));
+  co_return detail::parse_payload<M>(payload, inference, ch.self_name(), ch.peer_name(),
+                                     [&](byte_reader& r) { return M::read(r, expect...); });
+}
+
+// Ring vectors: the element type is spelled out.
+template <class M, class V, class Self, class Peer>
+[[nodiscard]] asio::awaitable<std::vector<V>> receive_words(channel<Self, Peer>& ch, std::uint64_t inference,
+                                                            std::size_t n) {
+  auto payload = co_await ch.template receive_frame<M>(inference_field_bytes + M::max_body(n));
+  co_return detail::parse_payload<M>(payload, inference, ch.self_name(), ch.peer_name(),
+                                     [&](byte_reader& r) { return M::template read<V>(r, n); });
 }
 
 }  // namespace pmdi::proto

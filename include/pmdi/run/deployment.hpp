@@ -41,7 +41,6 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
-#include "pmdi/net/blocking.hpp"
 #include "pmdi/net/keys.hpp"
 #include "pmdi/net/secure.hpp"
 #include "pmdi/net/tcp.hpp"
@@ -406,19 +405,6 @@ using link_map = std::map<role_id, std::unique_ptr<net::transport>>;
     by_name.erase(it);
   }
   co_return links;
-}
-
-// The same for thread-based callers: opens the links on `io`'s thread and
-// returns blocking handles (send / receive with a timeout / counters).
-using blocking_link_map = std::map<role_id, std::unique_ptr<net::blocking_link>>;
-
-[[nodiscard]] inline blocking_link_map open_links_blocking(const std::shared_ptr<net::io_thread>& io,
-                                                           const deployment_file& d, const net::local_identity& me,
-                                                           role_id self, std::vector<role_id> peers, prg& rng) {
-  link_map links = io->run(open_links(d, me, self, std::move(peers), rng));
-  blocking_link_map out;
-  for (auto& [r, t] : links) out.emplace(r, std::make_unique<net::blocking_link>(io, std::move(t)));
-  return out;
 }
 
 // Moves the link to Peer out of `links` into a typed channel.

@@ -574,7 +574,9 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   return true;
 }
 
-template <class Net, class Ring, class Bounds = nn::default_bounds>
+// Shape: the deployment's shape the role binaries are built for (--processes
+// runs need it; in process, every shape local_deployment compiles runs).
+template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape = proto::shape<2, 1>>
 [[nodiscard]] int launcher_main(int argc, char** argv, std::string_view name) {
   using V = typename Ring::value_type;
   std::signal(SIGPIPE, SIG_IGN);
@@ -603,6 +605,11 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   }
   try {
     auto o = parse_launch_options(argc, argv);
+    if (o.processes && (o.clusters != Shape::clusters || o.compute != Shape::compute))
+      throw usage_error("--processes: the role binaries of '" + std::string(name) + "' are built for " +
+                        std::to_string(Shape::clusters) + " cluster(s) of " + std::to_string(Shape::compute) +
+                        " compute server(s); give --clusters " + std::to_string(Shape::clusters) + " --compute " +
+                        std::to_string(Shape::compute) + " or build them with CLUSTERS/COMPUTE");
     bool ok = true;
     std::vector<run_report> reports;
     std::vector<std::vector<V>> y;

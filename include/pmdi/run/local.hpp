@@ -1,48 +1,60 @@
 #pragma once
-// Every role of a deployment in this process, one thread per role per phase,
-// over in-memory pipes: for the demo, the tests and the benchmarks.
+// Every role of a deployment in this process, as coroutines in one
+// io_context, over in-memory channels: for the demo, the tests and the
+// benchmarks.
 //
 //   run::local_deployment<ring<32, 12>> d(stages, input_size, {.topo = {2, 1}});
-//   d.setup();                 // keys, model shares, OT seeds
+//   d.setup();                 // keys, model shares
 //   d.offline(1);              // masks, garbled circuits, OT for inference 1
 //   auto y = d.online(1, x);   // x: ring elements; y: the output tensor
 //   d.reports();               // one party_report per party (to_json())
 //
-// Each role is its own object with its own links and generator; this file only
-// wires them. A failing party closes its links so that its peers stop at once,
-// and the first error (by time) is re-thrown.
+// Each role is its own object with its own typed channels and generator; this
+// file only wires them and runs their steps. The shape (P clusters of T
+// compute servers) is part of the roles' types: the run-time topology picks
+// one of the compiled shapes (Shapes, by default P <= 3 and T <= 2). A
+// failing party shuts its channels so that its peers stop at once, and the
+// first error (by time) is re-thrown.
+//
+// The three-party OT takes its pairwise seeds from the channels' pair
+// secrets: with secure_channels, those of net's key exchange; on plain
+// in-memory pairs, this process plays both ends and draws each pair's secret.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <chrono>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "pmdi/core/prg.hpp"
+#include "pmdi/net/memory.hpp"
+#include "pmdi/net/secure.hpp"
 #include "pmdi/proto/client.hpp"
 #include "pmdi/proto/cloud.hpp"
 #include "pmdi/proto/compute.hpp"
 #include "pmdi/proto/evaluator.hpp"
 #include "pmdi/proto/garbler.hpp"
-#include "pmdi/run/net_link.hpp"
 
 namespace pmdi::run {
+
+namespace asio = boost::asio;
 
 struct local_options {
   proto::topology topo{};
   unsigned paillier_bits = 2048;
-  unsigned threads = 2;                                         // Paillier worker threads (client, cloud)
+  unsigned threads = 2;                                         // worker threads for Paillier work and garbling
   std::chrono::milliseconds deadline{std::chrono::minutes(10)};  // every wait
-  bool record = false;                                          // keep every received frame per party
+  bool record = false;                                          // keep every received payload per party
   // Authenticated, encrypted channels (net's secure handshake and AEAD over
-  // in-memory transports, one io thread) instead of plain in-memory pipes.
+  // in-memory transports) instead of plain in-memory pairs.
   bool secure_channels = false;
   std::optional<seed> test_seed;                                // fixed seeds: reproducible transcripts
   std::function<void(const std::string&)> progress;
@@ -54,234 +66,339 @@ struct link_figures {
   proto::link_counters counters;  // a's view: sent = a -> b
 };
 
+template <class... Shapes>
+struct shape_list {};
+
+// The shapes local_deployment compiles by default.
+using default_local_shapes = shape_list<proto::shape<1, 1>, proto::shape<1, 2>, proto::shape<2, 1>,
+                                        proto::shape<2, 2>, proto::shape<3, 1>, proto::shape<3, 2>>;
+
+namespace detail {
+
+// The shape-independent face of one compiled deployment.
 template <class Ring>
-class local_deployment {
+class local_parties_base {
  public:
   using V = typename Ring::value_type;
+  virtual ~local_parties_base() = default;
+  virtual void setup() = 0;
+  virtual void offline(std::uint64_t id) = 0;
+  virtual std::vector<V> online(std::uint64_t id, std::span<const V> x) = 0;
+  virtual std::vector<std::vector<V>> online_stream(const std::vector<std::uint64_t>& ids,
+                                                    const std::vector<std::vector<V>>& xs) = 0;
+  [[nodiscard]] virtual std::vector<proto::party_report> reports() const = 0;
+  [[nodiscard]] virtual const proto::party_report& client_report() const = 0;
+  [[nodiscard]] virtual std::vector<link_figures> links() const = 0;
+  [[nodiscard]] virtual std::map<std::string, std::vector<proto::frame>> transcripts() const = 0;
+  virtual void clear_transcripts() = 0;
+};
 
-  local_deployment(std::vector<proto::stage> model, std::size_t input_size, local_options opt) : opt_(std::move(opt)) {
-    if (opt_.record && opt_.secure_channels)
-      throw usage_error("local_deployment: transcripts are recorded on plain in-memory pipes only");
-    if (opt_.secure_channels) {
-      io_ = std::make_shared<net::io_thread>();
-      link_rng_.emplace(opt_.test_seed ? prg(*opt_.test_seed).next<seed>() : random_seed());
-    }
-    proto::public_config cfg;
-    cfg.plan = proto::public_plan(model, input_size);
-    cfg.topo = opt_.topo;
-    cfg.paillier_bits = opt_.paillier_bits;
-    cfg.threads = opt_.threads;
-    cfg.progress = opt_.progress;
-    (void)proto::split(cfg.plan, cfg.topo);  // refuses a bad topology before anything starts
-    const std::size_t P = opt_.topo.clusters, T = opt_.topo.compute;
-    using proto::party;
+template <class Ring, class Shape>
+class local_parties final : public local_parties_base<Ring> {
+ public:
+  using V = typename Ring::value_type;
+  static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
 
-    proto::client_links cl;
-    proto::cloud_links cd;
-    std::vector<proto::garbler_links> gl(P);
-    std::vector<proto::evaluator_links> el(P);
-    std::vector<std::vector<proto::compute_links>> ml(P, std::vector<proto::compute_links>(T));
-    cd.compute.resize(P);
-
-    connect("client", "cloud", cl.cloud, cd.client);
-    for (std::size_t j = 0; j < P; ++j) {
-      const auto g = proto::garbler_name(j), e = proto::evaluator_name(j);
-      cl.garblers.emplace_back();
-      cl.evaluators.emplace_back();
-      cd.garblers.emplace_back();
-      connect("client", g, cl.garblers.back(), gl[j].client);
-      connect("client", e, cl.evaluators.back(), el[j].client);
-      connect("cloud", g, cd.garblers.back(), gl[j].cloud);
-      connect(g, e, gl[j].evaluator, el[j].garbler);
-      for (std::size_t v = 0; v < T; ++v) {
-        const auto c = proto::compute_name(j, v);
-        cd.compute[j].emplace_back();
-        gl[j].compute.emplace_back();
-        connect("cloud", c, cd.compute[j].back(), ml[j][v].cloud);
-        connect(g, c, gl[j].compute.back(), ml[j][v].garbler);
-      }
-      if (j > 0) connect(proto::garbler_name(j - 1), g, gl[j - 1].next, gl[j].prev);
-    }
-
-    client_ = std::make_unique<proto::client<Ring>>(cfg, std::move(cl));
-    cloud_ = std::make_unique<proto::cloud<Ring>>(cfg, std::move(model), std::move(cd));
-    for (std::size_t j = 0; j < P; ++j) {
-      garblers_.push_back(std::make_unique<proto::garbler<Ring>>(cfg, j, std::move(gl[j])));
-      evaluators_.push_back(std::make_unique<proto::evaluator<Ring>>(cfg, j, std::move(el[j])));
-      for (std::size_t v = 0; v < T; ++v)
-        computes_.push_back(std::make_unique<proto::compute<Ring>>(cfg, j, v, std::move(ml[j][v])));
-    }
-    // One generator per party.
+  local_parties(const proto::public_config& cfg, std::vector<proto::stage> model, const local_options& opt)
+      : opt_(opt) {
     std::optional<prg> master;
     if (opt_.test_seed) master.emplace(*opt_.test_seed);
-    for (const auto& n : party_names()) prgs_.emplace(n, master ? prg(master->next<seed>()) : prg::from_os());
+    link_rng_.emplace(master ? prg(master->next<seed>()) : prg::from_os());
+
+    typename client_t::links cl;
+    typename cloud_t::links cd;
+    proto::indexed_tuple<garbler_links, P> gl;
+    proto::indexed_tuple<evaluator_links, P> el;
+    proto::indexed_tuple<compute_links_of, P> ml;
+    connect(cl.cloud, cd.client);
+    proto::each_index<P>([&]<std::size_t J>() {
+      auto& g = std::get<J>(gl);
+      auto& e = std::get<J>(el);
+      auto& c = std::get<J>(cd.clusters);
+      connect(std::get<J>(cl.garblers), g.client);
+      connect(std::get<J>(cl.evaluators), e.client);
+      connect(c.garbler, g.cloud);
+      connect(g.evaluator, e.garbler);
+      proto::each_index<T>([&]<std::size_t Vi>() {
+        auto& m = std::get<Vi>(std::get<J>(ml));
+        connect(std::get<Vi>(c.compute), m.cloud);
+        connect(std::get<Vi>(g.compute), m.garbler);
+      });
+      if constexpr (J > 0) connect(std::get<J - 1>(gl).next, g.prev);
+    });
+
+    client_ = std::make_unique<client_t>(cfg, std::move(cl));
+    cloud_ = std::make_unique<cloud_t>(cfg, std::move(model), std::move(cd));
+    proto::each_index<P>([&]<std::size_t J>() {
+      std::get<J>(garblers_) = std::make_unique<garbler_t<J>>(cfg, std::move(std::get<J>(gl)));
+      std::get<J>(evaluators_) = std::make_unique<evaluator_t<J>>(cfg, std::move(std::get<J>(el)));
+      proto::each_index<T>([&]<std::size_t Vi>() {
+        std::get<Vi>(std::get<J>(computes_)) =
+            std::make_unique<compute_t<J, Vi>>(cfg, std::move(std::get<Vi>(std::get<J>(ml))));
+      });
+    });
+    // One generator per party.
+    for_each_party([&](auto& p) { prgs_.emplace(p.name(), master ? prg(master->next<seed>()) : prg::from_os()); });
   }
 
-  [[nodiscard]] std::vector<std::string> party_names() const {
-    std::vector<std::string> n{"client", "cloud"};
-    for (std::size_t j = 0; j < opt_.topo.clusters; ++j) {
-      n.push_back(proto::garbler_name(j));
-      n.push_back(proto::evaluator_name(j));
-      for (std::size_t v = 0; v < opt_.topo.compute; ++v) n.push_back(proto::compute_name(j, v));
-    }
-    return n;
-  }
-
-  void setup() {
+  void setup() override {
     std::vector<task> t;
-    t.push_back({"client", [&] { client_->setup(prgs_.at("client")); }});
-    t.push_back({"cloud", [&] { cloud_->setup(prgs_.at("cloud")); }});
-    for (auto& g : garblers_) t.push_back({g->name(), [&, p = g.get()] { p->setup(prgs_.at(p->name())); }});
-    for (auto& e : evaluators_) t.push_back({e->name(), [&, p = e.get()] { p->setup(prgs_.at(p->name())); }});
-    for (auto& c : computes_) t.push_back({c->name(), [&, p = c.get()] { p->setup(prgs_.at(p->name())); }});
+    for_each_party([&](auto& p) { t.push_back({p.name(), p.setup(prgs_.at(p.name()))}); });
     run_all(std::move(t));
   }
 
-  void offline(std::uint64_t id) {
+  void offline(std::uint64_t id) override {
     std::vector<task> t;
-    t.push_back({"client", [&] { client_->offline(id, prgs_.at("client")); }});
-    t.push_back({"cloud", [&] { cloud_->offline(id, prgs_.at("cloud")); }});
-    for (auto& g : garblers_) t.push_back({g->name(), [&, p = g.get()] { p->offline(id, prgs_.at(p->name())); }});
-    for (auto& e : evaluators_) t.push_back({e->name(), [&, p = e.get()] { p->offline(id, prgs_.at(p->name())); }});
-    for (auto& c : computes_) t.push_back({c->name(), [&, p = c.get()] { p->offline(id, prgs_.at(p->name())); }});
+    for_each_party([&](auto& p) { t.push_back({p.name(), p.offline(id, prgs_.at(p.name()))}); });
     run_all(std::move(t));
   }
 
   // The cloud takes no part: it has no task in this phase.
-  [[nodiscard]] std::vector<V> online(std::uint64_t id, std::span<const V> x) {
+  std::vector<V> online(std::uint64_t id, std::span<const V> x) override {
     std::vector<V> y;
     std::vector<task> t;
-    t.push_back({"client", [&] { y = client_->online(id, x); }});
-    for (auto& g : garblers_) t.push_back({g->name(), [&, p = g.get()] { p->online(id); }});
-    for (auto& e : evaluators_) t.push_back({e->name(), [&, p = e.get()] { p->online(id); }});
-    for (auto& c : computes_) t.push_back({c->name(), [&, p = c.get()] { p->online(id); }});
+    t.push_back({"client", assign(y, client_->online(id, x))});
+    for_each_cluster_party([&](auto& p) { t.push_back({p.name(), p.online(id)}); });
     run_all(std::move(t));
     return y;
   }
 
-  // Several inferences streamed through the cluster pipeline: the client
-  // submits every input, each party runs its online steps inference after
-  // inference, so cluster j works on inference i + 1 while cluster j + 1
-  // works on inference i. Outputs in the order of `ids`.
-  [[nodiscard]] std::vector<std::vector<V>> online_stream(const std::vector<std::uint64_t>& ids,
-                                                          const std::vector<std::vector<V>>& xs) {
-    if (ids.size() != xs.size()) throw usage_error("online_stream: one input per inference id");
+  std::vector<std::vector<V>> online_stream(const std::vector<std::uint64_t>& ids,
+                                            const std::vector<std::vector<V>>& xs) override {
     std::vector<std::vector<V>> ys(ids.size());
     std::vector<task> t;
-    t.push_back({"client", [&] {
-                   for (std::size_t i = 0; i < ids.size(); ++i) client_->submit(ids[i], xs[i]);
-                   for (std::size_t i = 0; i < ids.size(); ++i) ys[i] = client_->collect(ids[i]);
-                 }});
-    for (auto& g : garblers_) t.push_back({g->name(), [&, p = g.get()] { for (auto id : ids) p->online(id); }});
-    for (auto& e : evaluators_) t.push_back({e->name(), [&, p = e.get()] { for (auto id : ids) p->online(id); }});
-    for (auto& c : computes_) t.push_back({c->name(), [&, p = c.get()] { for (auto id : ids) p->online(id); }});
+    t.push_back({"client", client_stream(*client_, ids, xs, ys)});
+    for_each_cluster_party([&](auto& p) { t.push_back({p.name(), online_all(p, ids)}); });
     run_all(std::move(t));
     return ys;
   }
 
-  [[nodiscard]] std::vector<proto::party_report> reports() const {
-    std::vector<proto::party_report> r{client_->report(), cloud_->report()};
-    for (const auto& g : garblers_) r.push_back(g->report());
-    for (const auto& e : evaluators_) r.push_back(e->report());
-    for (const auto& c : computes_) r.push_back(c->report());
+  [[nodiscard]] std::vector<proto::party_report> reports() const override {
+    std::vector<proto::party_report> r;
+    const_cast<local_parties*>(this)->for_each_party([&](auto& p) { r.push_back(p.report()); });
     return r;
   }
-  [[nodiscard]] const proto::party_report& client_report() const { return client_->report(); }
+  [[nodiscard]] const proto::party_report& client_report() const override { return client_->report(); }
 
-  [[nodiscard]] std::vector<link_figures> links() const {
+  [[nodiscard]] std::vector<link_figures> links() const override {
     std::vector<link_figures> f;
-    for (const auto& p : pipes_) f.push_back({p.a, p.b, p.first->counters()});
+    for (const auto& p : pipes_) f.push_back({p.a, p.b, proto::link_counters::of(p.first->counters())});
     return f;
   }
-  // Every frame each party received (only with options.record).
-  [[nodiscard]] std::map<std::string, std::vector<proto::frame>> transcripts() const {
-    std::lock_guard lk(record_mu_);
-    return transcripts_;
-  }
-  void clear_transcripts() {
-    std::lock_guard lk(record_mu_);
-    transcripts_.clear();
-  }
+  [[nodiscard]] std::map<std::string, std::vector<proto::frame>> transcripts() const override { return transcripts_; }
+  void clear_transcripts() override { transcripts_.clear(); }
 
  private:
+  using client_t = proto::client<Ring, Shape>;
+  using cloud_t = proto::cloud<Ring, Shape>;
+  template <std::size_t J>
+  using garbler_t = proto::garbler<Ring, Shape, J>;
+  template <std::size_t J>
+  using evaluator_t = proto::evaluator<Ring, J>;
+  template <std::size_t J, std::size_t Vi>
+  using compute_t = proto::compute<Ring, J, Vi>;
+
+  template <std::size_t J>
+  using garbler_links = typename garbler_t<J>::links;
+  template <std::size_t J>
+  using evaluator_links = typename evaluator_t<J>::links;
+  template <std::size_t J>
+  struct compute_of {
+    template <std::size_t Vi>
+    using links = proto::compute_links<J, Vi>;
+    template <std::size_t Vi>
+    using party = std::unique_ptr<compute_t<J, Vi>>;
+  };
+  template <std::size_t J>
+  using compute_links_of = proto::indexed_tuple<compute_of<J>::template links, T>;
+  template <std::size_t J>
+  using garbler_ptr = std::unique_ptr<garbler_t<J>>;
+  template <std::size_t J>
+  using evaluator_ptr = std::unique_ptr<evaluator_t<J>>;
+  template <std::size_t J>
+  using compute_ptrs = proto::indexed_tuple<compute_of<J>::template party, T>;
+
   struct task {
     std::string party;
-    std::function<void()> run;
+    asio::awaitable<void> run;
   };
   struct pipe_entry {
     std::string a, b;
-    std::unique_ptr<proto::memory_pipe> pipe;                 // plain pipes
-    std::unique_ptr<proto::link> secure_a, secure_b;          // or secure channels
-    proto::link* first = nullptr;
-    proto::link* second = nullptr;
+    const net::transport* first = nullptr;
   };
 
-  template <proto::party A, proto::party PA, proto::party B, proto::party PB>
-  void connect(const std::string& a, const std::string& b, proto::endpoint<A, PA>& ea, proto::endpoint<B, PB>& eb) {
-    static_assert(A == PB && B == PA, "local_deployment: the two endpoints of a pipe must face each other");
-    pipe_entry e{a, b, nullptr, nullptr, nullptr};
-    if (opt_.secure_channels) {
-      auto ends = secure_memory_links(io_, a, b, *link_rng_);
-      e.secure_a = std::move(ends.first);
-      e.secure_b = std::move(ends.second);
-      e.first = e.secure_a.get();
-      e.second = e.secure_b.get();
-    } else {
-      e.pipe = std::make_unique<proto::memory_pipe>();
-      e.first = &e.pipe->first();
-      e.second = &e.pipe->second();
-      if (opt_.record) {
-        e.pipe->first().on_receive = [this, a](const proto::frame& f) { record(a, f); };
-        e.pipe->second().on_receive = [this, b](const proto::frame& f) { record(b, f); };
-      }
-    }
-    ea = {e.first, a, b, opt_.deadline};
-    eb = {e.second, b, a, opt_.deadline};
-    party_links_[a].push_back(e.first);
-    party_links_[b].push_back(e.second);
-    pipes_.push_back(std::move(e));
+  // Calls f on every party (client, cloud, then cluster by cluster).
+  template <class F>
+  void for_each_party(F&& f) {
+    f(*client_);
+    f(*cloud_);
+    for_each_cluster_party(f);
+  }
+  // Calls f on every party of the clusters (garbler, evaluator, compute servers).
+  template <class F>
+  void for_each_cluster_party(F&& f) {
+    proto::each_index<P>([&]<std::size_t J>() {
+      f(*std::get<J>(garblers_));
+      f(*std::get<J>(evaluators_));
+      proto::each_index<T>([&]<std::size_t Vi>() { f(*std::get<Vi>(std::get<J>(computes_))); });
+    });
   }
 
-  void record(const std::string& party, const proto::frame& f) {
-    std::lock_guard lk(record_mu_);
-    transcripts_[party].push_back(f);
+  static asio::awaitable<void> assign(std::vector<V>& y, asio::awaitable<std::vector<V>> a) { y = co_await std::move(a); }
+  template <class Party>
+  static asio::awaitable<void> online_all(Party& p, const std::vector<std::uint64_t>& ids) {
+    for (auto id : ids) co_await p.online(id);
+  }
+  static asio::awaitable<void> client_stream(client_t& c, const std::vector<std::uint64_t>& ids,
+                                             const std::vector<std::vector<V>>& xs, std::vector<std::vector<V>>& ys) {
+    for (std::size_t i = 0; i < ids.size(); ++i) co_await c.submit(ids[i], xs[i]);
+    for (std::size_t i = 0; i < ids.size(); ++i) ys[i] = co_await c.collect(ids[i]);
+  }
+
+  // Joins two typed channels facing each other.
+  template <class A, class B>
+  void connect(proto::channel<A, B>& ea, proto::channel<B, A>& eb) {
+    const std::string a(proto::role_name_v<A>), b(proto::role_name_v<B>);
+    std::unique_ptr<net::transport> ta, tb;
+    if (opt_.secure_channels) {
+      auto ends = run_one(net::secure_memory_pair(a, b, *link_rng_));
+      ta = std::move(ends.first);
+      tb = std::move(ends.second);
+    } else {
+      master_key secret{};
+      link_rng_->fill(secret.data(), secret.size());
+      auto ends = net::memory_pair(io_.get_executor(), a, b, secret);
+      secure_zero(secret.data(), secret.size());
+      ta = std::move(ends.first);
+      tb = std::move(ends.second);
+    }
+    pipes_.push_back({a, b, ta.get()});
+    party_links_[a].push_back(ta.get());
+    party_links_[b].push_back(tb.get());
+    ea = proto::channel<A, B>(std::move(ta));
+    eb = proto::channel<B, A>(std::move(tb));
+    ea.set_deadline(opt_.deadline);
+    eb.set_deadline(opt_.deadline);
+    if (opt_.record) {
+      ea.on_receive = [this, a](std::uint16_t, std::span<const std::byte> f) { transcripts_[a].emplace_back(f.begin(), f.end()); };
+      eb.on_receive = [this, b](std::uint16_t, std::span<const std::byte> f) { transcripts_[b].emplace_back(f.begin(), f.end()); };
+    }
+  }
+
+  template <class T_>
+  T_ run_one(asio::awaitable<T_> a) {
+    std::optional<T_> out;
+    std::exception_ptr err;
+    asio::co_spawn(io_, std::move(a), [&](std::exception_ptr e, T_ v) {
+      if (e) err = e;
+      else out.emplace(std::move(v));
+    });
+    io_.restart();
+    io_.run();
+    if (err) std::rethrow_exception(err);
+    return std::move(*out);
   }
 
   void run_all(std::vector<task> tasks) {
-    std::mutex mu;
     std::exception_ptr first;
-    std::vector<std::thread> th;
-    th.reserve(tasks.size());
     for (auto& t : tasks)
-      th.emplace_back([&, tp = &t] {
-        try {
-          tp->run();
-        } catch (...) {
-          {
-            std::lock_guard lk(mu);
-            if (!first) first = std::current_exception();
-          }
-          if (auto it = party_links_.find(tp->party); it != party_links_.end())
-            for (auto* l : it->second) l->close();
-        }
+      asio::co_spawn(io_, std::move(t.run), [this, &first, party = t.party](std::exception_ptr e) {
+        if (!e) return;
+        if (!first) first = e;
+        // Its peers stop waiting on it at once.
+        if (auto it = party_links_.find(party); it != party_links_.end())
+          for (auto* l : it->second) l->shutdown();
       });
-    for (auto& x : th) x.join();
+    io_.restart();
+    io_.run();
     if (first) std::rethrow_exception(first);
   }
 
   local_options opt_;
-  std::shared_ptr<net::io_thread> io_;  // secure channels only; outlives the links below
+  asio::io_context io_;  // every party's steps; outlives the channels below
   std::optional<prg> link_rng_;
-  std::deque<pipe_entry> pipes_;
-  std::map<std::string, std::vector<proto::link*>> party_links_;
+  std::vector<pipe_entry> pipes_;
+  std::map<std::string, std::vector<net::transport*>> party_links_;
   std::map<std::string, prg> prgs_;
-  std::unique_ptr<proto::client<Ring>> client_;
-  std::unique_ptr<proto::cloud<Ring>> cloud_;
-  std::vector<std::unique_ptr<proto::garbler<Ring>>> garblers_;
-  std::vector<std::unique_ptr<proto::evaluator<Ring>>> evaluators_;
-  std::vector<std::unique_ptr<proto::compute<Ring>>> computes_;
-  mutable std::mutex record_mu_;
   std::map<std::string, std::vector<proto::frame>> transcripts_;
+  std::unique_ptr<client_t> client_;
+  std::unique_ptr<cloud_t> cloud_;
+  proto::indexed_tuple<garbler_ptr, P> garblers_;
+  proto::indexed_tuple<evaluator_ptr, P> evaluators_;
+  proto::indexed_tuple<compute_ptrs, P> computes_;
+};
+
+template <class Ring, class S, class... Rest>
+std::unique_ptr<local_parties_base<Ring>> make_parties(shape_list<S, Rest...>, const proto::public_config& cfg,
+                                                       std::vector<proto::stage>& model, const local_options& opt) {
+  if (cfg.topo.clusters == S::clusters && cfg.topo.compute == S::compute)
+    return std::make_unique<local_parties<Ring, S>>(cfg, std::move(model), opt);
+  if constexpr (sizeof...(Rest) > 0)
+    return make_parties<Ring>(shape_list<Rest...>{}, cfg, model, opt);
+  else
+    return nullptr;
+}
+
+template <class... S>
+[[nodiscard]] std::string shape_names(shape_list<S...>) {
+  std::string s;
+  ((s += (s.empty() ? "" : ", ") + std::to_string(S::clusters) + "x" + std::to_string(S::compute)), ...);
+  return s;
+}
+
+}  // namespace detail
+
+template <class Ring, class Shapes = default_local_shapes>
+class local_deployment {
+ public:
+  using V = typename Ring::value_type;
+
+  local_deployment(std::vector<proto::stage> model, std::size_t input_size, local_options opt) {
+    if (opt.record && opt.secure_channels)
+      throw usage_error("local_deployment: transcripts are recorded on plain in-memory channels only");
+    proto::public_config cfg;
+    cfg.plan = proto::public_plan(model, input_size);
+    cfg.topo = opt.topo;
+    cfg.paillier_bits = opt.paillier_bits;
+    cfg.threads = opt.threads;
+    cfg.progress = opt.progress;
+    (void)proto::split(cfg.plan, cfg.topo);  // refuses a bad topology before anything starts
+    parties_ = detail::make_parties<Ring>(Shapes{}, cfg, model, opt);
+    if (!parties_)
+      throw usage_error("local_deployment: " + std::to_string(cfg.topo.clusters) + " clusters of " +
+                        std::to_string(cfg.topo.compute) + " compute servers is not a compiled shape (compiled: " +
+                        detail::shape_names(Shapes{}) + ", as PxT; add it to the Shapes argument)");
+    names_.push_back("client");
+    names_.push_back("cloud");
+    for (std::size_t j = 0; j < cfg.topo.clusters; ++j) {
+      names_.push_back(proto::garbler_name(j));
+      names_.push_back(proto::evaluator_name(j));
+      for (std::size_t v = 0; v < cfg.topo.compute; ++v) names_.push_back(proto::compute_name(j, v));
+    }
+  }
+
+  [[nodiscard]] const std::vector<std::string>& party_names() const noexcept { return names_; }
+  void setup() { parties_->setup(); }
+  void offline(std::uint64_t id) { parties_->offline(id); }
+  [[nodiscard]] std::vector<V> online(std::uint64_t id, std::span<const V> x) { return parties_->online(id, x); }
+  // Several inferences streamed through the cluster pipeline: the client
+  // submits every input, each party runs its online steps inference after
+  // inference. Outputs in the order of `ids`.
+  [[nodiscard]] std::vector<std::vector<V>> online_stream(const std::vector<std::uint64_t>& ids,
+                                                          const std::vector<std::vector<V>>& xs) {
+    if (ids.size() != xs.size()) throw usage_error("online_stream: one input per inference id");
+    return parties_->online_stream(ids, xs);
+  }
+  [[nodiscard]] std::vector<proto::party_report> reports() const { return parties_->reports(); }
+  [[nodiscard]] const proto::party_report& client_report() const { return parties_->client_report(); }
+  [[nodiscard]] std::vector<link_figures> links() const { return parties_->links(); }
+  // Every payload each party received (only with options.record).
+  [[nodiscard]] std::map<std::string, std::vector<proto::frame>> transcripts() const { return parties_->transcripts(); }
+  void clear_transcripts() { parties_->clear_transcripts(); }
+
+ private:
+  std::unique_ptr<detail::local_parties_base<Ring>> parties_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace pmdi::run

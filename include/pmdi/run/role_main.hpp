@@ -51,12 +51,18 @@
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/lower.hpp"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "pmdi/proto/common.hpp"
+#include "pmdi/proto/shape.hpp"
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/from_plan.hpp"
 #include "pmdi/run/report.hpp"
-#include "pmdi/run/transport_link.hpp"
 
 #if defined(PMDI_RUN_ROLE_CLIENT) || defined(PMDI_RUN_ROLE_CLOUD) || defined(PMDI_RUN_ROLE_GARBLER) || \
     defined(PMDI_RUN_ROLE_EVALUATOR) || defined(PMDI_RUN_ROLE_COMPUTE)
@@ -336,92 +342,104 @@ template <class Ring>
   return p;
 }
 
-// A party's open links (declared after the io_thread they run on).
+// The transports of one party, taken into its role's typed channels, and the
+// turn they share (flights). Lives for the whole run, so the error path can
+// shut every link.
 class party_links {
  public:
   party_links(std::string self, std::chrono::milliseconds deadline) : self_(std::move(self)), deadline_(deadline) {}
-  ~party_links() { close_all(); }
 
-  void open(const deployment_file& d, const net::local_identity& me, const role_id& self) {
+  [[nodiscard]] asio::awaitable<void> open(const deployment_file& d, const net::local_identity& me,
+                                           const role_id& self) {
     prg rng = prg::from_os();
-    auto raw = open_links_blocking(io_, d, me, self, peers_of(self, d.clusters, d.compute_per_cluster), rng);
-    for (auto& [r, l] : raw) links_.emplace(r, std::make_unique<transport_link>(std::move(l), last_was_send_));
+    raw_ = co_await open_links(d, me, self, peers_of(self, d.clusters, d.compute_per_cluster), rng);
+    for (auto& [r, l] : raw_) by_peer_.emplace(r.to_string(), l.get());
   }
 
-  template <proto::party Self, proto::party Peer>
-  [[nodiscard]] proto::endpoint<Self, Peer> endpoint(const role_id& peer) {
-    const auto it = links_.find(peer);
-    if (it == links_.end()) throw usage_error(self_ + ": no open link to " + peer.to_string());
-    return {it->second.get(), self_, peer.to_string(), deadline_};
+  // Moves the link to the channel's peer into `ch` and sets it up for this run.
+  template <class Self, class Peer>
+  void take(proto::channel<Self, Peer>& ch) {
+    ch = take_channel<Self, Peer>(raw_);
+    ch.set_deadline(deadline_);
+    ch.set_turns(&turns_);
   }
 
-  // The end of the run (see transport_link::send_done): tells every peer
-  // this party is done, then waits until each peer says the same. A peer that
-  // fails or dies at any point before makes this party fail too, naming it.
-  void finish(std::chrono::milliseconds deadline) {
-    for (auto& [r, l] : links_) {
+  // The end of the run: tells every peer this party is done, then waits
+  // until each peer says the same. A peer that fails or dies at any point
+  // before makes this party fail too, naming it. Nothing follows the end
+  // message, so a peer never meets it in a protocol receive (it would be
+  // refused there: its type is outside the catalogue).
+  [[nodiscard]] asio::awaitable<void> finish(std::chrono::milliseconds deadline) {
+    for (auto& [peer, t] : by_peer_) {
       try {
-        l->send_done();
+        co_await t->send(end_of_run_type, {});
       } catch (const error& e) {
-        throw protocol_error(self_, "finish", r.to_string(), e.what());
+        throw protocol_error(self_, "finish", peer, e.what());
       }
     }
-    for (auto& [r, l] : links_) {
-      bool done = false;
+    for (auto& [peer, t] : by_peer_) {
       try {
-        done = l->receive_done(deadline);
+        (void)co_await t->receive(net::expect_type(end_of_run_type, 0), net::after(deadline), "the end of the run");
       } catch (const error& e) {
-        throw protocol_error(self_, "finish", r.to_string(), e.what());
+        throw protocol_error(self_, "finish", peer, e.what());
       }
-      if (!done) throw protocol_error(self_, "finish", r.to_string(), "expected the end of the run, got a protocol message");
     }
   }
 
-  // Closes every link: the peers' waits on them end at once.
+  // Shuts every link: the peers' waits on them end at once.
   void close_all() noexcept {
-    for (auto& [r, l] : links_) l->close();
+    for (auto& [peer, t] : by_peer_) t->shutdown();
   }
+  // Forgets the links (their owners, the role's channels, are gone).
+  void release() noexcept { by_peer_.clear(); }
 
   struct snapshot {
     std::map<std::string, std::pair<proto::link_counters, std::uint64_t>> at;
   };
-  [[nodiscard]] snapshot take() const {
+  [[nodiscard]] snapshot take_snapshot() const {
     snapshot s;
-    for (const auto& [r, l] : links_) s.at[r.to_string()] = {l->counters(), l->flights()};
+    for (const auto& [peer, t] : by_peer_) s.at[peer] = {proto::link_counters::of(t->counters()), flights(peer)};
     return s;
   }
   // Adds what crossed each link since `before` to `into`.
   void add_since(const snapshot& before, phase_totals& into) const {
-    for (const auto& [r, l] : links_) {
-      const auto& [c0, f0] = before.at.at(r.to_string());
-      const auto c = l->counters() - c0;
-      into.peers[r.to_string()] += peer_figures{c.bytes_sent, c.bytes_received, c.messages_sent, c.messages_received,
-                                                l->flights() - f0};
+    for (const auto& [peer, t] : by_peer_) {
+      const auto& [c0, f0] = before.at.at(peer);
+      const auto c = proto::link_counters::of(t->counters()) - c0;
+      into.peers[peer] += peer_figures{c.bytes_sent, c.bytes_received, c.messages_sent, c.messages_received,
+                                       flights(peer) - f0};
     }
   }
   void fill_wire(run_report& r) const {
-    for (const auto& [p, l] : links_) {
-      const auto w = l->wire_counters();
-      r.wire[p.to_string()] = {w.wire_bytes_sent, w.wire_bytes_received};
+    for (const auto& [peer, t] : by_peer_) {
+      const auto w = t->counters();
+      r.wire[peer] = {w.wire_bytes_sent, w.wire_bytes_received};
     }
   }
 
+  static constexpr net::message_type end_of_run_type = 0x0FFF;
+
  private:
+  [[nodiscard]] std::uint64_t flights(const std::string& peer) const {
+    const auto it = turns_.flights.find(peer);
+    return it == turns_.flights.end() ? 0 : it->second;
+  }
+
   std::string self_;
   std::chrono::milliseconds deadline_;
-  std::atomic<bool> last_was_send_{false};
-  std::shared_ptr<net::io_thread> io_ = std::make_shared<net::io_thread>();
-  std::map<role_id, std::unique_ptr<transport_link>> links_;
+  link_map raw_;                              // opened, not yet taken by a channel
+  std::map<std::string, net::transport*> by_peer_;  // every link, by peer name
+  proto::party_turns turns_;
 };
 
 // ---- the run of one party ----------------------------------------------------------
 
 // What a role does, as steps the driver times and counts.
 struct role_steps {
-  std::function<void(prg&)> setup;
-  std::function<void(std::uint64_t, prg&)> offline;
-  std::function<void(std::uint64_t)> online;  // empty for the cloud (no online part)
-  std::function<void()> online_all;            // instead of online: every image in one go (a stream)
+  std::function<asio::awaitable<void>(prg&)> setup;
+  std::function<asio::awaitable<void>(std::uint64_t, prg&)> offline;
+  std::function<asio::awaitable<void>(std::uint64_t)> online;  // empty for the cloud (no online part)
+  std::function<asio::awaitable<void>()> online_all;            // instead of online: every image at once (a stream)
   std::function<const proto::party_report&()> report;
 };
 
@@ -430,8 +448,8 @@ struct role_steps {
 template <class Party>
 [[nodiscard]] role_steps common_steps(Party& p) {
   role_steps s;
-  s.setup = [&p](prg& g) { p.setup(g); };
-  s.offline = [&p](std::uint64_t id, prg& g) { p.offline(id, g); };
+  s.setup = [&p](prg& g) { return p.setup(g); };
+  s.offline = [&p](std::uint64_t id, prg& g) { return p.offline(id, g); };
   s.report = [&p]() -> const proto::party_report& { return p.report(); };
   return s;
 }
@@ -470,35 +488,71 @@ struct run_context {
 };
 
 // Runs the steps of a role with its links open; fills ctx.report.
-inline void drive(run_context& ctx, party_links& links, const role_steps& s) {
+[[nodiscard]] inline asio::awaitable<void> drive(run_context& ctx, party_links& links, const role_steps& s) {
   prg g = prg::from_os();
-  auto phase = [&](const char* name, const std::function<void()>& f) {
-    const auto before = links.take();
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
+  party_links::snapshot before;
+  auto t0 = std::chrono::steady_clock::now();
+  const auto begin = [&] {
+    before = links.take_snapshot();
+    t0 = std::chrono::steady_clock::now();
+  };
+  const auto end = [&](const char* name) {
     auto& p = ctx.report.phases[name];
     p.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     links.add_since(before, p);
   };
   ctx.at("setup");
-  phase("setup", [&] { s.setup(g); });
+  begin();
+  co_await s.setup(g);
+  end("setup");
   for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
     ctx.at("offline " + std::to_string(i));
-    phase("offline", [&] { s.offline(i, g); });
+    begin();
+    co_await s.offline(i, g);
+    end("offline");
   }
   if (s.online_all) {
     ctx.at("online 1.." + std::to_string(ctx.opt.images));
-    phase("online", [&] { s.online_all(); });
-  } else if (s.online)
+    begin();
+    co_await s.online_all();
+    end("online");
+  } else if (s.online) {
     for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
       ctx.at("online " + std::to_string(i));
-      phase("online", [&] { s.online(i); });
+      begin();
+      co_await s.online(i);
+      end("online");
     }
+  }
   ctx.report.phases.try_emplace("online");
   for (const auto& st : s.report().stages)
     ctx.report.stages.push_back({st.stage, st.offline_s, st.online_s, st.and_gates});
   links.fill_wire(ctx.report);
 }
+
+// Builds the role's channels from the party's links and its object, and drives it.
+template <class Party, class... Args>
+[[nodiscard]] asio::awaitable<void> run_party(run_context& ctx, party_links& links, proto::public_config cfg,
+                                              std::function<void(Party&, role_steps&)> online, Args... args) {
+  struct forget {  // the links die with the channels that own them
+    party_links& l;
+    ~forget() { l.release(); }
+  } guard{links};
+  typename Party::links lk;
+  lk.each([&](auto& ch) { links.take(ch); });
+  Party p(std::move(cfg), std::move(args)..., std::move(lk));
+  role_steps s = common_steps(p);
+  if (online) online(p, s);
+  co_await drive(ctx, links, s);
+  // Every party waits for the others to end: the cloud, done after the
+  // offline phase, still learns of a party that fails online. The wait may
+  // span the others' remaining phases: one receive deadline per image, plus one.
+  ctx.at("finish");
+  co_await links.finish(ctx.file.timeouts.receive * static_cast<long>(ctx.opt.images + 1));
+}
+
+// The steps of a party of the clusters: its online step is online(id).
+inline constexpr auto cluster_online = [](auto& p, role_steps& s) { s.online = [&p](std::uint64_t id) { return p.online(id); }; };
 
 template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] proto::public_config party_config(const run_context& ctx) {
@@ -534,33 +588,30 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 }
 
 #if defined(PMDI_RUN_HAS_CLIENT)
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-void run_client(run_context& ctx, party_links& links) {
+template <class Net, class Ring, class Bounds, class Shape>
+[[nodiscard]] asio::awaitable<void> run_client(run_context& ctx, party_links& links) {
   using V = typename Ring::value_type;
-  using proto::party;
+  using party = proto::client<Ring, Shape>;
   const auto stages = structure_stages<Net, Ring, Bounds>();
   const auto x = client_inputs<Ring>(ctx.opt, input_size(stages));
-  const std::uint32_t P = ctx.file.clusters;
-  proto::client_links cl;
-  cl.cloud = links.endpoint<party::client, party::cloud>({proto::role_kind::cloud, 0, 0});
-  for (std::uint32_t j = 0; j < P; ++j) {
-    cl.garblers.push_back(links.endpoint<party::client, party::garbler>({proto::role_kind::garbler, j, 0}));
-    cl.evaluators.push_back(links.endpoint<party::client, party::evaluator>({proto::role_kind::evaluator, j, 0}));
-  }
-  proto::client<Ring> c(party_config<Net, Ring, Bounds>(ctx), std::move(cl));
   std::vector<std::vector<V>> y(ctx.opt.images);
-  role_steps s = common_steps(c);
-  s.online = [&](std::uint64_t id) {
-    if (id == 1 && ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
-    y[id - 1] = c.online(id, std::span<const V>(x[id - 1]));
+  const auto pause = [&]() -> asio::awaitable<void> {
+    if (ctx.opt.online_delay.count() <= 0) co_return;
+    asio::steady_timer t(co_await asio::this_coro::executor, ctx.opt.online_delay);
+    co_await t.async_wait(asio::use_awaitable);
   };
-  if (ctx.opt.stream)
-    s.online_all = [&] {
-      if (ctx.opt.online_delay.count() > 0) std::this_thread::sleep_for(ctx.opt.online_delay);
-      for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) c.submit(id, std::span<const V>(x[id - 1]));
-      for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) y[id - 1] = c.collect(id);
+  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), [&](party& c, role_steps& s) {
+    s.online = [&](std::uint64_t id) -> asio::awaitable<void> {
+      if (id == 1) co_await pause();
+      y[id - 1] = co_await c.online(id, std::span<const V>(x[id - 1]));
     };
-  drive(ctx, links, s);
+    if (ctx.opt.stream)
+      s.online_all = [&]() -> asio::awaitable<void> {
+        co_await pause();
+        for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) co_await c.submit(id, std::span<const V>(x[id - 1]));
+        for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) y[id - 1] = co_await c.collect(id);
+      };
+  });
   if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
   for (std::size_t i = 0; i < y.size(); ++i)
     std::cout << "image " << i + 1 << ": " << describe_output<Ring>(stages, std::span<const V>(y[i])) << std::endl;
@@ -568,76 +619,73 @@ void run_client(run_context& ctx, party_links& links) {
 #endif
 
 #if defined(PMDI_RUN_HAS_CLOUD)
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-void run_cloud(run_context& ctx, party_links& links) {
-  using proto::party;
-  auto model = cloud_model<Net, Ring, Bounds>(ctx.opt);
-  proto::cloud_links cd;
-  cd.client = links.endpoint<party::cloud, party::client>({proto::role_kind::client, 0, 0});
-  cd.compute.resize(ctx.file.clusters);
-  for (std::uint32_t j = 0; j < ctx.file.clusters; ++j) {
-    cd.garblers.push_back(links.endpoint<party::cloud, party::garbler>({proto::role_kind::garbler, j, 0}));
-    for (std::uint32_t v = 0; v < ctx.file.compute_per_cluster; ++v)
-      cd.compute[j].push_back(links.endpoint<party::cloud, party::compute>({proto::role_kind::compute, j, v}));
-  }
-  proto::cloud<Ring> c(party_config<Net, Ring, Bounds>(ctx), std::move(model), std::move(cd));
-  role_steps s = common_steps(c);
-  drive(ctx, links, s);
+template <class Net, class Ring, class Bounds, class Shape>
+[[nodiscard]] asio::awaitable<void> run_cloud(run_context& ctx, party_links& links) {
+  using party = proto::cloud<Ring, Shape>;
+  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), {}, cloud_model<Net, Ring, Bounds>(ctx.opt));
 }
 #endif
 
 #if defined(PMDI_RUN_HAS_GARBLER)
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-void run_garbler(run_context& ctx, party_links& links) {
-  using proto::party;
-  using proto::role_kind;
-  const std::uint32_t j = ctx.self.cluster;
-  proto::garbler_links gl;
-  gl.cloud = links.endpoint<party::garbler, party::cloud>({role_kind::cloud, 0, 0});
-  gl.client = links.endpoint<party::garbler, party::client>({role_kind::client, 0, 0});
-  gl.evaluator = links.endpoint<party::garbler, party::evaluator>({role_kind::evaluator, j, 0});
-  for (std::uint32_t v = 0; v < ctx.file.compute_per_cluster; ++v)
-    gl.compute.push_back(links.endpoint<party::garbler, party::compute>({role_kind::compute, j, v}));
-  if (j > 0) gl.prev = links.endpoint<party::garbler, party::garbler>({role_kind::garbler, j - 1, 0});
-  if (j + 1 < ctx.file.clusters) gl.next = links.endpoint<party::garbler, party::garbler>({role_kind::garbler, j + 1, 0});
-  proto::garbler<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, std::move(gl));
-  role_steps s = common_steps(p);
-  s.online = [&](std::uint64_t id) { p.online(id); };
-  drive(ctx, links, s);
+template <class Net, class Ring, class Bounds, class Shape>
+[[nodiscard]] asio::awaitable<void> run_garbler(run_context& ctx, party_links& links) {
+  co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() {
+    using party = proto::garbler<Ring, Shape, J>;
+    return run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), cluster_online);
+  });
 }
 #endif
 
 #if defined(PMDI_RUN_HAS_EVALUATOR)
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-void run_evaluator(run_context& ctx, party_links& links) {
-  using proto::party;
-  using proto::role_kind;
-  const std::uint32_t j = ctx.self.cluster;
-  proto::evaluator_links el;
-  el.client = links.endpoint<party::evaluator, party::client>({role_kind::client, 0, 0});
-  el.garbler = links.endpoint<party::evaluator, party::garbler>({role_kind::garbler, j, 0});
-  proto::evaluator<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, std::move(el));
-  role_steps s = common_steps(p);
-  s.online = [&](std::uint64_t id) { p.online(id); };
-  drive(ctx, links, s);
+template <class Net, class Ring, class Bounds, class Shape>
+[[nodiscard]] asio::awaitable<void> run_evaluator(run_context& ctx, party_links& links) {
+  co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() {
+    using party = proto::evaluator<Ring, J>;
+    return run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), cluster_online);
+  });
 }
 #endif
 
 #if defined(PMDI_RUN_HAS_COMPUTE)
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-void run_compute(run_context& ctx, party_links& links) {
-  using proto::party;
-  using proto::role_kind;
-  const std::uint32_t j = ctx.self.cluster, v = ctx.self.server;
-  proto::compute_links ml;
-  ml.cloud = links.endpoint<party::compute, party::cloud>({role_kind::cloud, 0, 0});
-  ml.garbler = links.endpoint<party::compute, party::garbler>({role_kind::garbler, j, 0});
-  proto::compute<Ring> p(party_config<Net, Ring, Bounds>(ctx), j, v, std::move(ml));
-  role_steps s = common_steps(p);
-  s.online = [&](std::uint64_t id) { p.online(id); };
-  drive(ctx, links, s);
+template <class Net, class Ring, class Bounds, class Shape>
+[[nodiscard]] asio::awaitable<void> run_compute(run_context& ctx, party_links& links) {
+  co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() {
+    return proto::with_index<Shape::compute>(ctx.self.server, [&]<std::size_t V>() {
+      using party = proto::compute<Ring, J, V>;
+      return run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), cluster_online);
+    });
+  });
 }
 #endif
+
+// This party's whole run on the links: connect, its role, the end of the run.
+template <class Net, class Ring, class Bounds, class Shape>
+[[nodiscard]] asio::awaitable<void> run_party_main(run_context& ctx, party_links& links, const net::local_identity& me) {
+  ctx.at("connect");
+  {
+    const auto t0 = std::chrono::steady_clock::now();
+    co_await links.open(ctx.file, me, ctx.self);
+    ctx.report.phases["connect"].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  switch (ctx.self.kind) {
+#if defined(PMDI_RUN_HAS_CLIENT)
+    case proto::role_kind::client: co_await run_client<Net, Ring, Bounds, Shape>(ctx, links); break;
+#endif
+#if defined(PMDI_RUN_HAS_CLOUD)
+    case proto::role_kind::cloud: co_await run_cloud<Net, Ring, Bounds, Shape>(ctx, links); break;
+#endif
+#if defined(PMDI_RUN_HAS_GARBLER)
+    case proto::role_kind::garbler: co_await run_garbler<Net, Ring, Bounds, Shape>(ctx, links); break;
+#endif
+#if defined(PMDI_RUN_HAS_EVALUATOR)
+    case proto::role_kind::evaluator: co_await run_evaluator<Net, Ring, Bounds, Shape>(ctx, links); break;
+#endif
+#if defined(PMDI_RUN_HAS_COMPUTE)
+    case proto::role_kind::compute: co_await run_compute<Net, Ring, Bounds, Shape>(ctx, links); break;
+#endif
+    default: break;
+  }
+}
 
 // Which roles this binary contains, for the refusal of a wrong --party.
 [[nodiscard]] inline bool compiled_role(proto::role_kind k) noexcept {
@@ -662,7 +710,7 @@ void run_compute(run_context& ctx, party_links& links) {
 }
 
 // The whole life of one party process; returns the exit status.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
+template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape = proto::shape<2, 1>>
 [[nodiscard]] int role_main(int argc, char** argv, std::string_view deployment_name) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed peer is an error from write(), not a signal
   for (int i = 1; i < argc; ++i)
@@ -679,6 +727,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     }
   run_context ctx;
   ctx.deployment_name = std::string(deployment_name);
+  asio::io_context io;  // every step of this party is a coroutine on it; outlives the links
   std::unique_ptr<party_links> links;
   try {
     ctx.opt = parse_role_options(argc, argv);
@@ -697,41 +746,23 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
                         std::to_string(ctx.file.fraction_bits) + " but this binary is built for ring<" +
                         std::to_string(Ring::bits) + ", " + std::to_string(Ring::frac) + ">: set \"ring\": {\"bits\": " +
                         std::to_string(Ring::bits) + ", \"fraction_bits\": " + std::to_string(Ring::frac) + "}");
+    if (ctx.file.clusters != Shape::clusters || ctx.file.compute_per_cluster != Shape::compute)
+      throw usage_error(ctx.opt.deployment.string() + ": " + std::to_string(ctx.file.clusters) + " cluster(s) of " +
+                        std::to_string(ctx.file.compute_per_cluster) + " compute server(s), but the binaries of '" +
+                        ctx.deployment_name + "' are built for " + std::to_string(Shape::clusters) + " of " +
+                        std::to_string(Shape::compute) + " (pmdi_add_deployment(... CLUSTERS " +
+                        std::to_string(ctx.file.clusters) + " COMPUTE " + std::to_string(ctx.file.compute_per_cluster) +
+                        "))");
     const auto me = load_identity(ctx.file, ctx.self, ctx.opt.key);
     links = std::make_unique<party_links>(ctx.self_name, ctx.file.timeouts.receive);
-    ctx.at("connect");
-    {
-      const auto t0 = std::chrono::steady_clock::now();
-      links->open(ctx.file, me, ctx.self);
-      ctx.report.phases["connect"].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    switch (ctx.self.kind) {
-#if defined(PMDI_RUN_HAS_CLIENT)
-      case proto::role_kind::client: run_client<Net, Ring, Bounds>(ctx, *links); break;
-#endif
-#if defined(PMDI_RUN_HAS_CLOUD)
-      case proto::role_kind::cloud: run_cloud<Net, Ring, Bounds>(ctx, *links); break;
-#endif
-#if defined(PMDI_RUN_HAS_GARBLER)
-      case proto::role_kind::garbler: run_garbler<Net, Ring, Bounds>(ctx, *links); break;
-#endif
-#if defined(PMDI_RUN_HAS_EVALUATOR)
-      case proto::role_kind::evaluator: run_evaluator<Net, Ring, Bounds>(ctx, *links); break;
-#endif
-#if defined(PMDI_RUN_HAS_COMPUTE)
-      case proto::role_kind::compute: run_compute<Net, Ring, Bounds>(ctx, *links); break;
-#endif
-      default: break;
-    }
-    // Every party waits for the others to end: the cloud, done after the
-    // offline phase, still learns of a party that fails online. The wait may
-    // span the others' remaining phases: one receive deadline per image, plus one.
-    ctx.at("finish");
-    links->finish(ctx.file.timeouts.receive * static_cast<long>(ctx.opt.images + 1));
+    std::exception_ptr failed;
+    asio::co_spawn(io, run_party_main<Net, Ring, Bounds, Shape>(ctx, *links, me),
+                   [&](std::exception_ptr e) { failed = e; });
+    io.run();
+    if (failed) std::rethrow_exception(failed);
     ctx.report.ok = true;
     ctx.at("done");
   } catch (const std::exception& e) {
-    if (links) links->close_all();  // first: the peers stop waiting on us
     std::string sentence;
     if (dynamic_cast<const protocol_error*>(&e) != nullptr) {
       sentence = e.what();
@@ -743,7 +774,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     ctx.report.error = sentence;
     std::cerr << "pmdi: " << sentence << std::endl;
   }
-  if (links) links->close_all();
+  links.reset();  // closes what was never taken by a channel
   if (!ctx.opt.report.empty()) {
     try {
       write_report(ctx.opt.report, ctx.report);

@@ -1,0 +1,8 @@
+// expect: PMDI_E_ROLE_WRONG_RECEIVER
+// A compute server of cluster 1 reads a stage input meant for compute<0, 0>
+// (declared garbler<J> -> compute<J, V>: one cluster's garbler to its own servers).
+#include "pmdi/proto/messages.hpp"
+
+boost::asio::awaitable<void> misuse(pmdi::proto::channel<pmdi::role::compute<1, 0>, pmdi::role::garbler<0>>& ch) {
+  (void)co_await pmdi::proto::receive_words<pmdi::proto::msg_stage_input<0, 0>, std::uint32_t>(ch, 1, 3);
+}
