@@ -236,6 +236,22 @@ TEST_CASE("the client binary has no cloud, model-loading or model-sharing code",
   CHECK_THAT(out, Catch::Contains("exit=1"));
 }
 
+TEST_CASE("a role binary refuses a deployment of another shape than it was built for", "[processes]") {
+  // The pmdi-small binaries are built for 2 clusters of 1 compute server
+  // (the shape is part of the roles' types); a file with 3 clusters is refused
+  // before any link is opened.
+  local_run r("wrong-shape", 3, 1, test_timeouts(5s));
+  const run::role_id g{proto::role_kind::garbler, 2, 0};
+  r.start(g, r.args(g, 1));
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 30s);
+  const auto text = run::read_text(r.log(g));
+  INFO(st.at(g.path()).str() << "\n" << text);
+  CHECK(st.at(g.path()).code == 1);
+  CHECK_THAT(text, Catch::Contains("pmdi: garbler[2]: step 'start'"));
+  CHECK_THAT(text, Catch::Contains("3 cluster(s) of 1 compute server(s)"));
+  CHECK_THAT(text, Catch::Contains("built for 2 of 1"));
+}
+
 TEST_CASE("a party whose key the deployment file does not list is refused at the handshake", "[processes]") {
   local_run r("wrong-key", 2, 1, test_timeouts(5s));
   const run::role_id impostor{proto::role_kind::evaluator, 0, 0};

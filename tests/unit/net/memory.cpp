@@ -187,3 +187,21 @@ TEST_CASE("memory pair: a closed peer is an error naming it, never a hang", "[ne
   CHECK_THROWS_AS(run_all(io, [&]() -> asio::awaitable<void> { (void)co_await c->receive(any_up_to(1), net::after(10s)); }()),
                   net::peer_closed_error);
 }
+
+TEST_CASE("memory pair: both ends report the secret it was made with, and only that pair", "[net][memory]") {
+  asio::io_context io;
+  pmdi::master_key k1{}, k2{};
+  k1.fill(std::byte{0x11});
+  k2.fill(std::byte{0x22});
+  auto [a, b] = net::memory_pair(io.get_executor(), "client", "evaluator[0]", k1);
+  auto [c, d] = net::memory_pair(io.get_executor(), "garbler[0]", "evaluator[0]", k2);
+  auto [e, f] = net::memory_pair(io.get_executor(), "client", "cloud");
+  REQUIRE(a->pair_secret().size() == k1.size());
+  CHECK(std::equal(a->pair_secret().begin(), a->pair_secret().end(), k1.begin()));
+  CHECK(std::equal(b->pair_secret().begin(), b->pair_secret().end(), k1.begin()));
+  CHECK(std::equal(d->pair_secret().begin(), d->pair_secret().end(), k2.begin()));
+  CHECK_FALSE(std::equal(c->pair_secret().begin(), c->pair_secret().end(), k1.begin()));
+  // A pair made without one has none (the protocol then refuses to derive OT seeds).
+  CHECK(e->pair_secret().empty());
+  CHECK(f->pair_secret().empty());
+}
