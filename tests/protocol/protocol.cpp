@@ -4,7 +4,6 @@
 // input and of the weights.
 #include <catch2/catch.hpp>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
@@ -15,6 +14,7 @@
 #include "pmdi/core/ring.hpp"
 #include "pmdi/net/memory.hpp"
 #include "pmdi/run/local.hpp"
+#include "../unit/net/net_test_util.hpp"
 #include "random_net.hpp"
 
 using namespace pmdi;
@@ -226,6 +226,22 @@ TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure
   CHECK_THROWS_AS(d.online(1, x), protocol_error);
 }
 
+namespace {
+
+// The protocol_error that ends `a` (a test failure when it ends otherwise).
+protocol_error error_of(boost::asio::io_context& io, boost::asio::awaitable<void> a) {
+  try {
+    test::run_all(io, std::move(a));
+  } catch (const protocol_error& e) {
+    INFO(e.what());
+    return e;
+  }
+  FAIL("accepted");
+  return protocol_error("", "", "", "");
+}
+
+}  // namespace
+
 TEST_CASE("bad frames are refused with the party, the step and the peer", "[protocol][messages]") {
   using namespace pmdi::proto;
   boost::asio::io_context io;
@@ -235,42 +251,31 @@ TEST_CASE("bad frames are refused with the party, the step and the peer", "[prot
   channel<role::compute<0, 1>, role::garbler<0>> c(std::move(ends.second));
   c.set_deadline(std::chrono::milliseconds(200));
   const std::vector<std::uint32_t> z{1, 2, 3};
-  auto run = [&](boost::asio::awaitable<void> a) {
-    std::exception_ptr err;
-    boost::asio::co_spawn(io, std::move(a), [&](std::exception_ptr e) { err = e; });
-    io.restart();
-    io.run();
-    if (err) std::rethrow_exception(err);
+  std::vector<std::uint32_t> got;
+  const auto receive_z = [&]() -> boost::asio::awaitable<void> {
+    got = co_await receive_words<msg_stage_input<0, 1>, std::uint32_t>(c, 5, 3);
   };
   auto expect_error = [&](const char* needle) {
-    try {
-      run([&]() -> boost::asio::awaitable<void> {
-        (void)co_await receive_words<msg_stage_input<0, 1>, std::uint32_t>(c, 5, 3);
-      }());
-      FAIL("accepted");
-    } catch (const protocol_error& e) {
-      INFO(e.what());
-      CHECK(e.party == "compute[0,1]");
-      CHECK(e.peer == "garbler[0]");
-      CHECK(e.step == "receive stage_input");
-      CHECK(std::string(e.what()).find(needle) != std::string::npos);
-    }
+    const auto e = error_of(io, receive_z());
+    INFO(e.what());
+    CHECK(e.party == "compute[0,1]");
+    CHECK(e.peer == "garbler[0]");
+    CHECK(e.step == "receive stage_input");
+    CHECK(std::string(e.what()).find(needle) != std::string::npos);
   };
   // Right message, right inference: accepted.
-  run(send<msg_stage_input<0, 1>>(g, 5, std::span<const std::uint32_t>(z)));
-  std::vector<std::uint32_t> got;
-  run([&]() -> boost::asio::awaitable<void> { got = co_await receive_words<msg_stage_input<0, 1>, std::uint32_t>(c, 5, 3); }());
+  test::run_all(io, send<msg_stage_input<0, 1>>(g, 5, std::span<const std::uint32_t>(z)), receive_z());
   CHECK(got == z);
   // Wrong element count.
-  run(send<msg_stage_input<0, 1>>(g, 5, std::span<const std::uint32_t>(z.data(), 2)));
+  test::run_all(io, send<msg_stage_input<0, 1>>(g, 5, std::span<const std::uint32_t>(z.data(), 2)));
   expect_error("expected 3");
   // Another inference's material.
-  run(send<msg_stage_input<0, 1>>(g, 6, std::span<const std::uint32_t>(z)));
+  test::run_all(io, send<msg_stage_input<0, 1>>(g, 6, std::span<const std::uint32_t>(z)));
   expect_error("inference 6");
   // Another message where stage_input was expected: refused by its type before its payload is read.
   // (the compile-time checks keep a garbler from sending one, so the raw link does).
   const std::vector<std::byte> forged(20);
-  run(raw->send(msg_partial_product<0, 1>::id, forged));
+  test::run_all(io, raw->send(msg_partial_product<0, 1>::id, forged));
   expect_error("unexpected message");
 }
 
@@ -281,22 +286,14 @@ TEST_CASE("a frame longer than the receiver's expectation is refused before it i
   channel<role::garbler<1>, role::evaluator<1>> g(std::move(ends.first));
   channel<role::evaluator<1>, role::garbler<1>> e(std::move(ends.second));
   e.set_deadline(std::chrono::milliseconds(200));
-  std::exception_ptr err;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+  const auto x = error_of(io, [&]() -> boost::asio::awaitable<void> {
     const std::vector<block> labels(100);
     co_await send<msg_garbler_labels<1>>(g, 3, std::span<const block>(labels));
     (void)co_await receive<msg_garbler_labels<1>>(e, 3, std::size_t{10});
-  }, [&](std::exception_ptr x) { err = x; });
-  io.run();
-  REQUIRE(err);
-  try {
-    std::rethrow_exception(err);
-  } catch (const protocol_error& x) {
-    INFO(x.what());
-    CHECK(x.party == "evaluator[1]");
-    CHECK(x.step == "receive garbler_labels");
-    CHECK(std::string(x.what()).find("more than the") != std::string::npos);
-  }
+  }());
+  CHECK(x.party == "evaluator[1]");
+  CHECK(x.step == "receive garbler_labels");
+  CHECK(std::string(x.what()).find("more than the") != std::string::npos);
 }
 
 TEST_CASE("a party that waits in vain stops at its deadline, naming the peer", "[protocol][messages]") {
@@ -305,20 +302,12 @@ TEST_CASE("a party that waits in vain stops at its deadline, naming the peer", "
   auto ends = net::memory_pair(io.get_executor(), "client", "garbler[0]");
   channel<role::client, role::garbler<0>> c(std::move(ends.first));
   c.set_deadline(std::chrono::milliseconds(100));
-  std::exception_ptr err;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+  const auto x = error_of(io, [&]() -> boost::asio::awaitable<void> {
     (void)co_await receive_words<msg_masked_output<0>, std::uint32_t>(c, 1, 4);
-  }, [&](std::exception_ptr x) { err = x; });
-  io.run();
-  REQUIRE(err);
-  try {
-    std::rethrow_exception(err);
-  } catch (const protocol_error& x) {
-    INFO(x.what());
-    CHECK(x.party == "client");
-    CHECK(x.peer == "garbler[0]");
-    CHECK(std::string(x.what()).find("timed out") != std::string::npos);
-  }
+  }());
+  CHECK(x.party == "client");
+  CHECK(x.peer == "garbler[0]");
+  CHECK(std::string(x.what()).find("timed out") != std::string::npos);
 }
 
 TEST_CASE("a stream of inferences flows through the cluster pipeline", "[protocol][stream]") {
