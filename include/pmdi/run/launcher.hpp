@@ -428,17 +428,23 @@ inline constexpr std::string_view launch_usage =
   return o;
 }
 
-// In-process run: every role in this process over in-memory pipes.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] std::vector<run_report> launch_in_process(const launch_options& o,
-                                                       std::vector<std::vector<typename Ring::value_type>>& y) {
-  using V = typename Ring::value_type;
+// Where the weights and the inputs come from, as the role binaries take it.
+[[nodiscard]] inline role_options data_options(const launch_options& o) {
   role_options ro;
   ro.random_weights = o.random_weights;
   ro.model = o.model;
   ro.random_input = o.random_input;
   ro.input = o.input;
   ro.images = o.images;
+  return ro;
+}
+
+// In-process run: every role in this process over in-memory channels.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] std::vector<run_report> launch_in_process(const launch_options& o,
+                                                       std::vector<std::vector<typename Ring::value_type>>& y) {
+  using V = typename Ring::value_type;
+  const role_options ro = data_options(o);
   const auto structure = structure_stages<Net, Ring, Bounds>();
   const auto x = client_inputs<Ring>(ro, input_size(structure));
   local_options lo;
@@ -555,12 +561,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] bool check_outputs(const launch_options& o, const std::vector<std::vector<typename Ring::value_type>>& y,
                                  std::ostream& out) {
-  role_options ro;
-  ro.random_weights = o.random_weights;
-  ro.model = o.model;
-  ro.random_input = o.random_input;
-  ro.input = o.input;
-  ro.images = o.images;
+  const role_options ro = data_options(o);
   const auto stages = plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(ro));
   const auto x = client_inputs<Ring>(ro, input_size(stages));
   for (std::uint64_t i = 0; i < o.images; ++i) {
