@@ -91,6 +91,11 @@ class local_parties_base {
   [[nodiscard]] virtual std::vector<link_figures> links() const = 0;
   [[nodiscard]] virtual std::map<std::string, std::vector<proto::frame>> transcripts() const = 0;
   virtual void clear_transcripts() = 0;
+  // Every party, in the order of reports(): client, cloud, then cluster by cluster.
+  [[nodiscard]] const std::vector<std::string>& party_names() const noexcept { return names_; }
+
+ protected:
+  std::vector<std::string> names_;
 };
 
 template <class Ring, class Shape>
@@ -138,7 +143,10 @@ class local_parties final : public local_parties_base<Ring> {
       });
     });
     // One generator per party.
-    for_each_party([&](auto& p) { prgs_.emplace(p.name(), master ? prg(master->next<seed>()) : prg::from_os()); });
+    for_each_party([&](auto& p) {
+      this->names_.push_back(p.name());
+      prgs_.emplace(p.name(), master ? prg(master->next<seed>()) : prg::from_os());
+    });
   }
 
   void setup() override {
@@ -175,7 +183,7 @@ class local_parties final : public local_parties_base<Ring> {
 
   [[nodiscard]] std::vector<proto::party_report> reports() const override {
     std::vector<proto::party_report> r;
-    const_cast<local_parties*>(this)->for_each_party([&](auto& p) { r.push_back(p.report()); });
+    for_each_party([&](auto& p) { r.push_back(p.report()); });
     return r;
   }
   [[nodiscard]] const proto::party_report& client_report() const override { return client_->report(); }
@@ -227,16 +235,17 @@ class local_parties final : public local_parties_base<Ring> {
     const net::transport* first = nullptr;
   };
 
-  // Calls f on every party (client, cloud, then cluster by cluster).
+  // Calls f on every party (client, cloud, then cluster by cluster). The
+  // parties are owned through pointers, so f gets them as they are.
   template <class F>
-  void for_each_party(F&& f) {
+  void for_each_party(F&& f) const {
     f(*client_);
     f(*cloud_);
     for_each_cluster_party(f);
   }
   // Calls f on every party of the clusters (garbler, evaluator, compute servers).
   template <class F>
-  void for_each_cluster_party(F&& f) {
+  void for_each_cluster_party(F&& f) const {
     proto::each_index<P>([&]<std::size_t J>() {
       f(*std::get<J>(garblers_));
       f(*std::get<J>(evaluators_));
@@ -368,16 +377,9 @@ class local_deployment {
       throw usage_error("local_deployment: " + std::to_string(cfg.topo.clusters) + " clusters of " +
                         std::to_string(cfg.topo.compute) + " compute servers is not a compiled shape (compiled: " +
                         detail::shape_names(Shapes{}) + ", as PxT; add it to the Shapes argument)");
-    names_.push_back("client");
-    names_.push_back("cloud");
-    for (std::size_t j = 0; j < cfg.topo.clusters; ++j) {
-      names_.push_back(proto::garbler_name(j));
-      names_.push_back(proto::evaluator_name(j));
-      for (std::size_t v = 0; v < cfg.topo.compute; ++v) names_.push_back(proto::compute_name(j, v));
-    }
   }
 
-  [[nodiscard]] const std::vector<std::string>& party_names() const noexcept { return names_; }
+  [[nodiscard]] const std::vector<std::string>& party_names() const noexcept { return parties_->party_names(); }
   void setup() { parties_->setup(); }
   void offline(std::uint64_t id) { parties_->offline(id); }
   [[nodiscard]] std::vector<V> online(std::uint64_t id, std::span<const V> x) { return parties_->online(id, x); }
@@ -398,7 +400,6 @@ class local_deployment {
 
  private:
   std::unique_ptr<detail::local_parties_base<Ring>> parties_;
-  std::vector<std::string> names_;
 };
 
 }  // namespace pmdi::run
