@@ -63,7 +63,7 @@ result fixed_accuracy(const nn::model_weights& w, const data_set& d, const std::
     const auto tr = pmdi::oracle::fixed_with_trace<Ring>(stages, pmdi::oracle::encode<Ring>(x));
     ok += argmax_signed(tr.tensors.back()) == d.labels[i];
     for (std::size_t k = 0; k + 1 < stages.size(); ++k)  // outputs of non-linear stages: scale f
-      if (stages[k].has_nonlinear)
+      if (stages[k].pub.garbled())
         for (auto v : tr.tensors[k + 1]) m = std::max(m, std::fabs(Ring::decode(v)));
   }
   return {"ring<" + std::to_string(Ring::bits) + ", " + std::to_string(Ring::frac) + ">" + bounds_name,

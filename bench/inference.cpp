@@ -1,28 +1,27 @@
-// pmdi-bench inference [--quick] [--json] [--ring64] [--bits B] [--clusters P] [--compute T] [--reps N] [--stages]
-// (--stages: the cloud's per-stage offline breakdown on stderr)
-// Private inference of MiniONN (nn::zoo::minionn_mnist; the trained
-// Fashion-MNIST weights when the ONNX loader is built, random weights
-// otherwise), every role in this process over in-memory pipes, 2 Paillier
-// threads. Prints medians over N inferences: offline and online seconds,
-// bytes of each phase (all links, both directions counted once), online
-// rounds, the plaintext fixed-point inference time of the same network, and
-// the online time per inference when N inferences stream through the
-// cluster pipeline at once.
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
+// pmdi-bench inference [--network NAME] [--quick] [--json] [--ring64] [--bits B]
+//                      [--clusters P] [--compute T] [--reps N] [--stages]
+// Private inference, every role in this process over in-memory links, 2
+// Paillier threads (bench/inference.hpp). Prints medians over N inferences:
+// offline and online seconds, bytes of each phase (all links, both
+// directions counted once), online rounds, the plaintext fixed-point time of
+// the same network, peak RSS, MACs, parameters and stored weights, and
+// whether every output equals the fixed-point oracle.
+//
+// Without --network: MiniONN (nn::zoo::minionn_mnist; the trained
+// Fashion-MNIST weights when the ONNX loader is built), bench name
+// "inference", plus the online time per inference when N inferences stream
+// through the cluster pipeline. --network NAME (bench "inference.NAME"):
+// minionn-mnist, minionn-cifar, resnet32, alexnet, vgg16, minionn-mnist-falcon,
+// alexnet-falcon, vgg16-falcon, ring<32, 5>, with non-zero random fixed-point
+// weights (nn::random_fixed_weights) except minionn-mnist, trained when
+// available; one inference unless --reps says otherwise (MiniONN: 3).
+// --stages: the cloud's per-stage offline breakdown on stderr.
 #include <filesystem>
 #include <string>
-#include <vector>
 
-#include "bench.hpp"
+#include "inference.hpp"
 #include "pmdi/core/ring.hpp"
-#include "pmdi/nn/oracle.hpp"
-#include "pmdi/nn/weights.hpp"
 #include "pmdi/nn/zoo.hpp"
-#include "pmdi/plan/lower.hpp"
-#include "pmdi/run/from_plan.hpp"
-#include "pmdi/run/local.hpp"
 
 #if defined(PMDI_HAVE_ONNX) && __has_include("pmdi/io/onnx.hpp")
 #include "pmdi/io/onnx.hpp"
@@ -35,24 +34,8 @@ using net = pmdi::nn::zoo::minionn_mnist;
 // The trained weights reach |w| = 2.24 and stage inputs 25.9 (docs/models.md).
 using model_bounds = pmdi::nn::bounds<2, 5>;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::uint64_t traffic(const std::vector<pmdi::run::link_figures>& a, const std::vector<pmdi::run::link_figures>& b) {
-  std::uint64_t t = 0;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    const auto d = b[i].counters - a[i].counters;
-    t += d.bytes_sent + d.bytes_received;
-  }
-  return t;
-}
-
 template <class Ring>
-int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, std::size_t P, std::size_t T, int reps,
-             bool show_stages) {
-  using V = typename Ring::value_type;
+int run_minionn(const pmdi::bench::inference_options& o, pmdi::bench::report& r) {
   pmdi::prg g(pmdi::seed{});
   pmdi::nn::model_weights w;
   bool trained = false;
@@ -63,75 +46,17 @@ int run_ring(const pmdi::bench::args& a, pmdi::bench::report& r, unsigned bits, 
     trained = true;
   }
 #endif
-  if (!trained) w = pmdi::nn::random_weights<net>(g);
-  r.note(std::string("MiniONN, ") + (trained ? "trained weights" : "random weights") + ", ring Z_2^" +
-         std::to_string(Ring::bits) + " f=" + std::to_string(Ring::frac) + ", Paillier " + std::to_string(bits) +
-         " bits, P=" + std::to_string(P) + " T=" + std::to_string(T) + ", " + std::to_string(reps) + " inferences");
-  const auto stages = pmdi::plan::lower<net, Ring, model_bounds>(w);
-  pmdi::run::local_options lo;
-  lo.topo = {P, T};
-  lo.paillier_bits = bits;
-  lo.threads = 2;
-  if (show_stages) lo.progress = [](const std::string& m) { std::fprintf(stderr, "  [offline] %s\n", m.c_str()); };
-  pmdi::run::local_deployment<Ring> d(pmdi::run::to_protocol(stages), pmdi::run::input_size(stages), lo);
-  auto t0 = std::chrono::steady_clock::now();
-  d.setup();
-  const double setup_s = pmdi::proto::seconds_since(t0);
-  std::vector<double> off, on, on_client, off_b, on_b;
-  std::vector<V> x(pmdi::run::input_size(stages));
-  for (int i = 0; i < reps; ++i) {
-    for (auto& v : x) v = Ring::encode(static_cast<double>(g.uniform(256)) / 255.0);
-    const auto l0 = d.links();
-    t0 = std::chrono::steady_clock::now();
-    d.offline(static_cast<std::uint64_t>(i + 1));
-    off.push_back(pmdi::proto::seconds_since(t0));
-    const auto l1 = d.links();
-    t0 = std::chrono::steady_clock::now();
-    const auto y = d.online(static_cast<std::uint64_t>(i + 1), x);
-    on.push_back(pmdi::proto::seconds_since(t0));
-    on_client.push_back(d.client_report().online.seconds);
-    const auto l2 = d.links();
-    off_b.push_back(static_cast<double>(traffic(l0, l1)));
-    on_b.push_back(static_cast<double>(traffic(l1, l2)));
-    if (y != pmdi::oracle::fixed<Ring>(stages, x)) {
-      std::fprintf(stderr, "inference: output differs from the fixed-point oracle\n");
-      return 1;
-    }
-  }
-  // The same number of inferences streamed through the cluster pipeline.
-  std::vector<std::uint64_t> ids;
-  std::vector<std::vector<V>> xs;
-  for (int i = 0; i < reps; ++i) {
-    ids.push_back(static_cast<std::uint64_t>(reps + i + 1));
-    d.offline(ids.back());
-    xs.push_back(x);
-  }
-  t0 = std::chrono::steady_clock::now();
-  (void)d.online_stream(ids, xs);
-  const double stream_s = pmdi::proto::seconds_since(t0) / reps;
-  const double plain = pmdi::bench::median_seconds(a.quick ? 3 : 11, [&] {
-    auto y = pmdi::oracle::fixed<Ring>(stages, x);
-    pmdi::bench::keep(y);
-  });
-  pmdi::proto::network_plan plan = pmdi::proto::public_plan(pmdi::run::to_protocol(stages), x.size());
-  r.metric("inference", "setup_s", setup_s, "s");
-  r.metric("inference", "offline_s", median(off), "s");
-  r.metric("inference", "online_s", median(on), "s");
-  r.metric("inference", "online_client_s", median(on_client), "s");
-  r.metric("inference", "online_stream_s_per_inference", stream_s, "s");
-  r.metric("inference", "offline_bytes", median(off_b), "B");
-  r.metric("inference", "online_bytes", median(on_b), "B");
-  r.metric("inference", "rounds", static_cast<double>(pmdi::proto::online_rounds(plan, lo.topo)), "messages");
-  r.metric("inference", "plain_fixed_ms", plain * 1e3, "ms");
-  return 0;
+  if (!trained) w = pmdi::nn::random_fixed_weights<net>(g, Ring::frac);
+  return pmdi::bench::measure_inference<net, Ring, model_bounds>(
+      "inference", w, trained ? "MiniONN, trained weights" : "MiniONN, non-zero random fixed-point weights", o, r);
 }
 
 int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   bool ring64 = false;
-  unsigned bits = 2048;
-  std::size_t P = 2, T = 1;
-  int reps = a.quick ? 1 : 3;
-  bool stages = false;
+  std::string network;
+  pmdi::bench::inference_options o;
+  o.reps = a.quick ? 1 : 3;
+  bool reps_given = false;
   for (std::size_t i = 0; i < a.rest.size(); ++i) {
     const auto& s = a.rest[i];
     auto next = [&] {
@@ -139,17 +64,30 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
       return a.rest[++i];
     };
     if (s == "--ring64") ring64 = true;
-    else if (s == "--bits") bits = static_cast<unsigned>(std::stoul(next()));
-    else if (s == "--clusters") P = std::stoul(next());
-    else if (s == "--compute") T = std::stoul(next());
-    else if (s == "--reps") reps = std::stoi(next());
-    else if (s == "--stages") stages = true;
+    else if (s == "--network") network = next();
+    else if (s == "--bits") o.paillier_bits = static_cast<unsigned>(std::stoul(next()));
+    else if (s == "--clusters") o.clusters = std::stoul(next());
+    else if (s == "--compute") o.compute = std::stoul(next());
+    else if (s == "--reps") o.reps = std::stoi(next()), reps_given = true;
+    else if (s == "--stages") o.show_stages = true;
     else throw pmdi::usage_error("inference: unknown argument " + s);
   }
-  return ring64 ? run_ring<pmdi::ring<64, 13>>(a, r, bits, P, T, reps, stages)
-                : run_ring<pmdi::ring<32, 5>>(a, r, bits, P, T, reps, stages);
+  if (o.reps < 1) throw pmdi::usage_error("inference: --reps must be at least 1");
+  if (!network.empty()) {
+    if (ring64) throw pmdi::usage_error("inference: --network runs ring<32, 5>; --ring64 is for the MiniONN default");
+    if (!reps_given && network != "minionn-mnist" && network != "minionn-mnist-falcon") o.reps = 1;
+    int rc = pmdi::bench::run_paper_network(network, o, r);
+    if (rc == pmdi::bench::not_this_file) rc = pmdi::bench::run_falcon_network(network, o, r);
+    if (rc == pmdi::bench::not_this_file)
+      throw pmdi::usage_error("inference: unknown network '" + network +
+                              "'; one of minionn-mnist, minionn-cifar, resnet32, alexnet, vgg16, "
+                              "minionn-mnist-falcon, alexnet-falcon, vgg16-falcon");
+    return rc;
+  }
+  o.stream = true;
+  return ring64 ? run_minionn<pmdi::ring<64, 13>>(o, r) : run_minionn<pmdi::ring<32, 5>>(o, r);
 }
 
-const pmdi::bench::registrar reg("inference", "private MiniONN inference, all roles local: time, traffic, rounds", run);
+const pmdi::bench::registrar reg("inference", "private inference of a network, all roles local: time, traffic, memory", run);
 
 }  // namespace

@@ -23,7 +23,6 @@
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"
-#include "pmdi/run/from_plan.hpp"
 #include "pmdi/run/local.hpp"
 
 #ifdef PMDI_HAVE_ONNX
@@ -121,7 +120,7 @@ int run(const options& o) {
   lo.paillier_bits = o.bits;
   lo.threads = 2;
   lo.progress = [](const std::string& s) { std::fprintf(stderr, "  [offline] %s\n", s.c_str()); };
-  pmdi::run::local_deployment<Ring> dep(pmdi::run::to_protocol(stages), pmdi::run::input_size(stages), lo);
+  pmdi::run::local_deployment<Ring> dep(stages, pmdi::proto::input_size(stages), lo);
   auto t0 = std::chrono::steady_clock::now();
   dep.setup();
   std::printf("setup: %.3f s\n", pmdi::proto::seconds_since(t0));

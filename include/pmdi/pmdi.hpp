@@ -47,4 +47,3 @@
 #include "pmdi/proto/evaluator.hpp"
 #include "pmdi/proto/compute.hpp"
 #include "pmdi/run/local.hpp"
-#include "pmdi/run/from_plan.hpp"

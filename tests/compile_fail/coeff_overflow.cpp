@@ -1,8 +1,8 @@
 // expect: PMDI_E_COEFF_OVERFLOW
-// nine dense layers composed in one linear run with integer weights (f = 0): the
-// composed entries outgrow int64 before the outputs outgrow the ring's sign bit.
+// integer weights (f = 0) and a dense layer of fan-in 2^62: the row sums of
+// its coefficients may outgrow the signed 64-bit exponents of the Paillier
+// products while its outputs still fit the ring's 63 magnitude bits.
 #include "pmdi/plan/numerics.hpp"
 namespace nn = pmdi::nn;
-using d = nn::dense<64>;
-using net = nn::sequential<nn::input<64, 1, 1>, d, d, d, d, d, d, d, d, d, nn::relu>;
+using net = nn::sequential<nn::input<1, std::size_t{1} << 31, std::size_t{1} << 31>, nn::flatten, nn::dense<1>, nn::relu>;
 static_assert(pmdi::plan::checked_v<net, pmdi::ring<64, 0>, nn::bounds<0, 0>>);

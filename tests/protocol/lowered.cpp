@@ -8,7 +8,6 @@
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/lower.hpp"
-#include "pmdi/run/from_plan.hpp"
 #include "pmdi/run/local.hpp"
 
 using namespace pmdi;
@@ -39,10 +38,10 @@ void check(std::size_t P, std::size_t T, unsigned char seed_byte) {
   opt.paillier_bits = 1024;
   opt.deadline = std::chrono::seconds(120);
   opt.test_seed = s;
-  run::local_deployment<Ring> d(run::to_protocol(stages), run::input_size(stages), opt);
+  run::local_deployment<Ring> d(stages, pmdi::proto::input_size(stages), opt);
   d.setup();
   d.offline(1);
-  std::vector<typename Ring::value_type> x(run::input_size(stages));
+  std::vector<typename Ring::value_type> x(pmdi::proto::input_size(stages));
   for (auto& v : x) v = Ring::encode(static_cast<double>(g.uniform(2001)) / 1000.0 - 1.0);
   const auto y = d.online(1, x);
   CHECK(y == oracle::fixed<Ring>(stages, x));

@@ -170,7 +170,7 @@ TEST_CASE("transcripts: only the client sees the input, only the cloud the weigh
   // Canary weights: every weight of stage 0 is the same distinctive value, so
   // a run of them in the clear would show as a repeated 8-byte pattern.
   const std::int64_t canary_w = 0x5A17;
-  for (auto& w : net.stages[0].a.val) w = canary_w;
+  for (auto& w : net.stages[0].weights) w = canary_w;
   // Canary input: a distinctive 64-bit pattern in every element.
   std::vector<V> x(net.input_size, V{0x1234'5678'9abc'def1ULL});
   run::local_options opt;

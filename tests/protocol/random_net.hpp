@@ -73,15 +73,22 @@ inline random_net make_random_net(prg& g, unsigned frac, int variant) {
   auto add = [&](std::vector<std::size_t> inputs, csr<std::int64_t> a, shape3 lin, std::vector<proto::nonlinear_op> ops,
                  unsigned shift) {
     proto::stage s;
+    for (auto t : inputs) s.pub.linear.input_sizes.push_back(shapes[t].size());
     s.pub.inputs = std::move(inputs);
     s.pub.linear_out = lin;
     s.pub.out = proto::ops_output_shape(ops, lin);
-    s.pub.pattern = proto::sparsity::of(a);
+    proto::linear_op m;  // a general sparse map over the concatenated inputs
+    m.kind = proto::linear_kind::matrix;
+    m.in = shape3{a.cols, 1, 1};
+    m.out = lin;
+    m.pattern = proto::sparsity::of(a);
+    s.pub.linear.ops.push_back(m);
+    s.pub.linear.result = s.pub.linear.inputs();
     s.pub.shift = shift;
     s.pub.ops = std::move(ops);
     s.bias.resize(a.rows);
     for (auto& b : s.bias) b = small(g, mag << frac);
-    s.a = std::move(a);
+    s.weights = std::move(a.val);
     shapes.push_back(s.pub.out);
     net.stages.push_back(std::move(s));
   };
@@ -130,8 +137,10 @@ std::vector<typename Ring::value_type> reference(const random_net& net, const st
   for (const auto& st : net.stages) {
     std::vector<V> in;
     for (auto i : st.pub.inputs) in.insert(in.end(), t[i].begin(), t[i].end());
-    std::vector<V> y(st.a.rows);
-    st.a.multiply<V, V>(std::span<const V>(in), std::span<V>(y));
+    const auto& pat = st.pub.linear.ops.at(0).pattern;
+    const csr<std::int64_t> a{pat.rows, pat.cols, pat.row_ptr, pat.col, st.weights};
+    std::vector<V> y(a.rows);
+    a.multiply<V, V>(std::span<const V>(in), std::span<V>(y));
     for (std::size_t i = 0; i < y.size(); ++i) y[i] = Ring::trunc(static_cast<V>(y[i] + static_cast<V>(st.bias[i])), st.pub.shift);
     shape3 sh = st.pub.linear_out;
     for (const auto& op : st.pub.ops) {

@@ -99,7 +99,7 @@ std::smatch failure_sentence(const std::string& log_text, const std::string& par
 
 std::vector<std::vector<V>> oracle_outputs(std::uint64_t images) {
   const auto stages = plan::lower<small_net, small_ring>(run::random_model<small_net>(weights_seed));
-  const auto x = run::random_inputs<small_ring>(input_seed, images, run::input_size(stages));
+  const auto x = run::random_inputs<small_ring>(input_seed, images, pmdi::proto::input_size(stages));
   std::vector<std::vector<V>> y;
   for (const auto& img : x) y.push_back(oracle::fixed<small_ring>(stages, img));
   return y;
@@ -134,12 +134,12 @@ TEST_CASE("separate processes over loopback agree with the oracle and the in-pro
   // The same inputs and weights in one process (run/local.hpp).
   {
     const auto stages = plan::lower<small_net, small_ring>(run::random_model<small_net>(weights_seed));
-    const auto x = run::random_inputs<small_ring>(input_seed, images, run::input_size(stages));
+    const auto x = run::random_inputs<small_ring>(input_seed, images, pmdi::proto::input_size(stages));
     run::local_options lo;
     lo.topo = {2, 1};
     lo.paillier_bits = 1024;
     lo.threads = 1;
-    run::local_deployment<small_ring> d(run::to_protocol(stages), run::input_size(stages), lo);
+    run::local_deployment<small_ring> d(stages, pmdi::proto::input_size(stages), lo);
     d.setup();
     for (std::uint64_t i = 1; i <= images; ++i) d.offline(i);
     for (std::uint64_t i = 1; i <= images; ++i) CHECK(d.online(i, std::span<const V>(x[i - 1])) == y[i - 1]);

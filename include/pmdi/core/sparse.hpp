@@ -1,8 +1,7 @@
 #pragma once
-// Compressed sparse row matrices: the one representation of a stage's linear
-// map. The composed integer matrix A_k of a stage (weights as fixed-point
-// integers) is a csr<std::int64_t>; its additive shares over Z_{2^l} are
-// csr<ring::value_type> with the same sparsity pattern.
+// Compressed sparse row matrices: the taps of one linear operator as the
+// Paillier products take them (proto::rows: csr<std::int64_t>, signed
+// fixed-point weights), and a general sparse map with a public pattern.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -51,7 +51,7 @@ PMDI_DIAG_ENTRY(PMDI_E_SHORTCUT_NOT_LINEAR, "nn::shortcut<...> contains a non-li
 // ---- area: fixed point and capacities (ring width, Paillier) ---------------
 PMDI_DIAG_ENTRY(PMDI_E_RING_OVERFLOW, "the worst-case magnitude of a stage's linear output does not fit the ring",
                 "use ring<64, F>, fewer fractional bits F, or declare tighter nn::bounds<...>")
-PMDI_DIAG_ENTRY(PMDI_E_COEFF_OVERFLOW, "a composed stage matrix entry may not fit in int64",
+PMDI_DIAG_ENTRY(PMDI_E_COEFF_OVERFLOW, "a row sum of a stage's coefficients may not fit in int64",
                 "use fewer fractional bits F or split the linear run with a non-linear layer")
 PMDI_DIAG_ENTRY(PMDI_E_PAILLIER_CAPACITY, "|A c + b| plus the 40-bit statistical mask does not fit a Paillier plaintext",
                 "use a smaller ring, fewer fractional bits, or a larger Paillier modulus")

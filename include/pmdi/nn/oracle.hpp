@@ -3,7 +3,8 @@
 //  - infer_float<Net>: float inference of the declared network (batchnorm as
 //    PyTorch's eval mode, meanpool as an average), in double precision.
 //  - fixed<Ring>: fixed-point inference over Z_{2^l} from the lowered stages,
-//    with exactly the protocol's rules: y = A x + b (mod 2^l), then for stages
+//    with exactly the protocol's rules: y = A x + b (mod 2^l), the stage's
+//    operators through the same proto::apply the share holders run, then for stages
 //    with a non-linear part trunc(y, shift) and the ops in order on signed
 //    values (relu: max(v, 0); maxpool: max over the window; argmax: index of
 //    the first maximum). The result is bit-exact with a correct private run.
@@ -122,31 +123,32 @@ struct fixed_trace {
 
 // The non-linear ops of one stage on z = trunc(y, shift), signed comparisons.
 template <class Ring>
-[[nodiscard]] std::vector<typename Ring::value_type> apply_nonlinear(const std::vector<plan::nonlinear_op>& ops,
-                                                                     std::vector<typename Ring::value_type> v) {
+[[nodiscard]] std::vector<typename Ring::value_type> apply_nonlinear(const std::vector<proto::nonlinear_op>& ops,
+                                                                     shape3 in, std::vector<typename Ring::value_type> v) {
   using V = typename Ring::value_type;
   for (const auto& op : ops) {
+    const shape3 out = proto::op_output_shape(op, in);
     switch (op.kind) {
-      case plan::nonlinear_kind::relu:
+      case proto::op_kind::relu:
         for (auto& t : v) t = Ring::to_signed(t) < 0 ? V{0} : t;
         break;
-      case plan::nonlinear_kind::maxpool: {
-        std::vector<V> o(op.out.size());
-        for (std::size_t c = 0; c < op.out.c; ++c)
-          for (std::size_t y = 0; y < op.out.h; ++y)
-            for (std::size_t x = 0; x < op.out.w; ++x) {
-              V best = v[(c * op.in.h + y * op.stride) * op.in.w + x * op.stride];
+      case proto::op_kind::maxpool: {
+        std::vector<V> o(out.size());
+        for (std::size_t c = 0; c < out.c; ++c)
+          for (std::size_t y = 0; y < out.h; ++y)
+            for (std::size_t x = 0; x < out.w; ++x) {
+              V best = v[(c * in.h + y * op.stride) * in.w + x * op.stride];
               for (std::size_t ky = 0; ky < op.k; ++ky)
                 for (std::size_t kx = 0; kx < op.k; ++kx) {
-                  const V t = v[(c * op.in.h + y * op.stride + ky) * op.in.w + x * op.stride + kx];
+                  const V t = v[(c * in.h + y * op.stride + ky) * in.w + x * op.stride + kx];
                   if (Ring::to_signed(t) > Ring::to_signed(best)) best = t;
                 }
-              o[(c * op.out.h + y) * op.out.w + x] = best;
+              o[(c * out.h + y) * out.w + x] = best;
             }
         v = std::move(o);
         break;
       }
-      case plan::nonlinear_kind::argmax: {
+      case proto::op_kind::argmax: {
         std::size_t best = 0;
         for (std::size_t i = 1; i < v.size(); ++i)
           if (Ring::to_signed(v[i]) > Ring::to_signed(v[best])) best = i;
@@ -159,26 +161,25 @@ template <class Ring>
 }
 
 template <class Ring>
-[[nodiscard]] fixed_trace<Ring> fixed_with_trace(const std::vector<plan::stage_plan>& stages,
+[[nodiscard]] fixed_trace<Ring> fixed_with_trace(const std::vector<proto::stage>& stages,
                                                  std::span<const typename Ring::value_type> x) {
   using V = typename Ring::value_type;
   fixed_trace<Ring> tr;
   if (stages.empty()) throw usage_error("oracle::fixed: no stages");
-  if (x.size() != stages[0].in_shape.size())
+  if (x.size() != proto::input_size(stages))
     throw usage_error("oracle::fixed: input has " + std::to_string(x.size()) + " values, stage 0 takes " +
-                      std::to_string(stages[0].in_shape.size()));
+                      std::to_string(proto::input_size(stages)));
   tr.tensors.emplace_back(x.begin(), x.end());
-  for (const auto& st : stages) {
+  for (std::size_t k = 0; k < stages.size(); ++k) {
+    const auto& st = stages[k];
     std::vector<V> in;
-    for (auto t : st.inputs) in.insert(in.end(), tr.tensors.at(t).begin(), tr.tensors.at(t).end());
-    if (in.size() != st.A.cols) throw usage_error("oracle::fixed: stage " + std::to_string(st.index) + " input size mismatch");
-    std::vector<V> y(st.A.rows);
-    st.A.template multiply<V, V>(in, y);
-    for (std::size_t r = 0; r < y.size(); ++r) y[r] += static_cast<V>(st.bias[r]);
+    for (auto t : st.pub.inputs) in.insert(in.end(), tr.tensors.at(t).begin(), tr.tensors.at(t).end());
+    if (in.size() != st.pub.in_size()) throw usage_error("oracle::fixed: stage " + std::to_string(k) + " input size mismatch");
+    std::vector<V> y = proto::apply<V, std::int64_t>(st.pub.linear, st.weights, st.bias, in);
     tr.linear.push_back(y);
-    if (st.has_nonlinear) {
-      for (auto& t : y) t = Ring::trunc(t, st.shift);
-      y = apply_nonlinear<Ring>(st.nonlinear, std::move(y));
+    if (st.pub.garbled()) {
+      for (auto& t : y) t = Ring::trunc(t, st.pub.shift);
+      y = apply_nonlinear<Ring>(st.pub.ops, st.pub.linear_out, std::move(y));
     }
     tr.tensors.push_back(std::move(y));
   }
@@ -186,9 +187,9 @@ template <class Ring>
 }
 
 // The network's output in Z_{2^l}: at scale f after a non-linear final stage,
-// at scale e_L (stages.back().scale_bits) after a linear one, or an index (argmax).
+// at scale e_L (stages.back().pub.scale_bits) after a linear one, or an index (argmax).
 template <class Ring>
-[[nodiscard]] std::vector<typename Ring::value_type> fixed(const std::vector<plan::stage_plan>& stages,
+[[nodiscard]] std::vector<typename Ring::value_type> fixed(const std::vector<proto::stage>& stages,
                                                            std::span<const typename Ring::value_type> x) {
   return std::move(fixed_with_trace<Ring>(stages, x).tensors.back());
 }
@@ -203,11 +204,11 @@ template <class Ring>
 
 // Decodes the output of fixed(): value / 2^scale (argmax: the index itself).
 template <class Ring>
-[[nodiscard]] std::vector<double> decode_output(const std::vector<plan::stage_plan>& stages,
+[[nodiscard]] std::vector<double> decode_output(const std::vector<proto::stage>& stages,
                                                 std::span<const typename Ring::value_type> y) {
-  const auto& last = stages.back();
-  const bool index = !last.nonlinear.empty() && last.nonlinear.back().kind == plan::nonlinear_kind::argmax;
-  const unsigned e = last.has_nonlinear ? Ring::frac : last.scale_bits;
+  const auto& last = stages.back().pub;
+  const bool index = !last.ops.empty() && last.ops.back().kind == proto::op_kind::argmax;
+  const unsigned e = last.garbled() ? Ring::frac : last.scale_bits;
   std::vector<double> out(y.size());
   for (std::size_t i = 0; i < y.size(); ++i)
     out[i] = index ? static_cast<double>(y[i]) : std::ldexp(static_cast<double>(Ring::to_signed(y[i])), -static_cast<int>(e));

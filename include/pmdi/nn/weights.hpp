@@ -1,6 +1,7 @@
 #pragma once
 // Weights against the declared network: checking, batch-norm folding, and
 // random weights for tests and benches.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -119,6 +120,49 @@ template <class Net>
       for (auto& v : e.weight) v = static_cast<float>(uniform_real(g, -a, a));
       e.bias.resize(li.bias_count());
       for (auto& v : e.bias) v = static_cast<float>(uniform_real(g, -0.1 * scale, 0.1 * scale));
+    }
+    w.layers.push_back(std::move(e));
+  }
+  return w;
+}
+
+// Random weights for benchmarks that are honest in the fixed-point domain at
+// `frac` fractional bits: every weight is a non-zero multiple of 2^-frac,
+// k 2^-frac with k uniform in +-[1, kmax], kmax = max(1, 2^frac / sqrt(fan-in)),
+// so no weight encodes to 0 (plain random_weights at 5 fractional bits
+// encodes almost every weight of a wide layer as 0, and zeros cost nothing
+// in the offline products). Biases likewise, in +-[0, 2^frac / 8]. A
+// batch-norm gets gamma in [1, 1.5], variance 1 - 1e-5 (PyTorch's eps: the
+// folded scale is gamma >= 1, so folding never rounds a weight to 0).
+template <class Net>
+[[nodiscard]] model_weights random_fixed_weights(prg& g, unsigned frac) {
+  model_weights w;
+  const double unit = std::ldexp(1.0, -static_cast<int>(frac));
+  for (const auto& li : describe<Net>()) {
+    if (!li.has_parameters()) continue;
+    layer_weights e;
+    e.layer_index = li.index;
+    if (li.kind == layer_kind::batchnorm) {
+      for (std::size_t c = 0; c < li.in.c; ++c) {
+        e.gamma.push_back(static_cast<float>(uniform_real(g, 1.0, 1.5)));
+        e.beta.push_back(static_cast<float>(uniform_real(g, -0.1, 0.1)));
+        e.mean.push_back(static_cast<float>(uniform_real(g, -0.1, 0.1)));
+        e.var.push_back(1.0F - 1e-5F);
+      }
+    } else {
+      const double fan = static_cast<double>(li.weight_count() / li.bias_count());
+      const auto kmax = static_cast<std::uint64_t>(std::max(1.0, std::floor(std::ldexp(1.0, static_cast<int>(frac)) / std::sqrt(fan))));
+      e.weight.resize(li.weight_count());
+      for (auto& v : e.weight) {
+        const double k = static_cast<double>(1 + g.uniform(kmax));
+        v = static_cast<float>((g.uniform(2) != 0 ? k : -k) * unit);
+      }
+      const std::uint64_t bmax = std::max<std::uint64_t>(1, (std::uint64_t{1} << frac) / 8);
+      e.bias.resize(li.bias_count());
+      for (auto& v : e.bias) {
+        const double k = static_cast<double>(g.uniform(bmax + 1));
+        v = static_cast<float>((g.uniform(2) != 0 ? k : -k) * unit);
+      }
     }
     w.layers.push_back(std::move(e));
   }

@@ -70,9 +70,9 @@ constexpr std::array<stage_costs, S> compute_costs(const std::array<nn::node, N>
           c.macs += x.out.size() * x.in.size();
       }
     c.online_bytes = (n + o) * L / 8;
-    if (!st.has_nonlinear()) continue;
+    if (!st.garbled()) continue;
     std::uint64_t ands = m * (L - 1) + o * (L - 1);
-    for (std::size_t i = st.nl_first; i <= st.nl_last; ++i) {
+    for (std::size_t i = st.nl_first; st.has_nonlinear() && i <= st.nl_last; ++i) {
       const nn::node& x = a[i];
       c.activations += x.out.size();
       switch (x.spec.kind) {

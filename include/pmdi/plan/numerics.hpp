@@ -64,7 +64,7 @@ struct node_numerics {
 
 struct stage_numerics {
   unsigned scale_bits = 0;  // e_k
-  unsigned shift = 0;       // e_k - f when the stage has a non-linear part, else 0
+  unsigned shift = 0;       // e_k - f when the stage ends with a circuit (non-linear part or cut), else 0
   unsigned magnitude_bits = 0, paillier_bits = 0, coeff_bits = 0;
 };
 
@@ -145,7 +145,7 @@ struct numerics {
       }
       const std::size_t i = st.lin_last;
       r[k].scale_bits = magnitude[i].e;
-      r[k].shift = st.has_nonlinear() ? magnitude[i].e - f : 0;
+      r[k].shift = st.garbled() ? magnitude[i].e - f : 0;
       r[k].magnitude_bits = magnitude[i].m;
       r[k].paillier_bits = paillier[i].m;
       r[k].coeff_bits = coeff[i].m;
@@ -193,7 +193,7 @@ struct report_numeric<1, At, St, Needs, Has, Ring, Bounds> {
 template <class At, class St, class Needs, class Has, class Ring, class Bounds>
 struct report_numeric<2, At, St, Needs, Has, Ring, Bounds> {
   static_assert(diag::reject<diag::PMDI_E_COEFF_OVERFLOW, At, St, Needs, Has, Ring, Bounds>::value,
-                "PMDI_E_COEFF_OVERFLOW: the composed matrix of stage<k>, ending at layer_at<index, layer>, may have "
+                "PMDI_E_COEFF_OVERFLOW: the coefficients of stage<k>, ending at layer_at<index, layer>, may have "
                 "entries of needs_bits<B> bits, more than int64 holds; use fewer fractional bits F or put a "
                 "non-linear layer inside the linear run");
   static constexpr bool value = false;

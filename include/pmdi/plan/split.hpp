@@ -4,6 +4,12 @@
 // A stage is a maximal run of linear layers followed by the maximal run of
 // non-linear layers after it (either run may be empty at the ends: a network
 // may start with a non-linear layer, and the last stage may be linear only).
+// One more cut: a weighted layer (conv2d, dense) whose input already went
+// through a weighted layer of the same run starts a new stage, and the stage
+// before it ends with a truncation only (`truncates`). Shares of two weight
+// tensors applied in series would multiply, not add, so a run holds at most
+// one weighted layer on any path (proto/linear.hpp); the truncation brings
+// the value back to scale f, as a non-linear stage's would.
 // Tensor ids: 0 is the network input, k (k >= 1) is the output of stage k-1.
 #include <array>
 #include <boost/hana/comparing.hpp>
@@ -26,27 +32,59 @@ struct stage_info {
   std::array<std::size_t, 8> skips{};             // tensor ids read besides this stage's input (residuals)
   std::size_t skip_count = 0;
   shape3 in_shape{}, linear_shape{}, out_shape{};
+  bool truncates = false;  // no non-linear run, but cut before a weighted layer: ends with trunc
   [[nodiscard]] constexpr bool has_nonlinear() const noexcept { return nl_first != npos; }
+  // A garbled circuit runs at the end: non-linear layers, or the truncation of a cut.
+  [[nodiscard]] constexpr bool garbled() const noexcept { return has_nonlinear() || truncates; }
   [[nodiscard]] constexpr bool has_linear() const noexcept { return lin_first != npos; }
   [[nodiscard]] constexpr std::size_t last() const noexcept { return has_nonlinear() ? nl_last : lin_last; }
 };
 
 namespace detail {
-template <std::size_t N>
-constexpr std::size_t count_stages(const std::array<nn::node, N>& a) noexcept {
-  std::size_t s = 0;
+constexpr bool weighted_kind(nn::layer_kind k) noexcept {
+  return k == nn::layer_kind::conv2d || k == nn::layer_kind::dense;
+}
+
+// Walks the layers and calls begin_stage() at each stage start; returns
+// the stage of every flat position (npos: input, markers) through `on`.
+template <std::size_t N, class Begin, class On>
+constexpr void walk_stages(const std::array<nn::node, N>& a, Begin&& begin_stage, On&& on) noexcept {
+  std::array<bool, N> weighted_path{};  // a weighted layer of the current run lies on the path to it
+  std::array<std::size_t, N> stage{};
+  for (auto& x : stage) x = npos;
+  std::size_t s = npos;
   bool in_nl = true;
+  auto in_run = [&](std::size_t from) { return from != npos && stage[from] == s && a[from].linear(); };
   for (std::size_t i = 1; i < N; ++i) {
     if (!a[i].is_layer()) continue;
     if (a[i].linear()) {
-      if (in_nl) ++s;
+      const bool weighted = weighted_kind(a[i].spec.kind);
+      const bool through = (in_run(a[i].src) && weighted_path[a[i].src]) || (in_run(a[i].skip) && weighted_path[a[i].skip]);
+      if (in_nl || (weighted && through)) {
+        s = s == npos ? 0 : s + 1;
+        begin_stage(s, !in_nl);  // !in_nl: the stage before is cut (ends with a truncation)
+      }
       in_nl = false;
+      stage[i] = s;
+      weighted_path[i] = weighted || ((in_run(a[i].src) && weighted_path[a[i].src]) ||
+                                      (in_run(a[i].skip) && weighted_path[a[i].skip]));
     } else {
-      if (s == 0) ++s;
+      if (s == npos) {
+        s = 0;
+        begin_stage(s, false);
+      }
       in_nl = true;
+      stage[i] = s;
     }
+    on(i, s);
   }
-  return s;
+}
+
+template <std::size_t N>
+constexpr std::size_t count_stages(const std::array<nn::node, N>& a) noexcept {
+  std::size_t n = 0;
+  walk_stages(a, [&](std::size_t, bool) { ++n; }, [](std::size_t, std::size_t) {});
+  return n;
 }
 
 template <std::size_t S, std::size_t N>
@@ -61,25 +99,21 @@ constexpr split_result<S, N> split_stages(const std::array<nn::node, N>& a) noex
   split_result<S, N> r{};
   for (auto& x : r.stage_of) x = npos;
   for (auto& x : r.tensor_of) x = npos;
-  std::size_t s = npos;
-  bool in_nl = true;
-  for (std::size_t i = 1; i < N; ++i) {
-    if (!a[i].is_layer()) continue;
-    if (a[i].linear()) {
-      if (in_nl) s = (s == npos ? 0 : s + 1);
-      in_nl = false;
-      auto& st = r.stages[s];
-      if (st.lin_first == npos) st.lin_first = i;
-      st.lin_last = i;
-    } else {
-      if (s == npos) s = 0;
-      in_nl = true;
-      auto& st = r.stages[s];
-      if (st.nl_first == npos) st.nl_first = i;
-      st.nl_last = i;
-    }
-    r.stage_of[i] = s;
-  }
+  walk_stages(
+      a, [&](std::size_t s, bool cut) {
+        if (cut) r.stages[s - 1].truncates = true;
+      },
+      [&](std::size_t i, std::size_t s) {
+        auto& st = r.stages[s];
+        if (a[i].linear()) {
+          if (st.lin_first == npos) st.lin_first = i;
+          st.lin_last = i;
+        } else {
+          if (st.nl_first == npos) st.nl_first = i;
+          st.nl_last = i;
+        }
+        r.stage_of[i] = s;
+      });
   r.tensor_of[0] = 0;
   for (std::size_t k = 0; k < S; ++k) r.tensor_of[r.stages[k].last()] = k + 1;
   for (std::size_t k = 0; k < S; ++k) {
@@ -127,7 +161,9 @@ inline constexpr std::size_t stage_count_v = split<Net>::count;
 
 // The same split by Boost.Hana over the layer types: the number of maximal
 // runs of equal linearity. Stages = linear runs, plus one when the network
-// starts with a non-linear run. (Used by tests to cross-check split<Net>.)
+// starts with a non-linear run, plus the cuts between weighted layers in
+// series. (Used by tests to cross-check split<Net> on networks without such
+// cuts.)
 namespace detail {
 template <class T>
 constexpr bool counted_layer() noexcept {

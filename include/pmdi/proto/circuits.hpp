@@ -159,7 +159,6 @@ struct stage_chunks {
     public_stage p;
     p.linear_out = lin;
     p.out = ops_output_shape(s.ops, lin);
-    p.pattern.rows = lin.size();
     p.shift = s.shift;
     p.ops = s.ops;
     return p;

@@ -1,12 +1,12 @@
 #pragma once
-// The cloud: owns the model (A_k, b_k). It takes no part in the online phase.
+// The cloud: owns the model (A_k, b_k: the weights of each stage's operators). It takes no part in the online phase.
 //
 // Setup: pk <- client; additive shares [A_k]_1..[A_k]_{T+1} over Z_2^l to the
 //   T compute servers and the garbler of the stage's cluster (once).
 // Offline (per inference): Enc(r_1) <- client. Per stage k:
 //   s'_k = 2^B + uniform[0, 2^(B+40)) where |A_k c_k + b_k| < 2^B, so the
 //   plaintext A_k c_k + b_k + s'_k is non-negative and below 2^(B+41);
-//   Enc(A_k c_k + b_k + s'_k) by one homomorphic matrix-vector product; shares
+//   Enc(A_k c_k + b_k + s'_k) by one homomorphic product per operator; shares
 //   of s_k = s'_k mod 2^l to the T+1 holders. Garbled stage: the (packed)
 //   ciphertexts -> client, Enc(r_{k+1}) <- client. Linear stage: the product
 //   is Enc(c_{k+1}). Last stage linear: Enc(c_{L+1}) (packed) -> client.
@@ -75,12 +75,15 @@ class cloud {
     split_ = split(cfg_.plan, cfg_.topo);
     if (model_.size() != cfg_.plan.stages.size()) throw usage_error("cloud: model and plan differ in stage count");
     for (std::size_t k = 0; k < model_.size(); ++k) {
-      const auto& a = model_[k].a;
-      const auto& p = cfg_.plan.stages[k].pattern;
-      if (a.rows != p.rows || a.cols != p.cols || a.row_ptr != p.row_ptr || a.col != p.col)
-        throw usage_error("cloud: stage " + std::to_string(k) + ": weights do not match the public sparsity");
-      if (!model_[k].bias.empty() && model_[k].bias.size() != a.rows)
-        throw usage_error("cloud: stage " + std::to_string(k) + ": bias size differs from the row count");
+      if (!(model_[k].pub.linear == cfg_.plan.stages[k].linear))
+        throw usage_error("cloud: stage " + std::to_string(k) + ": the model's operators differ from the public plan's");
+      validate_weights(model_[k], k);
+      // b_k at the stage's output: the program on a zero input, biases included
+      const auto& lin = model_[k].pub.linear;
+      const std::vector<std::uint64_t> zero(lin.in_size(), 0);
+      const auto b = apply<std::uint64_t, std::int64_t>(lin, model_[k].weights, model_[k].bias, zero);
+      out_bias_.emplace_back(b.size());
+      for (std::size_t i = 0; i < b.size(); ++i) out_bias_.back()[i] = static_cast<std::int64_t>(b[i]);
     }
     check_shape<Shape>(cfg_.topo, name());
     report_.party = name();
@@ -101,8 +104,8 @@ class cloud {
     }
     for (std::size_t k = 0; k < model_.size(); ++k) {
       const std::size_t j = split_.cluster_of(k);
-      std::vector<V> a(model_[k].a.val.size());
-      for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(model_[k].a.val[i]);
+      std::vector<V> a(model_[k].weights.size());
+      for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(model_[k].weights[i]);
       auto shares = share_holders(a, g);
       co_await send_shares<msg_model_share_compute, msg_model_share_garbler>(j, 0, shares);
       for (auto& s : shares) secure_zero(std::span<V>(s));
@@ -135,7 +138,7 @@ class cloud {
         c.insert(c.end(), enc[t].begin(), enc[t].end());
         c_bits = std::max(c_bits, bits[t]);
       }
-      const unsigned bound = he::bound_bits(ms.a, ms.bias, c_bits);
+      const unsigned bound = bound_bits(st.linear, ms.weights, ms.bias, c_bits);
       const unsigned slot_bits = bound + statistical_bits + 1;
       if (slot_bits >= plain_bits)
         throw protocol_error(name(), "offline stage " + std::to_string(k), "",
@@ -149,10 +152,8 @@ class cloud {
         he::random_bits(term[i], bound + statistical_bits, g);
         ::mpz_add(term[i], term[i], offset);
         s[i] = static_cast<V>(term[i].low_u64());
-        if (!ms.bias.empty()) {
-          he::mpz b(ms.bias[i]);
-          ::mpz_add(term[i], term[i], b);
-        }
+        he::mpz b(out_bias_[k][i]);
+        ::mpz_add(term[i], term[i], b);
       }
       auto shares = share_holders(s, g);
       co_await send_shares<msg_mask_share_compute, msg_mask_share_garbler>(j, id, shares);
@@ -166,8 +167,7 @@ class cloud {
       // and the last one's are packed and re-randomised before they are sent.
       // Every ciphertext the client can decrypt therefore carries a fresh hs^x
       // (docs/paillier.md, "Re-randomisation").
-      auto prod = paillier::matvec(pk_, ms.a, c, std::span<const he::mpz>(term), g, cfg_.threads,
-                                   paillier::rerand::no);
+      auto prod = he::apply(pk_, st.linear, ms.weights, c, std::span<const he::mpz>(term), g, cfg_.threads);
       const double matvec_s = seconds_since(t_mv);
       double pack_s = 0, wait_s = 0;
       for (auto& x : term) x.wipe();
@@ -191,7 +191,7 @@ class cloud {
       report_.stage_entry(k).offline_s = dt;
       if (cfg_.progress)
         cfg_.progress("cloud: inference " + std::to_string(id) + " stage " + std::to_string(k + 1) + "/" +
-                      std::to_string(plan.stages.size()) + " (" + std::to_string(st.pattern.nnz()) + " weights, " +
+                      std::to_string(plan.stages.size()) + " (" + std::to_string(st.linear.macs()) + " MACs, " +
                       std::to_string(st.mid_size()) + " outputs): " + std::to_string(dt) + " s (matvec " +
                       std::to_string(matvec_s) + " s, packing " + std::to_string(pack_s) + " s, waiting for Enc(r) " +
                       std::to_string(wait_s) + " s)");
@@ -238,6 +238,7 @@ class cloud {
 
   public_config cfg_;
   std::vector<stage> model_;
+  std::vector<std::vector<std::int64_t>> out_bias_;  // b_k at each stage's output
   links links_;
   cluster_split split_;
   paillier::public_key pk_;

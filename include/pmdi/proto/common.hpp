@@ -3,6 +3,8 @@
 // holds, per-party reports (JSON-able), the meter that attributes link
 // counters to phases, the store of one-use offline material, and the
 // derivation of the per-(inference, stage) OT generators.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -104,6 +106,14 @@ struct stage_figures {
   std::uint64_t and_gates = 0;
 };
 
+// The peak resident set of this process so far, in bytes (every party's
+// report carries it; in one process all parties share one figure).
+[[nodiscard]] inline std::uint64_t peak_rss_bytes() noexcept {
+  rusage u{};
+  if (::getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;  // ru_maxrss is in KiB on Linux
+}
+
 struct party_report {
   std::string party;
   phase_figures setup, offline, online;  // offline and online: the latest inference
@@ -132,7 +142,7 @@ struct party_report {
       }
       o << "}}";
     };
-    o << "{\"party\": \"" << party << "\", ";
+    o << "{\"party\": \"" << party << "\", \"peak_rss_bytes\": " << peak_rss_bytes() << ", ";
     phase("setup", setup);
     o << ", ";
     phase("offline", offline);
@@ -188,11 +198,15 @@ class phase_meter {
   return r;
 }
 
-// Linear part of a stage on masked values: out = [A]_v z - [s]_v over Z_2^l.
+// Linear part of a stage on masked values: out = [A]_v z - [s]_v over Z_2^l,
+// [A]_v the holder's shares of the stage's weights (no bias: the cloud folds
+// b_k into the mask term). The paths through public operators only are
+// counted by one holder, the garbler (`counts_public_paths`).
 template <class V>
-void share_product(const csr<V>& a, std::span<const V> z, std::span<const V> s, std::span<V> out) {
-  a.template multiply<V, V>(z, out);
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<V>(out[i] - s[i]);
+void share_product(const linear_program& a, std::span<const V> weights, std::span<const V> z, std::span<const V> s,
+                   std::span<V> out, bool counts_public_paths) {
+  const auto y = apply<V, V>(a, weights, std::span<const V>{}, z, counts_public_paths);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<V>(y[i] - s[i]);
 }
 
 // Offline material, tagged with its inference id, taken exactly once.

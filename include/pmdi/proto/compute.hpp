@@ -53,8 +53,10 @@ class compute {
     meter_.begin();
     for (std::size_t k = first(); k < end(); ++k) {
       const auto& st = cfg_.plan.stages[k];
-      auto v = co_await receive_words<msg_model_share_compute<J, Vi>, V>(links_.cloud, 0, st.pattern.nnz());
-      model_.push_back(st.pattern.with(std::move(v)));
+      auto v = co_await receive_words<msg_model_share_compute<J, Vi>, V>(links_.cloud, 0, st.linear.weight_count());
+      model_.emplace_back(v.size());
+      std::copy(v.begin(), v.end(), model_.back().begin());
+      secure_zero(std::span<V>(v));
     }
     meter_.end(report_.setup);
   }
@@ -81,7 +83,7 @@ class compute {
       auto z = co_await receive_words<msg_stage_input<J, Vi>, V>(links_.garbler, id, st.in_size());
       std::vector<V> out(st.mid_size());
       const auto& s = m.s[k - first()];
-      share_product<V>(model_[k - first()], z, std::span<const V>(s.data(), s.size()), out);
+      share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(s.data(), s.size()), out, /*counts_public_paths=*/false);
       co_await send<msg_partial_product<J, Vi>>(links_.garbler, id, std::span<const V>(out));
     }
     meter_.end(report_.online);
@@ -98,7 +100,7 @@ class compute {
   public_config cfg_;
   links links_;
   cluster_split split_;
-  std::vector<csr<V>> model_;
+  std::vector<secret_vector<V>> model_;  // shares of each stage's weights
   material_store<material> store_;
   party_report report_;
   phase_meter meter_;

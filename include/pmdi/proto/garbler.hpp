@@ -100,8 +100,10 @@ class garbler {
     const auto& plan = cfg_.plan;
     for (std::size_t k = first(); k < end(); ++k) {
       const auto& st = plan.stages[k];
-      auto v = co_await receive_words<msg_model_share_garbler<J>, V>(links_.cloud, 0, st.pattern.nnz());
-      model_.push_back(st.pattern.with(std::move(v)));
+      auto v = co_await receive_words<msg_model_share_garbler<J>, V>(links_.cloud, 0, st.linear.weight_count());
+      model_.emplace_back(v.size());
+      std::copy(v.begin(), v.end(), model_.back().begin());
+      secure_zero(std::span<V>(v));
     }
     ot_master_.take_from(links_.evaluator);
     for (std::size_t k = first(); k < end(); ++k) {
@@ -149,7 +151,7 @@ class garbler {
         return send<msg_stage_input<J, Vi>>(std::get<Vi>(links_.compute), id, std::span<const V>(z));
       });
       std::vector<V> a(st.mid_size());
-      share_product<V>(model_[k - first()], z, std::span<const V>(sm.s.data(), sm.s.size()), a);
+      share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(sm.s.data(), sm.s.size()), a, /*counts_public_paths=*/true);
       co_await for_each_index<T>([&]<std::size_t Vi>() -> asio::awaitable<void> {
         auto p = co_await receive_words<msg_partial_product<J, Vi>, V>(std::get<Vi>(links_.compute), id, st.mid_size());
         for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(a[i] + p[i]);
@@ -229,7 +231,7 @@ class garbler {
   public_config cfg_;
   links links_;
   cluster_split split_;
-  std::vector<csr<V>> model_;  // [A_k]_{T+1} for this cluster's stages
+  std::vector<secret_vector<V>> model_;  // [A_k]_{T+1}: shares of the weights of this cluster's stages
   std::vector<stage_chunks> circuits_;
   ot_key ot_master_;  // the pair secret with the evaluator: the pads u0, u1
   material_store<material> store_;

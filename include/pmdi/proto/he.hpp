@@ -18,6 +18,7 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/crypto/paillier.hpp"
+#include "pmdi/proto/linear.hpp"
 
 namespace pmdi::proto::he {
 
@@ -97,6 +98,56 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
   unsigned bits = 0;
   while (worst != 0) ++bits, worst >>= 1;
   return bits + c_bits;
+}
+
+// Enc(A c + term) for a stage's linear program A (weights `w`, no biases:
+// they belong in `term`), c the stage's input ciphertexts concatenated: one
+// Paillier product per operator over the ciphertexts of the slot it reads
+// (no composed matrix), the additive term on the operator that writes the
+// result. Without per-row re-randomisation (paillier::rerand::no): the
+// result must be re-randomised before it leaves the party.
+[[nodiscard]] inline std::vector<ciphertext> apply(const public_key& pk, const linear_program& p,
+                                                   std::span<const std::int64_t> w, std::span<const ciphertext> c,
+                                                   std::span<const mpz> term, prg& g, unsigned threads) {
+  if (c.size() != p.in_size() || term.size() != p.out_size())
+    throw usage_error("he::apply: " + std::to_string(c.size()) + " ciphertexts and " + std::to_string(term.size()) +
+                      " terms for a program of " + std::to_string(p.in_size()) + " inputs and " +
+                      std::to_string(p.out_size()) + " outputs");
+  std::vector<std::span<const ciphertext>> slot(p.inputs() + p.ops.size());
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < p.inputs(); ++i) {
+    slot[i] = c.subspan(at, p.input_sizes[i]);
+    at += p.input_sizes[i];
+  }
+  std::vector<std::vector<ciphertext>> out(p.ops.size());
+  auto zeros = [](std::size_t n) { return std::vector<mpz>(n); };
+  std::size_t wat = 0;
+  for (std::size_t i = 0; i < p.ops.size(); ++i) {
+    const auto& o = p.ops[i];
+    const auto a = rows(o, w.subspan(wat, o.weight_count()));
+    wat += o.weight_count();
+    std::vector<ciphertext> joined;
+    std::span<const ciphertext> src = o.kind == linear_kind::matrix ? c : slot[o.src];
+    if (o.kind == linear_kind::add) {
+      joined.assign(slot[o.src].begin(), slot[o.src].end());
+      joined.insert(joined.end(), slot[o.src2].begin(), slot[o.src2].end());
+      src = joined;
+    }
+    const bool last = p.inputs() + i == p.result;
+    const auto z = last ? std::vector<mpz>() : zeros(a.rows);
+    out[i] = paillier::matvec(pk, a, src, last ? term : std::span<const mpz>(z), g, threads, paillier::rerand::no);
+    slot[p.inputs() + i] = out[i];
+  }
+  if (p.result >= p.inputs()) return std::move(out[p.result - p.inputs()]);
+  // no operator: the input itself plus the term
+  csr<std::int64_t> id;
+  id.cols = p.out_size();
+  for (std::size_t r = 0; r < id.cols; ++r) {
+    const std::uint32_t col = static_cast<std::uint32_t>(r);
+    const std::int64_t one = 1;
+    id.push_row(std::span<const std::uint32_t>(&col, 1), std::span<const std::int64_t>(&one, 1));
+  }
+  return paillier::matvec(pk, id, slot[p.result], term, g, threads, paillier::rerand::no);
 }
 
 // Packs Enc(v) into ceil(n / slots) ciphertexts of max_slots(pk, slot_bits)

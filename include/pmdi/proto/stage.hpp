@@ -1,12 +1,12 @@
 #pragma once
 // The protocol's view of a network: a list of stages, each a linear map
-// A_k (integer fixed-point weights, CSR) with bias b_k, an exact truncation
+// A_k (a short program of operators, proto/linear.hpp) with bias b_k, an exact truncation
 // by `shift` bits, and a run of non-linear operators g_k. Tensor ids: 0 is the
 // network input; stage k writes tensor k + 1. A stage reads the concatenation
 // of its input tensors (residual skips are extra input tensors; A_k adds them).
 //
 // Two views: `stage` (the cloud's, with weights) and `public_stage` (shapes,
-// sparsity, shift, operators: what every edge server and the client know from
+// operators, shift: what every edge server and the client know from
 // the declared network type). The public view never carries a weight.
 #include <cstddef>
 #include <cstdint>
@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "pmdi/core/error.hpp"
-#include "pmdi/core/sparse.hpp"
 #include "pmdi/core/tensor.hpp"
+#include "pmdi/proto/linear.hpp"
 
 namespace pmdi::proto {
 
@@ -26,43 +26,44 @@ struct nonlinear_op {
   std::size_t k = 0, stride = 0;  // maxpool window and stride
 };
 
-// Row pointers and columns of a CSR matrix, without its values.
-struct sparsity {
-  std::size_t rows = 0, cols = 0;
-  std::vector<std::uint32_t> row_ptr{0};
-  std::vector<std::uint32_t> col;
-  [[nodiscard]] std::size_t nnz() const noexcept { return col.size(); }
-  template <class T>
-  [[nodiscard]] static sparsity of(const csr<T>& a) {
-    return sparsity{a.rows, a.cols, a.row_ptr, a.col};
-  }
-  template <class T>
-  [[nodiscard]] csr<T> with(std::vector<T> v) const {
-    if (v.size() != nnz()) throw usage_error("sparsity::with: value count does not match the pattern");
-    return csr<T>{rows, cols, row_ptr, col, std::move(v)};
-  }
-};
-
 struct public_stage {
   std::vector<std::size_t> inputs{};  // tensor ids read (concatenated in this order)
+  linear_program linear{};            // A_k as operators: shapes and structure, no weights
   shape3 linear_out{};                // shape of A_k x (before the non-linear ops)
   shape3 out{};                       // shape of the stage's output tensor
-  sparsity pattern{};                 // of A_k
+  unsigned scale_bits = 0;            // e_k: the scale of A_k x + b_k
   unsigned shift = 0;                 // exact arithmetic shift after A_k x + b_k
   std::vector<nonlinear_op> ops{};
 
   // A garbled circuit is needed when anything but a plain linear map remains.
   [[nodiscard]] bool garbled() const noexcept { return !ops.empty() || shift != 0; }
-  [[nodiscard]] std::size_t in_size() const noexcept { return pattern.cols; }
-  [[nodiscard]] std::size_t mid_size() const noexcept { return pattern.rows; }
+  [[nodiscard]] std::size_t in_size() const noexcept { return linear.in_size(); }
+  [[nodiscard]] std::size_t mid_size() const noexcept { return linear_out.size(); }
   [[nodiscard]] std::size_t out_size() const noexcept { return out.size(); }
 };
 
+// The cloud's view of a stage: the public part and the weights and biases of
+// its weighted operators, in operator order (fixed-point integers; a bias at
+// its operator's output scale).
 struct stage {
   public_stage pub;
-  csr<std::int64_t> a;               // A_k, fixed-point integers (scale e_k)
-  std::vector<std::int64_t> bias;    // b_k at scale e_k, one per row
+  std::vector<std::int64_t> weights;
+  std::vector<std::int64_t> bias;
 };
+
+// Size of the network input (tensor 0): what stage 0 reads first.
+[[nodiscard]] inline std::size_t input_size(const std::vector<stage>& st) {
+  if (st.empty() || st.front().pub.linear.input_sizes.empty()) throw usage_error("network: no stages");
+  return st.front().pub.linear.input_sizes.front();
+}
+
+// Refuses weights that do not fit the stage's operators.
+inline void validate_weights(const stage& s, std::size_t k) {
+  if (s.weights.size() != s.pub.linear.weight_count() || s.bias.size() != s.pub.linear.bias_count())
+    throw usage_error("stage " + std::to_string(k) + ": " + std::to_string(s.weights.size()) + " weights and " +
+                      std::to_string(s.bias.size()) + " biases, its operators take " +
+                      std::to_string(s.pub.linear.weight_count()) + " and " + std::to_string(s.pub.linear.bias_count()));
+}
 
 struct network_plan {
   std::vector<std::size_t> tensor_sizes;  // tensor 0 = input, t = output of stage t-1
@@ -79,19 +80,18 @@ inline void validate(const network_plan& p) {
   for (std::size_t k = 0; k < p.stages.size(); ++k) {
     const auto& s = p.stages[k];
     const std::string where = "network plan: stage " + std::to_string(k) + ": ";
-    std::size_t cols = 0;
     if (s.inputs.empty()) throw usage_error(where + "no inputs");
-    for (auto t : s.inputs) {
+    if (s.linear.inputs() != s.inputs.size()) throw usage_error(where + "the linear program's inputs differ from the stage's");
+    for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+      const auto t = s.inputs[i];
       if (t > k) throw usage_error(where + "reads tensor " + std::to_string(t) + " not yet computed");
-      cols += p.tensor_sizes[t];
+      if (s.linear.input_sizes[i] != p.tensor_sizes[t])
+        throw usage_error(where + "input " + std::to_string(i) + " has " + std::to_string(s.linear.input_sizes[i]) +
+                          " values, tensor " + std::to_string(t) + " has " + std::to_string(p.tensor_sizes[t]));
     }
-    if (cols != s.pattern.cols) throw usage_error(where + "A has " + std::to_string(s.pattern.cols) + " columns, inputs give " + std::to_string(cols));
-    if (s.pattern.rows != s.linear_out.size()) throw usage_error(where + "A rows do not match the linear output shape");
+    validate(s.linear, where);
+    if (s.linear.out_size() != s.linear_out.size()) throw usage_error(where + "the linear program's output does not match the linear output shape");
     if (s.out.size() != p.tensor_sizes[k + 1]) throw usage_error(where + "output size does not match tensor size");
-    if (s.pattern.row_ptr.size() != s.pattern.rows + 1 || s.pattern.row_ptr.back() != s.pattern.nnz())
-      throw usage_error(where + "malformed sparsity pattern");
-    for (auto c : s.pattern.col)
-      if (c >= s.pattern.cols) throw usage_error(where + "column index out of range");
   }
 }
 

@@ -446,14 +446,14 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   using V = typename Ring::value_type;
   const role_options ro = data_options(o);
   const auto structure = structure_stages<Net, Ring, Bounds>();
-  const auto x = client_inputs<Ring>(ro, input_size(structure));
+  const auto x = client_inputs<Ring>(ro, proto::input_size(structure));
   local_options lo;
   lo.topo = {o.clusters, o.compute};
   lo.paillier_bits = o.paillier_bits;
   lo.threads = o.threads;
   lo.deadline = o.timeouts.receive;
   if (!o.quiet) lo.progress = [](const std::string& line) { std::cerr << line << std::endl; };
-  local_deployment<Ring> d(cloud_model<Net, Ring, Bounds>(ro), input_size(structure), lo);
+  local_deployment<Ring> d(cloud_model<Net, Ring, Bounds>(ro), proto::input_size(structure), lo);
   std::map<std::string, run_report> reps;
   for (const auto& n : d.party_names()) {
     reps[n].party = n;
@@ -563,7 +563,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
                                  std::ostream& out) {
   const role_options ro = data_options(o);
   const auto stages = plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(ro));
-  const auto x = client_inputs<Ring>(ro, input_size(stages));
+  const auto x = client_inputs<Ring>(ro, proto::input_size(stages));
   for (std::uint64_t i = 0; i < o.images; ++i) {
     const auto want = oracle::fixed<Ring>(stages, x[i]);
     if (i >= y.size() || y[i] != want) {

@@ -61,7 +61,6 @@
 #include "pmdi/proto/shape.hpp"
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
-#include "pmdi/run/from_plan.hpp"
 #include "pmdi/run/report.hpp"
 
 #if defined(PMDI_RUN_ROLE_CLIENT) || defined(PMDI_RUN_ROLE_CLOUD) || defined(PMDI_RUN_ROLE_GARBLER) || \
@@ -186,7 +185,7 @@ template <class Net>
 
 // The stages of Net for Ring with zero weights (shapes, sparsity, scales).
 template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] std::vector<plan::stage_plan> structure_stages() {
+[[nodiscard]] std::vector<proto::stage> structure_stages() {
   return plan::lower<Net, Ring, Bounds>(structure_weights<Net>());
 }
 
@@ -194,7 +193,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] proto::network_plan public_network_plan() {
   const auto st = structure_stages<Net, Ring, Bounds>();
-  return proto::public_plan(to_protocol(st), input_size(st));
+  return proto::public_plan(st, proto::input_size(st));
 }
 
 // Seeds of the test/demo options --random-weights S and --random-input S
@@ -283,12 +282,12 @@ template <class V>
 
 // "class 7 (scores 0.12 -1.3 ...)" for people.
 template <class Ring>
-[[nodiscard]] std::string describe_output(const std::vector<plan::stage_plan>& stages,
+[[nodiscard]] std::string describe_output(const std::vector<proto::stage>& stages,
                                           std::span<const typename Ring::value_type> y) {
   const auto d = oracle::decode_output<Ring>(stages, y);
   std::ostringstream o;
-  const auto& last = stages.back();
-  if (!last.nonlinear.empty() && last.nonlinear.back().kind == plan::nonlinear_kind::argmax) {
+  const auto& last = stages.back().pub;
+  if (!last.ops.empty() && last.ops.back().kind == proto::op_kind::argmax) {
     o << "class " << (d.empty() ? 0 : static_cast<long long>(d[0]));
     return o.str();
   }
@@ -584,7 +583,7 @@ template <class Net>
 // The cloud's model: the weights lowered to protocol stages.
 template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] std::vector<proto::stage> cloud_model(const role_options& o) {
-  return to_protocol(plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(o)));
+  return plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(o));
 }
 
 #if defined(PMDI_RUN_HAS_CLIENT)
@@ -593,7 +592,7 @@ template <class Net, class Ring, class Bounds, class Shape>
   using V = typename Ring::value_type;
   using party = proto::client<Ring, Shape>;
   const auto stages = structure_stages<Net, Ring, Bounds>();
-  const auto x = client_inputs<Ring>(ctx.opt, input_size(stages));
+  const auto x = client_inputs<Ring>(ctx.opt, proto::input_size(stages));
   std::vector<std::vector<V>> y(ctx.opt.images);
   const auto pause = [&]() -> asio::awaitable<void> {
     if (ctx.opt.online_delay.count() <= 0) co_return;

@@ -30,7 +30,9 @@ std::vector<double> random_input(pmdi::prg& g, std::size_t n, double a = 1.0) {
 
 // Direct evaluation, layer by layer over Z_2^l (no composition): each tensor
 // carries its scale exponent; a non-linear layer reading a tensor at scale
-// e > f truncates it by e - f first.
+// e > f truncates it by e - f first, and so does a conv2d or dense layer
+// whose input already went through a conv2d or dense layer since the last
+// truncation (the cut of plan/split.hpp).
 template <class Net, class Ring>
 std::vector<typename Ring::value_type> direct_fixed(const nn::model_weights& w, std::span<const double> xin) {
   using V = typename Ring::value_type;
@@ -39,6 +41,7 @@ std::vector<typename Ring::value_type> direct_fixed(const nn::model_weights& w, 
   const auto folded = nn::fold_batchnorm<Net>(w);
   std::vector<std::vector<V>> val(T::flat_size);
   std::vector<unsigned> sc(T::flat_size, f);
+  std::vector<char> weighted(T::flat_size, 0);  // a weighted layer since the last truncation
   for (double v : xin) val[0].push_back(Ring::encode(v));
   auto enc = [](double v, unsigned e) { return static_cast<V>(std::llround(std::ldexp(v, static_cast<int>(e)))); };
   for (std::size_t i = 1; i < T::flat_size; ++i) {
@@ -47,10 +50,13 @@ std::vector<typename Ring::value_type> direct_fixed(const nn::model_weights& w, 
     const auto& s = n.spec;
     std::vector<V> v = val[n.src];
     unsigned e = sc[n.src];
+    bool wpath = weighted[n.src] || (n.skip != nn::npos && weighted[n.skip]);
     const shape3 in = n.in, out = n.out;
-    if (n.nonlinear() && e > f) {
+    const bool weighs = s.kind == nn::layer_kind::conv2d || s.kind == nn::layer_kind::dense;
+    if ((n.nonlinear() && e > f) || (weighs && weighted[n.src])) {
       for (auto& t : v) t = Ring::trunc(t, e - f);
       e = f;
+      wpath = false;
     }
     std::vector<V> o(out.size(), V{0});
     switch (s.kind) {
@@ -122,6 +128,7 @@ std::vector<typename Ring::value_type> direct_fixed(const nn::model_weights& w, 
     }
     val[i] = std::move(o);
     sc[i] = e;
+    weighted[i] = static_cast<char>(n.linear() && (weighs || wpath));
   }
   return val[T::last_position];
 }
@@ -139,9 +146,12 @@ void check_lowering(unsigned char seed, double wscale = 1.0) {
     const auto want = direct_fixed<Net, Ring>(w, x);
     REQUIRE(got == want);
   }
-  for (const auto& st : stages) {
-    CHECK(st.bound_bits <= plan::numerics<Net, Ring>::stages[st.index].paillier_bits);
-    CHECK(st.A.rows == st.linear_shape.size());
+  for (std::size_t k = 0; k < stages.size(); ++k) {
+    const auto& st = stages[k];
+    CHECK(pmdi::proto::bound_bits(st.pub.linear, st.weights, st.bias, Ring::bits) <=
+          plan::numerics<Net, Ring>::stages[k].paillier_bits);
+    CHECK(st.pub.linear.out_size() == st.pub.linear_out.size());
+    CHECK(st.weights.size() == st.pub.linear.weight_count());
   }
 }
 
@@ -171,7 +181,7 @@ TEST_CASE("lowering equals a direct layer-by-layer fixed-point evaluation", "[nn
     check_lowering<res, pmdi::ring<64, 12>>(5);
   }
   SECTION("meanpool 3 and 2 (stride 1), max-pool after relu") { check_lowering<pools, pmdi::ring<64, 13>>(6); }
-  SECTION("two dense layers composed into one matrix") { check_lowering<stacked, pmdi::ring<64, 10>>(7); }
+  SECTION("two dense layers in series (cut, truncated between)") { check_lowering<stacked, pmdi::ring<64, 10>>(7); }
   SECTION("a network that starts with non-linear layers") { check_lowering<starts_nonlinear, pmdi::ring<64, 13>>(8); }
 }
 
@@ -179,24 +189,56 @@ TEST_CASE("lowered stages: inputs, scales and shifts", "[nn][lower]") {
   auto g = test_prg(9);
   const auto st = plan::lower<res, pmdi::ring<64, 12>>(nn::random_weights<res>(g));
   REQUIRE(st.size() == 6);
-  CHECK(st[0].inputs == std::vector<std::size_t>{0});
-  CHECK(st[2].inputs == std::vector<std::size_t>{2, 1});  // the identity skip reads tensor 1
-  CHECK(st[2].A.cols == 2 * 4 * 8 * 8);
-  CHECK(st[2].input_sizes == std::vector<std::size_t>{256, 256});
-  CHECK(st[4].inputs == std::vector<std::size_t>{4, 3});
-  CHECK(st[4].scale_bits == 24);
-  CHECK(st[4].shift == 12);
-  CHECK(st[5].shift == 0);
-  CHECK(st[5].scale_bits == 12 + 2 + 12);  // sum-pool 2x2, dense
-  CHECK_FALSE(st[5].has_nonlinear);
-  const auto mn = plan::lower<nn::zoo::minionn_mnist, pmdi::ring<64, 13>>(
-      nn::random_weights<nn::zoo::minionn_mnist>(g));
-  CHECK(mn[1].A.nnz() == 16 * 8 * 8 * 16 * 10 * 10);  // meanpool 2 composed with conv 5x5: 10x10 window
-  CHECK(mn[0].costs.relus == 9216);
-  CHECK(mn[0].nonlinear.size() == 1);
-  CHECK(mn[0].first_layer == 1);
-  CHECK(mn[0].last_layer == 2);
-  CHECK(mn[3].first_layer == 10);
+  CHECK(st[0].pub.inputs == std::vector<std::size_t>{0});
+  CHECK(st[2].pub.inputs == std::vector<std::size_t>{2, 1});  // the identity skip reads tensor 1
+  CHECK(st[2].pub.in_size() == 2 * 4 * 8 * 8);
+  CHECK(st[2].pub.linear.input_sizes == std::vector<std::size_t>{256, 256});
+  REQUIRE(st[2].pub.linear.ops.size() == 2);  // conv, then add of the skip (scale 12 -> 24)
+  CHECK(st[2].pub.linear.ops[1].kind == pmdi::proto::linear_kind::add);
+  CHECK(st[2].pub.linear.ops[1].shift_b == 12);
+  CHECK(st[4].pub.inputs == std::vector<std::size_t>{4, 3});
+  CHECK(st[4].pub.scale_bits == 24);
+  CHECK(st[4].pub.shift == 12);
+  CHECK(st[5].pub.shift == 0);
+  CHECK(st[5].pub.scale_bits == 12 + 2 + 12);  // sum-pool 2x2, dense
+  CHECK(st[5].pub.ops.empty());
+  using mnist = nn::zoo::minionn_mnist;
+  const auto mn = plan::lower<mnist, pmdi::ring<64, 13>>(nn::random_weights<mnist>(g));
+  // meanpool 2 then conv 5x5 stay two operators: the convolution's 6,400
+  // weights once, 409,600 MACs (a composed matrix had 1.64 M entries)
+  REQUIRE(mn[1].pub.linear.ops.size() == 2);
+  CHECK(mn[1].pub.linear.ops[0].kind == pmdi::proto::linear_kind::sumpool);
+  CHECK(mn[1].pub.linear.ops[1].kind == pmdi::proto::linear_kind::conv2d);
+  CHECK(mn[1].weights.size() == 16 * 16 * 5 * 5);
+  CHECK(mn[1].pub.linear.macs() == 16 * 8 * 8 * 16 * 5 * 5);
+  std::size_t macs = 0, weights = 0, biases = 0;
+  for (const auto& s : mn) {
+    macs += s.pub.linear.macs();
+    weights += s.weights.size();
+    biases += s.bias.size();
+  }
+  CHECK(macs == plan::macs_v<mnist>);
+  CHECK(weights == 400 + 6400 + 25600 + 1000);
+  CHECK(biases == 16 + 16 + 100 + 10);
+  CHECK(mn[0].pub.ops.size() == 1);
+}
+
+TEST_CASE("two weighted layers in series: the run is cut and the first part truncates", "[nn][lower]") {
+  auto g = test_prg(10);
+  using R = pmdi::ring<64, 10>;
+  const auto st = plan::lower<stacked, R>(nn::random_weights<stacked>(g));
+  static_assert(plan::split<stacked>::count == 3 && plan::split<stacked>::stages[0].truncates);
+  REQUIRE(st.size() == 3);
+  for (const auto& s : st) {
+    REQUIRE(s.pub.linear.ops.size() == 1);
+    CHECK(s.pub.linear.ops[0].kind == pmdi::proto::linear_kind::dense);
+  }
+  CHECK(st[0].pub.ops.empty());
+  CHECK(st[0].pub.shift == 10);  // truncation only: a garbled stage without operators
+  CHECK(st[0].pub.garbled());
+  CHECK(st[1].pub.scale_bits == 20);
+  CHECK(st[0].weights.size() == 16 * 20);
+  CHECK(st[1].weights.size() == 8 * 16);
 }
 
 TEST_CASE("fixed point agrees with float inference within the documented error", "[nn][oracle]") {
