@@ -469,3 +469,28 @@ TEST_CASE("parties in network namespaces over a bandwidth-limited veth pair agre
   INFO("client <-> edge: " << crossing << " bytes; offline " << client.phase("offline").seconds << " s");
   CHECK(client.phase("offline").seconds + client.phase("online").seconds + client.phase("setup").seconds >= floor_s);
 }
+
+// Issue 12, fix 1: an error while the cloud reads its model names that step
+// (it said 'connect', the step before).
+TEST_CASE("the cloud's model errors name the step 'load model'", "[processes]") {
+  local_run r("bad-model", 2, 1, test_timeouts());
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles) {
+    auto a = r.args(role, 1);
+    if (role.kind == proto::role_kind::cloud) {
+      const auto at = std::find(a.begin(), a.end(), "--random-weights");
+      REQUIRE(at != a.end());
+      a.erase(at, at + 2);
+      a.insert(a.end(), {"--model", (r.files.dir / "absent.onnx").string()});
+    }
+    r.start(role, a);
+  }
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 60s);
+  const run::role_id cloud{proto::role_kind::cloud, 0, 0};
+  const auto text = run::read_text(r.log(cloud));
+  INFO(text);
+  CHECK(st.at(cloud.path()).code == 1);
+  const auto m = failure_sentence(text, "cloud");
+  REQUIRE(!m.empty());
+  CHECK(m[1].str() == "load model");
+}

@@ -115,7 +115,7 @@ inline constexpr std::string_view role_usage =
     "  --key FILE            this party's secret key file (mode 0600)\n"
     "  --images N            number of inferences (default 1): setup once, N offline, N online\n"
     "  --report FILE         write the JSON report (times, bytes per peer, rounds, stages)\n"
-    "  --status FILE         keep the current step in FILE (connect, setup, offline N, online N, finish, done)\n"
+    "  --status FILE         keep the current step in FILE (connect, load model (cloud), setup, offline N, online N, finish, done)\n"
     "  --threads N           worker threads for Paillier work (default 2)\n"
     "  --quiet               no progress lines\n"
     " client only:\n"
@@ -622,7 +622,9 @@ template <class Net, class Ring, class Bounds, class Shape>
 template <class Net, class Ring, class Bounds, class Shape>
 [[nodiscard]] asio::awaitable<void> run_cloud(run_context& ctx, party_links& links) {
   using party = proto::cloud<Ring, Shape>;
-  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), {}, cloud_model<Net, Ring, Bounds>(ctx.opt));
+  ctx.at("load model");  // errors in the file name this step, not 'connect'
+  auto model = cloud_model<Net, Ring, Bounds>(ctx.opt);
+  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), {}, std::move(model));
 }
 #endif
 
