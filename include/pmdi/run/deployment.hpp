@@ -28,6 +28,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -149,6 +150,24 @@ class json_reader {
 
 }  // namespace detail
 
+// Text from the file as an error message may quote it: control characters
+// and bytes above 0x7e as \xNN, at most 80 characters.
+[[nodiscard]] inline std::string printable(std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s.substr(0, 80)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      out += "\\x";
+      out += digits[u >> 4];
+      out += digits[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return s.size() > 80 ? out + "..." : out;
+}
+
 // Parses and validates a deployment file's text; `source` names it in errors.
 [[nodiscard]] inline deployment_file parse_deployment(std::string_view text, const std::string& source = "deployment file") {
   detail::json_reader in(source);
@@ -199,6 +218,9 @@ class json_reader {
       in.fail(f + ".role", err.what());
     }
     const std::string who = f + " (" + p.role.to_string() + ")";
+    if (role_text != p.role.path())  // "garbler/00" would name garbler/0 under another spelling
+      in.fail(who + ".role", "\"" + printable(role_text) + "\" is not the canonical form; write \"" + p.role.path() +
+                                 "\"");
     if (p.role.has_cluster() && p.role.cluster >= d.clusters)
       in.fail(who + ".role", "cluster index " + std::to_string(p.role.cluster) + " but clusters = " +
                                  std::to_string(d.clusters));
@@ -208,15 +230,31 @@ class json_reader {
     if (d.find(p.role) != nullptr) in.fail(who + ".role", "listed twice");
     p.host = in.string(in.member(e, f, "host"), who + ".host");
     if (p.host.empty()) in.fail(who + ".host", "empty");
+    if (std::any_of(p.host.begin(), p.host.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      in.fail(who + ".host", "\"" + printable(p.host) + "\" contains a control character");
+    // A numeric address: a party listens on exactly this address, and names
+    // are not resolved (the same file must mean the same hosts everywhere).
+    boost::system::error_code aec;
+    const auto addr = asio::ip::make_address(p.host, aec);
+    if (aec)
+      in.fail(who + ".host", "\"" + printable(p.host) +
+                                 "\" is not a numeric IPv4 or IPv6 address (host names are not resolved; write the "
+                                 "address, e.g. 10.0.0.1)");
     p.port = static_cast<std::uint16_t>(in.integer(in.member(e, f, "port"), who + ".port", 1, 65535));
-    if (!endpoints.insert(p.host + ":" + std::to_string(p.port)).second)
-      in.fail(who + ".port", p.host + ":" + std::to_string(p.port) + " is already used by another party");
+    const std::string endpoint = addr.to_string() + ":" + std::to_string(p.port);  // one spelling per address
+    if (!endpoints.insert(endpoint).second)
+      in.fail(who + ".port", endpoint + " is already used by another party");
     const std::string key = in.string(in.member(e, f, "public_key"), who + ".public_key");
     const auto pk = net::parse_public_key(key);
     if (!pk)
       in.fail(who + ".public_key", "expected a 32-byte X25519 key as " + std::to_string(2 * net::public_key_bytes) +
                                        " hex digits or base64, got \"" + key.substr(0, 80) + "\"");
     p.public_key = *pk;
+    if (!net::usable_public_key(p.public_key))
+      in.fail(who + ".public_key", "a point of small order (such as the all-zero key) cannot authenticate a party");
+    for (const auto& q : d.parties)
+      if (sodium_memcmp(q.public_key.data(), p.public_key.data(), p.public_key.size()) == 0)
+        in.fail(who + ".public_key", "the same key as " + q.role.to_string() + "; every party needs its own key pair");
     d.parties.push_back(std::move(p));
   }
   for (const auto& r : expected_roles(d.clusters, d.compute_per_cluster))

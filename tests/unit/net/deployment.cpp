@@ -86,6 +86,64 @@ TEST_CASE("deployment: errors name the file and the field", "[run][deployment]")
   CHECK_THROWS_WITH(parse(edited("\"bits\":64", "\"bits\":48")), "deployment.json: ring.bits: must be 32 or 64");
 }
 
+// Issue 12, fix 5: files that were accepted and should not be.
+TEST_CASE("deployment: shared, small-order keys, odd hosts and role spellings are refused", "[run][deployment]") {
+  using Catch::Contains;
+  const auto parse = [](const std::string& t) { (void)run::parse_deployment(t, "deployment.json"); };
+  const std::string text = valid_text();
+  const auto key_at = [&](std::size_t n) {  // the n-th public_key's 64 hex digits
+    std::size_t at = 0;
+    for (std::size_t i = 0; i <= n; ++i) at = text.find("\"public_key\":\"", at) + 14;
+    return at;
+  };
+  // Two parties with one key.
+  {
+    std::string t = text;
+    t.replace(key_at(2), 64, text.substr(key_at(0), 64));
+    CHECK_THROWS_WITH(parse(t), "deployment.json: parties[2] (garbler[0]).public_key: the same key as client; every "
+                                "party needs its own key pair");
+  }
+  // The all-zero key and the other points of small order (RFC 7748 / libsodium's blocklist).
+  for (const char* bad : {"0000000000000000000000000000000000000000000000000000000000000000",
+                          "0100000000000000000000000000000000000000000000000000000000000000",
+                          "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+                          "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+                          "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
+    INFO(bad);
+    std::string t = text;
+    t.replace(key_at(1), 64, bad);
+    CHECK_THROWS_WITH(parse(t), "deployment.json: parties[1] (cloud).public_key: a point of small order (such as the "
+                                "all-zero key) cannot authenticate a party");
+  }
+  CHECK(!net::usable_public_key(net::public_key{}));
+  CHECK(net::usable_public_key(net::keygen().pk));
+  // A NUL or other control character in a host (it also hid a duplicate endpoint).
+  CHECK_THROWS_WITH(parse(edited("\"host\":\"127.0.0.1\",\"port\":7001", "\"host\":\"127.0.0.1\\u0000evil\",\"port\":7001")),
+                    "deployment.json: parties[1] (cloud).host: \"127.0.0.1\\x00evil\" contains a control character");
+  CHECK_THROWS_WITH(parse(edited("\"host\":\"127.0.0.1\"", "\"host\":\"127.0.0.1\\n\"")),
+                    Contains("parties[0] (client).host: \"127.0.0.1\\x0a\" contains a control character"));
+  // A name instead of an address: refused at parse, naming the field and the host.
+  CHECK_THROWS_WITH(parse(edited("\"host\":\"127.0.0.1\"", "\"host\":\"localhost\"")),
+                    "deployment.json: parties[0] (client).host: \"localhost\" is not a numeric IPv4 or IPv6 address "
+                    "(host names are not resolved; write the address, e.g. 10.0.0.1)");
+  // IPv6 is an address; two spellings of one address are one endpoint.
+  CHECK_NOTHROW(parse(edited("\"host\":\"127.0.0.1\"", "\"host\":\"::1\"")));
+  {
+    std::string t = edited("\"host\":\"127.0.0.1\",\"port\":7001", "\"host\":\"::1\",\"port\":7001");
+    const std::string from = "\"host\":\"127.0.0.1\",\"port\":7002";
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), "\"host\":\"0:0::1\",\"port\":7001");
+    CHECK_THROWS_WITH(parse(t), "deployment.json: parties[2] (garbler[0]).port: ::1:7001 is already used by another party");
+  }
+  // Role indices in their one canonical spelling.
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"garbler/0\"", "\"role\":\"garbler/00\"")),
+                    "deployment.json: parties[2] (garbler[0]).role: \"garbler/00\" is not the canonical form; write "
+                    "\"garbler/0\"");
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"compute/1/1\"", "\"role\":\"compute/1/01\"")),
+                    Contains("(compute[1,1]).role: \"compute/1/01\" is not the canonical form; write \"compute/1/1\""));
+}
+
 TEST_CASE("deployment: public keys in hex or base64", "[run][deployment]") {
   auto rng = fixed_prg(4);
   const auto kp = net::keygen(rng);
