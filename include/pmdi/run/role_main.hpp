@@ -62,6 +62,7 @@
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/from_plan.hpp"
+#include "pmdi/run/model_file.hpp"
 #include "pmdi/run/report.hpp"
 
 #if defined(PMDI_RUN_ROLE_CLIENT) || defined(PMDI_RUN_ROLE_CLOUD) || defined(PMDI_RUN_ROLE_GARBLER) || \
@@ -102,6 +103,7 @@ struct role_options {
   std::string party;
   std::uint64_t images = 1;
   std::optional<std::uint64_t> random_input, random_weights;
+  std::optional<model_digest> model_pin;  // cloud: the --model file must have this BLAKE2b-256 digest
   unsigned paillier_bits = 2048;
   unsigned threads = 2;
   std::chrono::milliseconds online_delay{0};
@@ -128,6 +130,7 @@ inline constexpr std::string_view role_usage =
     "                        (the clusters work on several images at a time, as a pipeline)\n"
     " cloud only:\n"
     "  --model FILE          the weights, an ONNX file (binaries built with ONNX)\n"
+    "  --model-digest HEX    refuse a --model file whose BLAKE2b-256 digest (b2sum -l 256 FILE) is not HEX\n"
     "  --random-weights S    random weights from seed S (tests, demos)\n";
 
 [[nodiscard]] inline role_options parse_role_options(int argc, char** argv) {
@@ -150,10 +153,12 @@ inline constexpr std::string_view role_usage =
           a.number("--online-delay-ms", o.online_delay, 0, 86'400'000) ||
           a.value("--model", o.model) ||
           a.number("--random-weights", o.random_weights, 0, UINT64_MAX)))
-      a.unknown();
+      if (std::string digest; a.value("--model-digest", digest)) o.model_pin = parse_model_digest(digest);
+      else a.unknown();
   if (o.deployment.empty()) throw usage_error("--deployment FILE is required");
   if (o.party.empty()) throw usage_error("--party ROLE is required");
   if (o.key.empty()) throw usage_error("--key FILE is required");
+  if (o.model_pin && o.model.empty()) throw usage_error("--model-digest pins a --model FILE; give one");
   return o;
 }
 
@@ -573,7 +578,8 @@ template <class Net>
   if (!o.model.empty()) {
 #if defined(PMDI_RUN_HAS_ONNX)
     const auto declared = nn::describe<Net>();
-    return io::load_onnx(o.model, std::span<const nn::layer_info>(declared));
+    const auto bytes = read_model_file(o.model, o.model_pin);
+    return io::load_onnx(bytes, o.model.filename().string(), std::span<const nn::layer_info>(declared));
 #else
     throw usage_error("--model: this binary was built without ONNX (pmdi_add_deployment(... ONNX))");
 #endif
