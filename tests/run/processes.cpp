@@ -10,8 +10,16 @@
 //    the step and the peer.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
 #include <cstdio>
 #include <regex>
+#include <thread>
 
 #include "pmdi/run/launcher.hpp"
 #include "small_net.hpp"
@@ -284,10 +292,15 @@ TEST_CASE("a party whose key the deployment file does not list is refused at the
     CHECK(st.at(role.path()).finished);
     CHECK(st.at(role.path()).code == 1);
   }
-  // The client (the impostor connects to it first) refuses it at the handshake.
+  // The client (the impostor connects to it first) refuses it at the handshake,
+  // drops that connection with one line, and waits on for the real
+  // evaluator[0] until the deadline.
   const auto client_text = run::read_text(r.log({proto::role_kind::client, 0, 0}));
-  CHECK_THAT(client_text, Catch::Contains("pmdi: client: step 'connect': client: handshake with evaluator[0]"));
+  CHECK_THAT(client_text, Catch::Contains("client: dropped a connection from unauthenticated peer at 127.0.0.1:"));
+  CHECK_THAT(client_text, Catch::Contains(": client: handshake with evaluator[0] at 127.0.0.1:"));
   CHECK_THAT(client_text, Catch::Contains("refused: peer key does not match the deployment file"));
+  CHECK_THAT(client_text, Catch::Contains("pmdi: client: step 'connect': client: no authenticated connection from "
+                                          "evaluator[0] on 127.0.0.1:"));
   const auto imp = run::read_text(r.log(impostor));
   CHECK_THAT(imp, Catch::Contains("pmdi: evaluator[0]: step 'connect'"));
   CHECK_THAT(imp, Catch::Contains("refused by the peer"));
@@ -468,6 +481,125 @@ TEST_CASE("parties in network namespaces over a bandwidth-limited veth pair agre
   const double floor_s = 0.5 * static_cast<double>(crossing) * 8 / rate_bits;
   INFO("client <-> edge: " << crossing << " bytes; offline " << client.phase("offline").seconds << " s");
   CHECK(client.phase("offline").seconds + client.phase("online").seconds + client.phase("setup").seconds >= floor_s);
+}
+
+namespace {
+
+// Stray clients of the listening ports (issue 12, fix 2): each of `per_port`
+// connections to every party's port is silent (held open), garbage, a half
+// handshake (a hello frame announcing 100 bytes, 3 sent), or connect-and-close.
+// Runs on its own thread from before the parties start until stop().
+class strays {
+ public:
+  strays(std::vector<std::uint16_t> ports, int per_port) : thread_([this, ports, per_port] { run(ports, per_port); }) {}
+  ~strays() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (int fd : held_) ::close(fd);
+    held_.clear();
+  }
+  // Waits until every port took its connections; false after `limit`.
+  bool wait_done(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!finished_ && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    return finished_;
+  }
+  // Connections made, per kind: silent, garbage, half handshake, closed at once.
+  [[nodiscard]] std::array<int, 4> made() const { return made_; }
+
+ private:
+  void run(const std::vector<std::uint16_t>& ports, int per_port) {
+    std::map<std::uint16_t, int> done;
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (!stop_ && std::chrono::steady_clock::now() < until) {
+      bool all = true, progress = false;
+      for (auto port : ports) {
+        if (done[port] >= per_port) continue;
+        all = false;
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {  // not listening (yet, or ever)
+          ::close(fd);
+          continue;
+        }
+        progress = true;
+        const int kind = done[port]++ % 4;
+        ++made_[kind];
+        static const std::uint8_t garbage[64] = {0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5};
+        static const std::uint8_t half[] = {100, 0, 0, 0, 0x01, 0xFF, 0, 0, 1, 0, 9};
+        if (kind == 1) (void)!::send(fd, garbage, sizeof garbage, MSG_NOSIGNAL);
+        if (kind == 2) (void)!::send(fd, half, sizeof half, MSG_NOSIGNAL);
+        if (kind == 3) ::close(fd);
+        else held_.push_back(fd);
+      }
+      if (all) {
+        finished_ = true;
+        return;
+      }
+      if (!progress) std::this_thread::sleep_for(1ms);
+    }
+  }
+  std::atomic<bool> stop_{false}, finished_{false};
+  std::vector<int> held_;
+  std::array<int, 4> made_{};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("stray connections to every listening port during start-up do not stop the run", "[processes]") {
+  constexpr std::uint64_t images = 1;
+  local_run r("strays", 2, 1, test_timeouts());
+  // The listening parties (client, cloud, garbler[0], garbler[1]) start
+  // first: they link among themselves and keep listening for the evaluators
+  // and compute servers, which start only once every listening port has
+  // taken its 100 strays.
+  const auto listens = [](const run::role_id& role) {
+    return role.kind == proto::role_kind::client || role.kind == proto::role_kind::cloud ||
+           role.kind == proto::role_kind::garbler;
+  };
+  std::vector<std::uint16_t> ports;
+  for (const auto& p : r.files.file.parties)
+    if (listens(p.role)) ports.push_back(p.port);
+  REQUIRE(ports.size() == 4);
+  strays s(ports, 100);
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles)
+    if (listens(role)) r.start(role, r.args(role, images));
+  REQUIRE(s.wait_done(4s));
+  for (const auto& role : r.roles)
+    if (!listens(role)) r.start(role, r.args(role, images));
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 120s);
+  s.stop();
+  std::string dropped_lines;
+  for (const auto& role : r.roles) {
+    const auto text = run::read_text(r.log(role));
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << text);
+    REQUIRE(st.at(role.path()).ok());
+    std::istringstream lines(text);
+    for (std::string l; std::getline(lines, l);)
+      if (l.find(": dropped a connection from ") != std::string::npos) dropped_lines += l + "\n";
+  }
+  INFO(dropped_lines);
+  const auto made = s.made();
+  INFO("silent " << made[0] << ", garbage " << made[1] << ", half handshake " << made[2] << ", closed " << made[3]);
+  CHECK(made[0] + made[1] + made[2] + made[3] == 4 * 100);  // every listening port took its 100
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  // One line for each stray that ended its handshake before the party had all
+  // its peers: the garbage and the closed ones (25 + 25 per port). The silent
+  // and half ones were still within their handshake deadline when the real
+  // peers had linked; those are closed without a line.
+  const auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = dropped_lines.find(what); at != std::string::npos; at = dropped_lines.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("reserved header field is 42405, expected 0") == 4 * 25);
+  CHECK(count("closed the link while we waited for the handshake hello") == 4 * 25);
 }
 
 // Issue 12, fix 1: an error while the cloud reads its model names that step
