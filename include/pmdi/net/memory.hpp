@@ -86,7 +86,7 @@ class memory_stream {
   }
 
   [[nodiscard]] asio::awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
-                                                     deadline) {
+                                                     clock::duration /*stall: a pipe never blocks*/) {
     detail::memory_pipe& p = outgoing();
     if (p.closed) co_return io_result{io_status::closed, 0, {}};
     p.data.insert(p.data.end(), header.begin(), header.end());

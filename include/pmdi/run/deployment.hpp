@@ -546,13 +546,16 @@ namespace detail {
       by_name.emplace(p.to_string(), p);
     }
   }
+  // The file's deadlines: a send fails when no byte of it moved for the receive deadline.
+  net::tcp_options tcp;
+  tcp.send_stall = d.timeouts.receive;
   std::optional<net::tcp_listener> listener;
-  if (!larger.empty()) listener.emplace(ex, me.name, mine.host, mine.port);
+  if (!larger.empty()) listener.emplace(ex, me.name, mine.host, mine.port, tcp);
   link_map links;
   for (const auto& p : peers) {
     if (!(p < self)) continue;
     const party_entry& there = d.party(p);
-    auto raw = co_await net::tcp_connect(me.name, p.to_string(), there.host, there.port, until);
+    auto raw = co_await net::tcp_connect(me.name, p.to_string(), there.host, there.port, until, tcp);
     links.emplace(p, co_await net::secure_connect(std::move(raw), me, p.to_string(), there.public_key, rng, until));
   }
   if (!larger.empty()) {
