@@ -602,6 +602,28 @@ TEST_CASE("stray connections to every listening port during start-up do not stop
   CHECK(count("closed the link while we waited for the handshake hello") == 4 * 25);
 }
 
+// Issue 12, fix 6: the cloud's part ends with the offline phase; once it has
+// said "done" to every peer it has nothing more to give, and a cloud killed
+// then leaves the others to finish with correct outputs (docs/deployment.md,
+// section 4, says so).
+TEST_CASE("a cloud killed after its end of run message leaves the others to finish", "[processes]") {
+  constexpr std::uint64_t images = 1;
+  local_run r("kill-cloud-after-done", 2, 1, test_timeouts());
+  r.start_all(images, {{"client", {"--online-delay-ms", "1500"}}});
+  const run::role_id cloud{proto::role_kind::cloud, 0, 0};
+  REQUIRE(r.wait_status(cloud, "finish", 60s));
+  std::this_thread::sleep_for(200ms);  // its "done" messages are on their way
+  r.group.kill(cloud.path(), SIGKILL);
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 60s);
+  CHECK(st.at(cloud.path()).signal == SIGKILL);
+  for (const auto& role : r.roles) {
+    if (role == cloud) continue;
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    CHECK(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+}
+
 // Issue 12, fix 1: an error while the cloud reads its model names that step
 // (it said 'connect', the step before).
 TEST_CASE("the cloud's model errors name the step 'load model'", "[processes]") {

@@ -370,23 +370,28 @@ class party_links {
   }
 
   // The end of the run: tells every peer this party is done, then waits
-  // until each peer says the same. A peer that fails or dies at any point
-  // before makes this party fail too, naming it. Nothing follows the end
-  // message, so a peer never meets it in a protocol receive (it would be
-  // refused there: its type is outside the catalogue).
+  // until each peer says the same. A peer that fails or dies before its own
+  // "done" makes this party fail too, naming it. A peer whose "done" arrives
+  // has finished its part: if it is gone by the time ours reaches it (a
+  // cloud killed while it waits through the online phase), that is no
+  // failure of this run. Nothing follows the end message, so a peer never
+  // meets it in a protocol receive (it would be refused there: its type is
+  // outside the catalogue).
   [[nodiscard]] asio::awaitable<void> finish(std::chrono::milliseconds deadline) {
+    std::map<std::string, std::string> unsent;  // peer -> why our "done" did not go
     for (auto& [peer, t] : by_peer_) {
       try {
         co_await t->send(end_of_run_type, {});
       } catch (const error& e) {
-        throw protocol_error(self_, "finish", peer, e.what());
+        unsent.emplace(peer, e.what());
       }
     }
     for (auto& [peer, t] : by_peer_) {
       try {
         (void)co_await t->receive(net::expect_type(end_of_run_type, 0), net::after(deadline), "the end of the run");
       } catch (const error& e) {
-        throw protocol_error(self_, "finish", peer, e.what());
+        const auto it = unsent.find(peer);
+        throw protocol_error(self_, "finish", peer, it != unsent.end() ? it->second : std::string(e.what()));
       }
     }
   }
