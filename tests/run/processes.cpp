@@ -648,3 +648,40 @@ TEST_CASE("the cloud's model errors name the step 'load model'", "[processes]") 
   REQUIRE(!m.empty());
   CHECK(m[1].str() == "load model");
 }
+
+// Issue 12, fix 4: offline material is prepared in batches (offline_batch in
+// the deployment file), so a party holds one batch's, not every image's
+// (evaluator[0] of MiniONN grew by 37.5 MB per image). Every party follows
+// the same schedule; the outputs still equal the oracle's.
+TEST_CASE("offline material is prepared in batches of the deployment file's offline_batch", "[processes]") {
+  constexpr std::uint64_t images = 7;
+  local_run r("offline-batch", 2, 1, test_timeouts());
+  r.files.file.offline_batch = 3;
+  {
+    std::ofstream f(r.files.deployment);
+    f << run::to_json(r.files.file);
+  }
+  const run::role_id evaluator{proto::role_kind::evaluator, 0, 0};
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles) {
+    auto a = r.args(role, images);
+    if (role == evaluator) a.erase(std::find(a.begin(), a.end(), "--quiet"));  // its steps, one per line
+    r.start(role, a);
+  }
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 180s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  // evaluator[0]'s steps: offline 1-3, online 1-3, offline 4-6, online 4-6, offline 7, online 7.
+  std::vector<std::string> steps;
+  std::istringstream lines(run::read_text(r.log(evaluator)));
+  for (std::string l; std::getline(lines, l);)
+    if (l.rfind("evaluator[0]: offline ", 0) == 0 || l.rfind("evaluator[0]: online ", 0) == 0)
+      steps.push_back(l.substr(14));
+  const std::vector<std::string> want{"offline 1", "offline 2", "offline 3", "online 1", "online 2", "online 3",
+                                      "offline 4", "offline 5", "offline 6", "online 4", "online 5", "online 6",
+                                      "offline 7", "online 7"};
+  CHECK(steps == want);
+}

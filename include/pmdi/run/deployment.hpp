@@ -7,6 +7,7 @@
 //     "compute_per_cluster": 2,         // T
 //     "ring": {"bits": 64, "fraction_bits": 13},
 //     "timeouts_ms": {"connect": 30000, "handshake": 10000, "receive": 60000},
+//     "offline_batch": 8,               // optional: inferences prepared ahead of their online phases
 //     "parties": [
 //       {"role": "client",      "host": "127.0.0.1", "port": 7000, "public_key": "<64 hex digits>"},
 //       {"role": "cloud",       ...}, {"role": "garbler/0", ...}, {"role": "evaluator/0", ...},
@@ -80,6 +81,12 @@ struct deployment_file {
   std::uint32_t ring_bits = 64;
   std::uint32_t fraction_bits = 13;
   deployment_timeouts timeouts{};
+  // Inferences whose offline material is prepared before their online phases
+  // run; then the next batch. Bounds what a party holds at once (the
+  // evaluator of MiniONN holds about 37.5 MB per prepared inference). Every
+  // party reads it from this file, so all follow the same schedule.
+  std::uint32_t offline_batch = default_offline_batch;
+  static constexpr std::uint32_t default_offline_batch = 8;
   std::vector<party_entry> parties;  // in file order
 
   [[nodiscard]] const party_entry* find(const role_id& r) const noexcept {
@@ -181,7 +188,7 @@ class json_reader {
   const json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
   if (ec) throw usage_error(source + ": not valid JSON: " + ec.message());
   const auto& top = in.object(root, "top level");
-  in.only(top, "", {"version", "clusters", "compute_per_cluster", "ring", "timeouts_ms", "parties"});
+  in.only(top, "", {"version", "clusters", "compute_per_cluster", "ring", "timeouts_ms", "offline_batch", "parties"});
 
   deployment_file d;
   if (const auto* v = top.if_contains("version")) (void)in.integer(*v, "version", 1, 1);
@@ -207,6 +214,9 @@ class json_reader {
     if (const auto* x = t.if_contains("receive"))
       d.timeouts.receive = std::chrono::milliseconds(in.integer(*x, "timeouts_ms.receive", 1, day));
   }
+
+  if (const auto* v = top.if_contains("offline_batch"))
+    d.offline_batch = static_cast<std::uint32_t>(in.integer(*v, "offline_batch", 1, 1'000'000));
 
   const json::value& pv = in.member(top, "", "parties");
   if (!pv.is_array()) in.fail("parties", "expected an array");
@@ -293,6 +303,7 @@ class json_reader {
       {"timeouts_ms", json::object{{"connect", d.timeouts.connect.count()},
                                    {"handshake", d.timeouts.handshake.count()},
                                    {"receive", d.timeouts.receive.count()}}},
+      {"offline_batch", d.offline_batch},
       {"parties", std::move(parties)}};
   // One party per line: readable and diff-friendly.
   std::string out = "{\n";

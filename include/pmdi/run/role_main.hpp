@@ -135,6 +135,7 @@ inline constexpr std::string_view role_usage =
 
 [[nodiscard]] inline role_options parse_role_options(int argc, char** argv) {
   role_options o;
+  std::optional<std::string> digest;  // --model-digest, checked once the loop is done
   cli_args a(argc, argv);
   while (a.next())
     if (!(a.flag("--quiet", o.quiet) ||
@@ -152,9 +153,10 @@ inline constexpr std::string_view role_usage =
           a.number("--paillier-bits", o.paillier_bits, 512, 8192) ||
           a.number("--online-delay-ms", o.online_delay, 0, 86'400'000) ||
           a.value("--model", o.model) ||
+          a.value("--model-digest", digest) ||
           a.number("--random-weights", o.random_weights, 0, UINT64_MAX)))
-      if (std::string digest; a.value("--model-digest", digest)) o.model_pin = parse_model_digest(digest);
-      else a.unknown();
+      a.unknown();
+  if (digest) o.model_pin = parse_model_digest(*digest);
   if (o.deployment.empty()) throw usage_error("--deployment FILE is required");
   if (o.party.empty()) throw usage_error("--party ROLE is required");
   if (o.key.empty()) throw usage_error("--key FILE is required");
@@ -515,23 +517,33 @@ struct run_context {
   begin();
   co_await s.setup(g);
   end("setup");
-  for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
-    ctx.at("offline " + std::to_string(i));
-    begin();
-    co_await s.offline(i, g);
-    end("offline");
-  }
-  if (s.online_all) {
-    ctx.at("online 1.." + std::to_string(ctx.opt.images));
-    begin();
-    co_await s.online_all();
-    end("online");
-  } else if (s.online) {
-    for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
-      ctx.at("online " + std::to_string(i));
+  // Offline material is prepared for a batch of offline_batch inferences,
+  // then their online phases run, then the next batch: a party holds at most
+  // one batch's material (the deployment file sets the batch, so every party
+  // follows the same schedule). A stream (online_all) prepares every image
+  // first: its inputs go out at once.
+  const std::uint64_t n = ctx.opt.images;
+  const std::uint64_t batch = s.online_all ? n : std::max<std::uint64_t>(1, ctx.file.offline_batch);
+  for (std::uint64_t first = 1; first <= n; first += batch) {
+    const std::uint64_t last = std::min(n, first + batch - 1);
+    for (std::uint64_t i = first; i <= last; ++i) {
+      ctx.at("offline " + std::to_string(i));
       begin();
-      co_await s.online(i);
+      co_await s.offline(i, g);
+      end("offline");
+    }
+    if (s.online_all) {
+      ctx.at("online 1.." + std::to_string(n));
+      begin();
+      co_await s.online_all();
       end("online");
+    } else if (s.online) {
+      for (std::uint64_t i = first; i <= last; ++i) {
+        ctx.at("online " + std::to_string(i));
+        begin();
+        co_await s.online(i);
+        end("online");
+      }
     }
   }
   ctx.report.phases.try_emplace("online");

@@ -321,3 +321,14 @@ TEST_CASE("deployment: stray connections during start-up are dropped, the real p
   CHECK_THAT(all, Catch::Contains("unknown peer 'mallory' is not in the deployment file"));
   CHECK_THAT(all, Catch::Contains("a second connection from garbler[0], which is already linked"));
 }
+
+TEST_CASE("deployment: offline_batch is optional, bounded and written back", "[run][deployment]") {
+  const auto parse = [](const std::string& t) { return run::parse_deployment(t, "deployment.json"); };
+  CHECK(parse(valid_text()).offline_batch == run::deployment_file::default_offline_batch);
+  CHECK(parse(edited("\"offline_batch\": 8", "\"offline_batch\": 3")).offline_batch == 3);
+  CHECK_THROWS_WITH(parse(edited("\"offline_batch\": 8", "\"offline_batch\": 0")),
+                    "deployment.json: offline_batch: expected an integer in [1, 1000000], got 0");
+  auto d = parse(valid_text());
+  d.offline_batch = 5;
+  CHECK(parse(run::to_json(d)).offline_batch == 5);
+}
