@@ -32,7 +32,8 @@ fi
 
 if ((fuzz)); then
   # docs/fuzzing.md: each target over its seed corpus, then 3 s of fuzzing
-  # (about 3 minutes on 2 cores, most of it building the 10 targets).
+  # (ctest: 21 s at -j2 on the 2-core machine; building the 10 targets with
+  # clang takes a few minutes more).
   echo "== fuzz targets (clang, libFuzzer + ASan + UBSan), label fuzz"
   cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DPMDI_FUZZ=ON \
         -DPMDI_BUILD_TESTS=OFF -DPMDI_BUILD_BENCH=OFF -DPMDI_BUILD_EXAMPLES=OFF >/dev/null
