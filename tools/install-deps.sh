@@ -8,7 +8,8 @@ set -euo pipefail
 core=(build-essential cmake pkg-config
       libboost1.81-dev libboost-json1.81-dev libgmp-dev libsodium-dev libeigen3-dev catch2
       libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-      dataset-fashion-mnist)
+      dataset-fashion-mnist
+      clang libclang-rt-14-dev)  # the fuzz targets (libFuzzer), tools/test.sh's fuzz pass
 tools=(python3 python3-torch python3-onnx python3-numpy python3-matplotlib)
 
 want=("${core[@]}")

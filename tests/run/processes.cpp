@@ -10,8 +10,16 @@
 //    the step and the peer.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
 #include <cstdio>
 #include <regex>
+#include <thread>
 
 #include "pmdi/run/launcher.hpp"
 #include "small_net.hpp"
@@ -284,10 +292,15 @@ TEST_CASE("a party whose key the deployment file does not list is refused at the
     CHECK(st.at(role.path()).finished);
     CHECK(st.at(role.path()).code == 1);
   }
-  // The client (the impostor connects to it first) refuses it at the handshake.
+  // The client (the impostor connects to it first) refuses it at the handshake,
+  // drops that connection with one line, and waits on for the real
+  // evaluator[0] until the deadline.
   const auto client_text = run::read_text(r.log({proto::role_kind::client, 0, 0}));
-  CHECK_THAT(client_text, Catch::Contains("pmdi: client: step 'connect': client: handshake with evaluator[0]"));
+  CHECK_THAT(client_text, Catch::Contains("client: dropped a connection from unauthenticated peer at 127.0.0.1:"));
+  CHECK_THAT(client_text, Catch::Contains(": client: handshake with evaluator[0] at 127.0.0.1:"));
   CHECK_THAT(client_text, Catch::Contains("refused: peer key does not match the deployment file"));
+  CHECK_THAT(client_text, Catch::Contains("pmdi: client: step 'connect': client: no authenticated connection from "
+                                          "evaluator[0] on 127.0.0.1:"));
   const auto imp = run::read_text(r.log(impostor));
   CHECK_THAT(imp, Catch::Contains("pmdi: evaluator[0]: step 'connect'"));
   CHECK_THAT(imp, Catch::Contains("refused by the peer"));
@@ -468,4 +481,207 @@ TEST_CASE("parties in network namespaces over a bandwidth-limited veth pair agre
   const double floor_s = 0.5 * static_cast<double>(crossing) * 8 / rate_bits;
   INFO("client <-> edge: " << crossing << " bytes; offline " << client.phase("offline").seconds << " s");
   CHECK(client.phase("offline").seconds + client.phase("online").seconds + client.phase("setup").seconds >= floor_s);
+}
+
+namespace {
+
+// Stray clients of the listening ports (issue 12, fix 2): each of `per_port`
+// connections to every party's port is silent (held open), garbage, a half
+// handshake (a hello frame announcing 100 bytes, 3 sent), or connect-and-close.
+// Runs on its own thread from before the parties start until stop().
+class strays {
+ public:
+  strays(std::vector<std::uint16_t> ports, int per_port) : thread_([this, ports, per_port] { run(ports, per_port); }) {}
+  ~strays() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (int fd : held_) ::close(fd);
+    held_.clear();
+  }
+  // Waits until every port took its connections; false after `limit`.
+  bool wait_done(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!finished_ && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    return finished_;
+  }
+  // Connections made, per kind: silent, garbage, half handshake, closed at once.
+  [[nodiscard]] std::array<int, 4> made() const { return made_; }
+
+ private:
+  void run(const std::vector<std::uint16_t>& ports, int per_port) {
+    std::map<std::uint16_t, int> done;
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (!stop_ && std::chrono::steady_clock::now() < until) {
+      bool all = true, progress = false;
+      for (auto port : ports) {
+        if (done[port] >= per_port) continue;
+        all = false;
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {  // not listening (yet, or ever)
+          ::close(fd);
+          continue;
+        }
+        progress = true;
+        const int kind = done[port]++ % 4;
+        ++made_[kind];
+        static const std::uint8_t garbage[64] = {0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5};
+        static const std::uint8_t half[] = {100, 0, 0, 0, 0x01, 0xFF, 0, 0, 1, 0, 9};
+        if (kind == 1) (void)!::send(fd, garbage, sizeof garbage, MSG_NOSIGNAL);
+        if (kind == 2) (void)!::send(fd, half, sizeof half, MSG_NOSIGNAL);
+        if (kind == 3) ::close(fd);
+        else held_.push_back(fd);
+      }
+      if (all) {
+        finished_ = true;
+        return;
+      }
+      if (!progress) std::this_thread::sleep_for(1ms);
+    }
+  }
+  std::atomic<bool> stop_{false}, finished_{false};
+  std::vector<int> held_;
+  std::array<int, 4> made_{};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("stray connections to every listening port during start-up do not stop the run", "[processes]") {
+  constexpr std::uint64_t images = 1;
+  local_run r("strays", 2, 1, test_timeouts());
+  // The listening parties (client, cloud, garbler[0], garbler[1]) start
+  // first: they link among themselves and keep listening for the evaluators
+  // and compute servers, which start only once every listening port has
+  // taken its 100 strays.
+  const auto listens = [](const run::role_id& role) {
+    return role.kind == proto::role_kind::client || role.kind == proto::role_kind::cloud ||
+           role.kind == proto::role_kind::garbler;
+  };
+  std::vector<std::uint16_t> ports;
+  for (const auto& p : r.files.file.parties)
+    if (listens(p.role)) ports.push_back(p.port);
+  REQUIRE(ports.size() == 4);
+  strays s(ports, 100);
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles)
+    if (listens(role)) r.start(role, r.args(role, images));
+  REQUIRE(s.wait_done(4s));
+  for (const auto& role : r.roles)
+    if (!listens(role)) r.start(role, r.args(role, images));
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 120s);
+  s.stop();
+  std::string dropped_lines;
+  for (const auto& role : r.roles) {
+    const auto text = run::read_text(r.log(role));
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << text);
+    REQUIRE(st.at(role.path()).ok());
+    std::istringstream lines(text);
+    for (std::string l; std::getline(lines, l);)
+      if (l.find(": dropped a connection from ") != std::string::npos) dropped_lines += l + "\n";
+  }
+  INFO(dropped_lines);
+  const auto made = s.made();
+  INFO("silent " << made[0] << ", garbage " << made[1] << ", half handshake " << made[2] << ", closed " << made[3]);
+  CHECK(made[0] + made[1] + made[2] + made[3] == 4 * 100);  // every listening port took its 100
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  // One line for each stray that ended its handshake before the party had all
+  // its peers: the garbage and the closed ones (25 + 25 per port). The silent
+  // and half ones were still within their handshake deadline when the real
+  // peers had linked; those are closed without a line.
+  const auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = dropped_lines.find(what); at != std::string::npos; at = dropped_lines.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("reserved header field is 42405, expected 0") == 4 * 25);
+  CHECK(count("closed the link while we waited for the handshake hello") == 4 * 25);
+}
+
+// Issue 12, fix 6: the cloud's part ends with the offline phase; once it has
+// said "done" to every peer it has nothing more to give, and a cloud killed
+// then leaves the others to finish with correct outputs (docs/deployment.md,
+// section 4, says so).
+TEST_CASE("a cloud killed after its end of run message leaves the others to finish", "[processes]") {
+  constexpr std::uint64_t images = 1;
+  local_run r("kill-cloud-after-done", 2, 1, test_timeouts());
+  r.start_all(images, {{"client", {"--online-delay-ms", "1500"}}});
+  const run::role_id cloud{proto::role_kind::cloud, 0, 0};
+  REQUIRE(r.wait_status(cloud, "finish", 60s));
+  std::this_thread::sleep_for(200ms);  // its "done" messages are on their way
+  r.group.kill(cloud.path(), SIGKILL);
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 60s);
+  CHECK(st.at(cloud.path()).signal == SIGKILL);
+  for (const auto& role : r.roles) {
+    if (role == cloud) continue;
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    CHECK(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+}
+
+// Issue 12, fix 1: an error while the cloud reads its model names that step
+// (it said 'connect', the step before).
+TEST_CASE("the cloud's model errors name the step 'load model'", "[processes]") {
+  local_run r("bad-model", 2, 1, test_timeouts());
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles) {
+    auto a = r.args(role, 1);
+    if (role.kind == proto::role_kind::cloud) {
+      const auto at = std::find(a.begin(), a.end(), "--random-weights");
+      REQUIRE(at != a.end());
+      a.erase(at, at + 2);
+      a.insert(a.end(), {"--model", (r.files.dir / "absent.onnx").string()});
+    }
+    r.start(role, a);
+  }
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 60s);
+  const run::role_id cloud{proto::role_kind::cloud, 0, 0};
+  const auto text = run::read_text(r.log(cloud));
+  INFO(text);
+  CHECK(st.at(cloud.path()).code == 1);
+  const auto m = failure_sentence(text, "cloud");
+  REQUIRE(!m.empty());
+  CHECK(m[1].str() == "load model");
+}
+
+// Issue 12, fix 4: offline material is prepared in batches (offline_batch in
+// the deployment file), so a party holds one batch's, not every image's
+// (evaluator[0] of MiniONN grew by 37.5 MB per image). Every party follows
+// the same schedule; the outputs still equal the oracle's.
+TEST_CASE("offline material is prepared in batches of the deployment file's offline_batch", "[processes]") {
+  constexpr std::uint64_t images = 7;
+  local_run r("offline-batch", 2, 1, test_timeouts());
+  r.files.file.offline_batch = 3;
+  {
+    std::ofstream f(r.files.deployment);
+    f << run::to_json(r.files.file);
+  }
+  const run::role_id evaluator{proto::role_kind::evaluator, 0, 0};
+  r.started = std::chrono::steady_clock::now();
+  for (const auto& role : r.roles) {
+    auto a = r.args(role, images);
+    if (role == evaluator) a.erase(std::find(a.begin(), a.end(), "--quiet"));  // its steps, one per line
+    r.start(role, a);
+  }
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 180s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  // evaluator[0]'s steps: offline 1-3, online 1-3, offline 4-6, online 4-6, offline 7, online 7.
+  std::vector<std::string> steps;
+  std::istringstream lines(run::read_text(r.log(evaluator)));
+  for (std::string l; std::getline(lines, l);)
+    if (l.rfind("evaluator[0]: offline ", 0) == 0 || l.rfind("evaluator[0]: online ", 0) == 0)
+      steps.push_back(l.substr(14));
+  const std::vector<std::string> want{"offline 1", "offline 2", "offline 3", "online 1", "online 2", "online 3",
+                                      "offline 4", "offline 5", "offline 6", "online 4", "online 5", "online 6",
+                                      "offline 7", "online 7"};
+  CHECK(steps == want);
 }

@@ -68,7 +68,7 @@ class byte_reader {
     requires std::is_trivially_copyable_v<T>
   void get_array(std::span<T> out) {
     auto s = take(out.size_bytes());
-    std::memcpy(out.data(), s.data(), s.size());
+    if (!s.empty()) std::memcpy(out.data(), s.data(), s.size());  // an empty span may hold a null pointer
   }
   [[nodiscard]] std::size_t remaining() const noexcept { return b_.size() - pos_; }
   // Throws unless every byte was consumed.

@@ -54,6 +54,34 @@ using master_key = std::array<std::byte, crypto_kdf_KEYBYTES>;
   return s;
 }
 
+// Per-purpose seed for an exact pair of indices (a, b): keyed BLAKE2b with
+// the KDF's parameter block (salt = a, personal = context, as
+// crypto_kdf_derive_from_key writes them) over the 8 bytes of b, little
+// endian. Distinct pairs are distinct inputs, so no two pairs share a seed
+// (a packing such as a * 4096 + b collides); and the 8-byte message keeps it
+// apart from derive_seed() (crypto_kdf hashes an empty message).
+// [ref] libsodium, crypto_kdf/blake2b/kdf_blake2b.c; RFC 7693 (BLAKE2).
+[[nodiscard]] inline seed derive_seed_pair(std::span<const std::byte, crypto_kdf_KEYBYTES> master, std::uint64_t a,
+                                           std::uint64_t b, std::string_view context) {
+  if (context.size() != crypto_kdf_CONTEXTBYTES)
+    throw usage_error("derive_seed_pair: context must be exactly 8 characters: '" + std::string(context) + "'");
+  sodium_init_or_throw();
+  unsigned char salt[crypto_generichash_blake2b_SALTBYTES] = {};
+  unsigned char personal[crypto_generichash_blake2b_PERSONALBYTES] = {};
+  unsigned char msg[8];
+  for (int i = 0; i < 8; ++i) {
+    salt[i] = static_cast<unsigned char>(a >> (8 * i));
+    msg[i] = static_cast<unsigned char>(b >> (8 * i));
+  }
+  std::memcpy(personal, context.data(), crypto_kdf_CONTEXTBYTES);
+  seed s;
+  if (::crypto_generichash_blake2b_salt_personal(reinterpret_cast<unsigned char*>(s.data()), s.size(), msg,
+                                                 sizeof msg, reinterpret_cast<const unsigned char*>(master.data()),
+                                                 master.size(), salt, personal) != 0)
+    throw error("derive_seed_pair: libsodium BLAKE2b failed");
+  return s;
+}
+
 class prg {
  public:
   static constexpr std::size_t buffer_blocks = 64;

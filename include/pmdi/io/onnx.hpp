@@ -427,8 +427,10 @@ class onnx_walker {
     const auto* v = attr("value");
     if (!v || !v->has_t()) fail("only tensor-valued Constant nodes are supported");
     if (node_->output_size() != 1) fail("must have one output");
-    owned_.push_back(v->t());
-    tensors_[node_->output(0)] = &owned_.back();
+    // The tensor stays where it is, inside model_, which nothing changes
+    // after parse(): the pointer lives as long as the walker. (A copy into a
+    // growing vector dangled when a later Constant reallocated it.)
+    tensors_[node_->output(0)] = &v->t();
   }
 
   void pad() {
@@ -715,8 +717,7 @@ class onnx_walker {
   bool check_;
   onnx::ModelProto model_;
   std::int64_t opset_ = 0;
-  std::map<std::string, const onnx::TensorProto*> tensors_;
-  std::vector<onnx::TensorProto> owned_{};
+  std::map<std::string, const onnx::TensorProto*> tensors_;  // initializers and Constant values, inside model_
   std::map<std::string, std::size_t> producer_;  // tensor name -> index into layers_
   const onnx::NodeProto* node_ = nullptr;
   int node_index_ = 0;

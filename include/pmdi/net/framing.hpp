@@ -71,12 +71,14 @@ struct io_result {
 
 // A byte stream the framing runs on:
 //   awaitable<io_result> read_exact(std::span<std::byte>, deadline)
-//   awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body, deadline)
+//   awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
+//                                  clock::duration stall)   (fails when no byte moved for `stall`)
 //   void close() noexcept;  any_io_executor get_executor() const;
 template <class S>
-concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const std::byte> in, deadline d) {
+concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const std::byte> in, deadline d,
+                               clock::duration stall) {
   { s.read_exact(out, d) } -> std::same_as<asio::awaitable<io_result>>;
-  { s.write_all(in, in, d) } -> std::same_as<asio::awaitable<io_result>>;
+  { s.write_all(in, in, stall) } -> std::same_as<asio::awaitable<io_result>>;
   s.close();
   { s.get_executor() } -> std::convertible_to<asio::any_io_executor>;
 };
@@ -84,8 +86,9 @@ concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const s
 template <byte_stream Stream>
 class framed_transport final : public transport {
  public:
-  framed_transport(Stream stream, link_names names, clock::duration send_timeout = std::chrono::seconds(60))
-      : transport(std::move(names)), stream_(std::move(stream)), send_timeout_(send_timeout) {}
+  // `send_stall`: a send fails when no byte of it has moved for this long.
+  framed_transport(Stream stream, link_names names, clock::duration send_stall = std::chrono::seconds(60))
+      : transport(std::move(names)), stream_(std::move(stream)), send_stall_(send_stall) {}
   ~framed_transport() override { shutdown(); }
 
   void shutdown() noexcept override {
@@ -115,10 +118,12 @@ class framed_transport final : public transport {
       ~reset() { b = false; }
     } reset_flag{sending_};
     const frame_header h = encode_frame_header(type, payload.size());
-    const io_result r = co_await stream_.write_all(h, payload, after(send_timeout_));
+    const io_result r = co_await stream_.write_all(h, payload, send_stall_);
     if (r.status == io_status::timeout)
-      throw timeout_error(names_.self + ": timed out after " + millis_label(send_timeout_) + " sending " +
-                          type_label(type) + " (" + std::to_string(payload.size()) + " bytes) to " + peer_label());
+      throw timeout_error(names_.self + ": sending " + type_label(type) + " (" + std::to_string(payload.size()) +
+                          " bytes) to " + peer_label() + ": no byte moved for " + millis_label(send_stall_) + " (" +
+                          std::to_string(r.transferred) + " of " + std::to_string(frame_header_bytes + payload.size()) +
+                          " bytes sent); the peer stopped reading");
     if (r.status != io_status::ok)
       throw peer_closed_error(names_.self + ": sending " + type_label(type) + " to " + peer_label() +
                               " failed: the peer closed the link" + (r.ec ? " (" + r.ec.message() + ")" : ""));
@@ -188,7 +193,7 @@ class framed_transport final : public transport {
   }
 
   Stream stream_;
-  clock::duration send_timeout_;
+  clock::duration send_stall_;
   link_counters counters_{};
   std::exception_ptr failure_{};
   bool closed_ = false;

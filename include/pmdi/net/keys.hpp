@@ -73,6 +73,22 @@ struct key_pair {
   return pk;
 }
 
+// Whether a public key can take part in a key exchange: X25519 with a point
+// of small order (the all-zero key among them) gives the all-zero shared
+// secret whatever the other side's key, which crypto_scalarmult refuses
+// (returns -1). Checked with a fixed non-zero scalar: clamping makes every
+// scalar a multiple of the cofactor 8, so only small-order points fail.
+// [ref] RFC 7748 section 6.1 (the all-zero check); libsodium crypto_scalarmult.
+[[nodiscard]] inline bool usable_public_key(const public_key& pk) noexcept {
+  if (::sodium_init() < 0) return false;
+  unsigned char scalar[crypto_scalarmult_SCALARBYTES];
+  for (std::size_t i = 0; i < sizeof scalar; ++i) scalar[i] = static_cast<unsigned char>(i + 1);
+  unsigned char out[crypto_scalarmult_BYTES];
+  const bool ok = ::crypto_scalarmult(out, scalar, reinterpret_cast<const unsigned char*>(pk.data())) == 0;
+  sodium_memzero(out, sizeof out);
+  return ok;
+}
+
 [[nodiscard]] inline std::string to_hex(std::span<const std::byte> b) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s;

@@ -86,7 +86,7 @@ class memory_stream {
   }
 
   [[nodiscard]] asio::awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
-                                                     deadline) {
+                                                     clock::duration /*stall: a pipe never blocks*/) {
     detail::memory_pipe& p = outgoing();
     if (p.closed) co_return io_result{io_status::closed, 0, {}};
     p.data.insert(p.data.end(), header.begin(), header.end());
@@ -104,6 +104,14 @@ class memory_stream {
     }
   }
 
+  // Test hook: ends the stream towards the peer (it reads end-of-stream after
+  // the bytes already queued); the other direction stays open, so the peer can
+  // still answer (a handshake fed from a fuzzer's bytes).
+  void close_outgoing() noexcept {
+    auto& p = outgoing();
+    p.closed = true;
+    p.wake();
+  }
   // Test hook: appends raw bytes to what the peer will read (forged frames).
   void inject(std::span<const std::byte> raw) {
     auto& p = outgoing();

@@ -52,17 +52,33 @@ class tcp_stream {
     co_return classify(order[0] == 1, read_ec, n);
   }
 
+  // Writes header then body. `stall` is a progress deadline: the write fails
+  // when no byte has moved for that long, however long the whole takes (a
+  // 26 MB frame over a slow link is fine while bytes keep moving; a peer that
+  // stops reading is caught within `stall` of its last byte).
   [[nodiscard]] asio::awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
-                                                     deadline until) {
-    const std::array<asio::const_buffer, 2> bufs{asio::buffer(header.data(), header.size()),
-                                                 asio::buffer(body.data(), body.size())};
-    asio::steady_timer timer(socket_.get_executor(), until);
-    auto [order, write_ec, n, timer_ec] =
-        co_await asio::experimental::make_parallel_group(asio::async_write(socket_, bufs, asio::deferred),
-                                                         timer.async_wait(asio::deferred))
-            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-    (void)timer_ec;
-    co_return classify(order[0] == 1, write_ec, n);
+                                                     clock::duration stall) {
+    const std::size_t total = header.size() + body.size();
+    std::size_t done = 0;
+    asio::steady_timer timer(socket_.get_executor());
+    while (done < total) {
+      std::array<asio::const_buffer, 2> bufs{};
+      if (done < header.size()) {
+        bufs[0] = asio::buffer(header.data() + done, header.size() - done);
+        bufs[1] = asio::buffer(body.data(), body.size());
+      } else {
+        bufs[0] = asio::buffer(body.data() + (done - header.size()), total - done);
+      }
+      timer.expires_after(stall);
+      auto [order, write_ec, n, timer_ec] =
+          co_await asio::experimental::make_parallel_group(socket_.async_write_some(bufs, asio::deferred),
+                                                           timer.async_wait(asio::deferred))
+              .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+      (void)timer_ec;
+      if (order[0] == 1 || write_ec) co_return classify(order[0] == 1, write_ec, done);
+      done += n;
+    }
+    co_return io_result{io_status::ok, done, {}};
   }
 
   void close() noexcept {
@@ -91,7 +107,10 @@ class tcp_stream {
 using tcp_transport = framed_transport<tcp_stream>;
 
 struct tcp_options {
-  clock::duration send_timeout = std::chrono::seconds(60);
+  // A send fails when no byte of it has moved for this long (a progress
+  // deadline, not a bound on the whole frame); open_links() sets it to the
+  // deployment file's receive deadline.
+  clock::duration send_stall = std::chrono::seconds(60);
   clock::duration first_retry = std::chrono::milliseconds(10);
   clock::duration max_retry = std::chrono::milliseconds(250);
 };
@@ -123,7 +142,7 @@ struct tcp_options {
       if (order[0] == 0 && !cec) {
         socket.set_option(asio::ip::tcp::no_delay(true));
         co_return std::make_unique<tcp_transport>(tcp_stream(std::move(socket)), link_names{self, peer, where},
-                                                  opt.send_timeout);
+                                                  opt.send_stall);
       }
       last = cec;
     } else {
@@ -174,7 +193,7 @@ class tcp_listener {
     socket.set_option(asio::ip::tcp::no_delay(true));
     const std::string where = detail::endpoint_label(socket.remote_endpoint());
     co_return std::make_unique<tcp_transport>(tcp_stream(std::move(socket)),
-                                              link_names{self_, "unauthenticated peer", where}, opt_.send_timeout);
+                                              link_names{self_, "unauthenticated peer", where}, opt_.send_stall);
   }
 
   void close() noexcept {

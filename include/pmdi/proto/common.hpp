@@ -269,9 +269,18 @@ class ot_key {
  private:
   master_key k_{};
 };
+// The generator of one exact (inference, stage) pair (derive_seed_pair: no
+// two pairs share pads). Inference ids run from 1 (0 is setup) to
+// max_inference_id, stage indices below max_stage_count; others are refused.
+inline constexpr std::uint64_t max_inference_id = std::uint64_t{1} << 53;  // far above any run; exact as a JSON number
+inline constexpr std::size_t max_stage_count = std::size_t{1} << 16;
 [[nodiscard]] inline prg ot_prg(const master_key& master, std::uint64_t inference, std::size_t stage,
                                 const char* context) {
-  return prg(derive_seed(master, inference * 4096 + stage, context));
+  if (inference == 0 || inference > max_inference_id)
+    throw usage_error("ot_prg: inference id " + std::to_string(inference) + " is outside [1, 2^53]");
+  if (stage >= max_stage_count)
+    throw usage_error("ot_prg: stage index " + std::to_string(stage) + " is outside [0, 2^16)");
+  return prg(derive_seed_pair(master, inference, stage, context));
 }
 inline constexpr const char* ot_context_client = "pmdi-otb";
 inline constexpr const char* ot_context_garbler = "pmdi-otu";

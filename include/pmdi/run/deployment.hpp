@@ -7,6 +7,7 @@
 //     "compute_per_cluster": 2,         // T
 //     "ring": {"bits": 64, "fraction_bits": 13},
 //     "timeouts_ms": {"connect": 30000, "handshake": 10000, "receive": 60000},
+//     "offline_batch": 8,               // optional: inferences prepared ahead of their online phases
 //     "parties": [
 //       {"role": "client",      "host": "127.0.0.1", "port": 7000, "public_key": "<64 hex digits>"},
 //       {"role": "cloud",       ...}, {"role": "garbler/0", ...}, {"role": "evaluator/0", ...},
@@ -26,11 +27,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +81,12 @@ struct deployment_file {
   std::uint32_t ring_bits = 64;
   std::uint32_t fraction_bits = 13;
   deployment_timeouts timeouts{};
+  // Inferences whose offline material is prepared before their online phases
+  // run; then the next batch. Bounds what a party holds at once (the
+  // evaluator of MiniONN holds about 37.5 MB per prepared inference). Every
+  // party reads it from this file, so all follow the same schedule.
+  std::uint32_t offline_batch = default_offline_batch;
+  static constexpr std::uint32_t default_offline_batch = 8;
   std::vector<party_entry> parties;  // in file order
 
   [[nodiscard]] const party_entry* find(const role_id& r) const noexcept {
@@ -149,6 +163,24 @@ class json_reader {
 
 }  // namespace detail
 
+// Text from the file as an error message may quote it: control characters
+// and bytes above 0x7e as \xNN, at most 80 characters.
+[[nodiscard]] inline std::string printable(std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s.substr(0, 80)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      out += "\\x";
+      out += digits[u >> 4];
+      out += digits[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return s.size() > 80 ? out + "..." : out;
+}
+
 // Parses and validates a deployment file's text; `source` names it in errors.
 [[nodiscard]] inline deployment_file parse_deployment(std::string_view text, const std::string& source = "deployment file") {
   detail::json_reader in(source);
@@ -156,7 +188,7 @@ class json_reader {
   const json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
   if (ec) throw usage_error(source + ": not valid JSON: " + ec.message());
   const auto& top = in.object(root, "top level");
-  in.only(top, "", {"version", "clusters", "compute_per_cluster", "ring", "timeouts_ms", "parties"});
+  in.only(top, "", {"version", "clusters", "compute_per_cluster", "ring", "timeouts_ms", "offline_batch", "parties"});
 
   deployment_file d;
   if (const auto* v = top.if_contains("version")) (void)in.integer(*v, "version", 1, 1);
@@ -183,6 +215,9 @@ class json_reader {
       d.timeouts.receive = std::chrono::milliseconds(in.integer(*x, "timeouts_ms.receive", 1, day));
   }
 
+  if (const auto* v = top.if_contains("offline_batch"))
+    d.offline_batch = static_cast<std::uint32_t>(in.integer(*v, "offline_batch", 1, 1'000'000));
+
   const json::value& pv = in.member(top, "", "parties");
   if (!pv.is_array()) in.fail("parties", "expected an array");
   std::set<std::string> endpoints;
@@ -199,6 +234,9 @@ class json_reader {
       in.fail(f + ".role", err.what());
     }
     const std::string who = f + " (" + p.role.to_string() + ")";
+    if (role_text != p.role.path())  // "garbler/00" would name garbler/0 under another spelling
+      in.fail(who + ".role", "\"" + printable(role_text) + "\" is not the canonical form; write \"" + p.role.path() +
+                                 "\"");
     if (p.role.has_cluster() && p.role.cluster >= d.clusters)
       in.fail(who + ".role", "cluster index " + std::to_string(p.role.cluster) + " but clusters = " +
                                  std::to_string(d.clusters));
@@ -208,15 +246,31 @@ class json_reader {
     if (d.find(p.role) != nullptr) in.fail(who + ".role", "listed twice");
     p.host = in.string(in.member(e, f, "host"), who + ".host");
     if (p.host.empty()) in.fail(who + ".host", "empty");
+    if (std::any_of(p.host.begin(), p.host.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      in.fail(who + ".host", "\"" + printable(p.host) + "\" contains a control character");
+    // A numeric address: a party listens on exactly this address, and names
+    // are not resolved (the same file must mean the same hosts everywhere).
+    boost::system::error_code aec;
+    const auto addr = asio::ip::make_address(p.host, aec);
+    if (aec)
+      in.fail(who + ".host", "\"" + printable(p.host) +
+                                 "\" is not a numeric IPv4 or IPv6 address (host names are not resolved; write the "
+                                 "address, e.g. 10.0.0.1)");
     p.port = static_cast<std::uint16_t>(in.integer(in.member(e, f, "port"), who + ".port", 1, 65535));
-    if (!endpoints.insert(p.host + ":" + std::to_string(p.port)).second)
-      in.fail(who + ".port", p.host + ":" + std::to_string(p.port) + " is already used by another party");
+    const std::string endpoint = addr.to_string() + ":" + std::to_string(p.port);  // one spelling per address
+    if (!endpoints.insert(endpoint).second)
+      in.fail(who + ".port", endpoint + " is already used by another party");
     const std::string key = in.string(in.member(e, f, "public_key"), who + ".public_key");
     const auto pk = net::parse_public_key(key);
     if (!pk)
       in.fail(who + ".public_key", "expected a 32-byte X25519 key as " + std::to_string(2 * net::public_key_bytes) +
                                        " hex digits or base64, got \"" + key.substr(0, 80) + "\"");
     p.public_key = *pk;
+    if (!net::usable_public_key(p.public_key))
+      in.fail(who + ".public_key", "a point of small order (such as the all-zero key) cannot authenticate a party");
+    for (const auto& q : d.parties)
+      if (sodium_memcmp(q.public_key.data(), p.public_key.data(), p.public_key.size()) == 0)
+        in.fail(who + ".public_key", "the same key as " + q.role.to_string() + "; every party needs its own key pair");
     d.parties.push_back(std::move(p));
   }
   for (const auto& r : expected_roles(d.clusters, d.compute_per_cluster))
@@ -249,6 +303,7 @@ class json_reader {
       {"timeouts_ms", json::object{{"connect", d.timeouts.connect.count()},
                                    {"handshake", d.timeouts.handshake.count()},
                                    {"receive", d.timeouts.receive.count()}}},
+      {"offline_batch", d.offline_batch},
       {"parties", std::move(parties)}};
   // One party per line: readable and diff-friendly.
   std::string out = "{\n";
@@ -361,12 +416,135 @@ inline void write_secret_key(const std::filesystem::path& file, const net::secre
 
 using link_map = std::map<role_id, std::unique_ptr<net::transport>>;
 
+// One line about a connection dropped during start-up (a port scan, a health
+// probe, garbage, a half handshake, a second connection from a party already
+// linked). The run goes on; open_links() writes them to stderr by default.
+using startup_log = std::function<void(const std::string&)>;
+[[nodiscard]] inline startup_log stderr_log() {
+  return [](const std::string& line) { std::cerr << line << std::endl; };
+}
+
+// At most this many handshakes are in flight on one listener; a connection
+// beyond them is closed at once (it cannot hold the real parties out for
+// longer than one handshake deadline, and the descriptors stay bounded).
+inline constexpr std::size_t max_pending_handshakes = 128;
+
+namespace detail {
+
+// The listening half of open_links(): accepts connections until every
+// expected peer has an authenticated link, or `until`. Each connection's
+// handshake runs as its own coroutine with its own deadline (the deployment's
+// handshake timeout), so a silent or slow connection holds up nobody; a
+// connection whose handshake fails, or that authenticates as a party already
+// linked, is dropped with one line on `log`. Every coroutine it starts has
+// ended when it returns.
+// [ref] Asio: "Coroutines TS support", co_spawn with per-operation timers.
+[[nodiscard]] inline asio::awaitable<std::map<std::string, std::unique_ptr<net::transport>>> accept_peers(
+    net::tcp_listener& listener, const net::local_identity& me, const net::peer_directory& expected,
+    std::chrono::milliseconds handshake_timeout, net::deadline until, prg& rng, const startup_log& log) {
+  auto ex = co_await asio::this_coro::executor;
+  struct state {
+    explicit state(asio::any_io_executor e) : wake(e) {}
+    std::map<std::string, std::unique_ptr<net::transport>> linked;
+    std::set<net::transport*> pending;  // handshakes in flight (closed when we stop)
+    std::size_t running = 0;            // coroutines started and not ended
+    bool stopping = false;
+    asio::steady_timer wake;  // cancelled to wake the waiting coroutine
+  };
+  state st(ex);
+  const auto drop = [&](const std::string& who, const std::string& why) {
+    if (log) log(me.name + ": dropped a connection from " + who + " during start-up: " + why);
+  };
+  const auto handshake = [&](std::unique_ptr<net::transport> raw) -> asio::awaitable<void> {
+    net::transport* t = raw.get();
+    const std::string where = raw->peer_label();
+    struct done {
+      state& st;
+      net::transport* t;
+      ~done() {
+        st.pending.erase(t);
+        --st.running;
+        st.wake.cancel();
+      }
+    } guard{st, t};
+    try {
+      const auto by = std::min(until, net::after(handshake_timeout));
+      auto link = co_await net::secure_accept(std::move(raw), me, expected, rng, by);
+      const std::string peer = link->names().peer;
+      st.pending.erase(t);
+      if (st.stopping) co_return;
+      if (st.linked.count(peer)) {
+        drop(where, "a second connection from " + peer + ", which is already linked");
+        co_return;
+      }
+      st.linked.emplace(peer, std::move(link));
+    } catch (const std::exception& e) {
+      if (!st.stopping) drop(where, e.what());
+    }
+  };
+  const auto accept_loop = [&]() -> asio::awaitable<void> {
+    struct done {
+      state& st;
+      ~done() {
+        --st.running;
+        st.wake.cancel();
+      }
+    } guard{st};
+    while (!st.stopping) {
+      std::unique_ptr<net::transport> raw;
+      std::string failed;
+      try {
+        raw = co_await listener.accept(until);
+      } catch (const std::exception& e) {
+        failed = e.what();
+      }
+      if (!raw) {
+        if (st.stopping || net::clock::now() >= until) co_return;
+        drop("an unknown address", failed);  // e.g. out of descriptors: pause, then go on
+        asio::steady_timer pause(ex, std::chrono::milliseconds(50));
+        (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      if (st.stopping) co_return;
+      if (st.pending.size() >= max_pending_handshakes) {
+        drop(raw->peer_label(), std::to_string(max_pending_handshakes) + " handshakes are already in flight");
+        continue;  // raw closes here
+      }
+      st.pending.insert(raw.get());
+      ++st.running;
+      asio::co_spawn(ex, handshake(std::move(raw)), asio::detached);
+    }
+  };
+  ++st.running;
+  asio::co_spawn(ex, accept_loop(), asio::detached);
+  while (st.linked.size() < expected.size() && net::clock::now() < until) {
+    st.wake.expires_at(until);
+    (void)co_await st.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  // Stop: no more accepts, close the handshakes still in flight, and wait
+  // until every coroutine above has ended (they refer to this frame).
+  st.stopping = true;
+  listener.close();
+  for (auto* t : st.pending) t->shutdown();
+  while (st.running > 0) {
+    st.wake.expires_at(net::clock::time_point::max());
+    (void)co_await st.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::move(st.linked);
+}
+
+}  // namespace detail
+
 // Opens secure links from `self` to each of `peers` (run every party's call at
 // once, in any order, in one process or many): listens on self's host:port
 // when a larger role_id talks to it, connects (with retries) to the smaller
-// ones, and authenticates every peer against the deployment file.
+// ones, and authenticates every peer against the deployment file. A
+// connection to the listening port that does not complete the handshake as
+// an expected party (a stray one) is dropped with a line on `log`; the party
+// keeps waiting for the real peers until the connect deadline.
 [[nodiscard]] inline asio::awaitable<link_map> open_links(const deployment_file& d, const net::local_identity& me,
-                                                          role_id self, std::vector<role_id> peers, prg& rng) {
+                                                          role_id self, std::vector<role_id> peers, prg& rng,
+                                                          startup_log log = stderr_log()) {
   auto ex = co_await asio::this_coro::executor;
   const net::deadline until = net::after(d.timeouts.connect + d.timeouts.handshake);
   const party_entry& mine = d.party(self);
@@ -379,30 +557,27 @@ using link_map = std::map<role_id, std::unique_ptr<net::transport>>;
       by_name.emplace(p.to_string(), p);
     }
   }
+  // The file's deadlines: a send fails when no byte of it moved for the receive deadline.
+  net::tcp_options tcp;
+  tcp.send_stall = d.timeouts.receive;
   std::optional<net::tcp_listener> listener;
-  if (!larger.empty()) listener.emplace(ex, me.name, mine.host, mine.port);
+  if (!larger.empty()) listener.emplace(ex, me.name, mine.host, mine.port, tcp);
   link_map links;
   for (const auto& p : peers) {
     if (!(p < self)) continue;
     const party_entry& there = d.party(p);
-    auto raw = co_await net::tcp_connect(me.name, p.to_string(), there.host, there.port, until);
+    auto raw = co_await net::tcp_connect(me.name, p.to_string(), there.host, there.port, until, tcp);
     links.emplace(p, co_await net::secure_connect(std::move(raw), me, p.to_string(), there.public_key, rng, until));
   }
-  while (!larger.empty()) {
-    std::unique_ptr<net::transport> raw;
-    try {
-      raw = co_await listener->accept(until);
-    } catch (const timeout_error&) {
-      std::string missing;
-      for (const auto& kv : larger) missing += (missing.empty() ? "" : ", ") + kv.first;
-      throw timeout_error(me.name + ": no connection from " + missing + " on " + listener->address() +
-                          " before the deadline");
-    }
-    auto link = co_await net::secure_accept(std::move(raw), me, larger, rng, until);
-    const auto it = by_name.find(link->names().peer);
-    larger.erase(it->first);  // a second connection from the same party is refused as unknown
-    links.emplace(it->second, std::move(link));
-    by_name.erase(it);
+  if (!larger.empty()) {
+    auto accepted = co_await detail::accept_peers(*listener, me, larger, d.timeouts.handshake, until, rng, log);
+    std::string missing;
+    for (const auto& kv : larger)
+      if (!accepted.count(kv.first)) missing += (missing.empty() ? "" : ", ") + kv.first;
+    if (!missing.empty())
+      throw timeout_error(me.name + ": no authenticated connection from " + missing + " on " + mine.host + ":" +
+                          std::to_string(mine.port) + " before the deadline");
+    for (auto& [name, link] : accepted) links.emplace(by_name.at(name), std::move(link));
   }
   co_return links;
 }

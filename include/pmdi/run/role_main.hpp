@@ -61,6 +61,7 @@
 #include "pmdi/proto/shape.hpp"
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
+#include "pmdi/run/model_file.hpp"
 #include "pmdi/run/report.hpp"
 
 #if defined(PMDI_RUN_ROLE_CLIENT) || defined(PMDI_RUN_ROLE_CLOUD) || defined(PMDI_RUN_ROLE_GARBLER) || \
@@ -101,6 +102,7 @@ struct role_options {
   std::string party;
   std::uint64_t images = 1;
   std::optional<std::uint64_t> random_input, random_weights;
+  std::optional<model_digest> model_pin;  // cloud: the --model file must have this BLAKE2b-256 digest
   unsigned paillier_bits = 2048;
   unsigned threads = 2;
   std::chrono::milliseconds online_delay{0};
@@ -114,7 +116,7 @@ inline constexpr std::string_view role_usage =
     "  --key FILE            this party's secret key file (mode 0600)\n"
     "  --images N            number of inferences (default 1): setup once, N offline, N online\n"
     "  --report FILE         write the JSON report (times, bytes per peer, rounds, stages)\n"
-    "  --status FILE         keep the current step in FILE (connect, setup, offline N, online N, finish, done)\n"
+    "  --status FILE         keep the current step in FILE (connect, load model (cloud), setup, offline N, online N, finish, done)\n"
     "  --threads N           worker threads for Paillier work (default 2)\n"
     "  --quiet               no progress lines\n"
     " client only:\n"
@@ -127,10 +129,12 @@ inline constexpr std::string_view role_usage =
     "                        (the clusters work on several images at a time, as a pipeline)\n"
     " cloud only:\n"
     "  --model FILE          the weights, an ONNX file (binaries built with ONNX)\n"
+    "  --model-digest HEX    refuse a --model file whose BLAKE2b-256 digest (b2sum -l 256 FILE) is not HEX\n"
     "  --random-weights S    random weights from seed S (tests, demos)\n";
 
 [[nodiscard]] inline role_options parse_role_options(int argc, char** argv) {
   role_options o;
+  std::optional<std::string> digest;  // --model-digest, checked once the loop is done
   cli_args a(argc, argv);
   while (a.next())
     if (!(a.flag("--quiet", o.quiet) ||
@@ -148,11 +152,14 @@ inline constexpr std::string_view role_usage =
           a.number("--paillier-bits", o.paillier_bits, 512, 8192) ||
           a.number("--online-delay-ms", o.online_delay, 0, 86'400'000) ||
           a.value("--model", o.model) ||
+          a.value("--model-digest", digest) ||
           a.number("--random-weights", o.random_weights, 0, UINT64_MAX)))
       a.unknown();
+  if (digest) o.model_pin = parse_model_digest(*digest);
   if (o.deployment.empty()) throw usage_error("--deployment FILE is required");
   if (o.party.empty()) throw usage_error("--party ROLE is required");
   if (o.key.empty()) throw usage_error("--key FILE is required");
+  if (o.model_pin && o.model.empty()) throw usage_error("--model-digest pins a --model FILE; give one");
   return o;
 }
 
@@ -364,23 +371,28 @@ class party_links {
   }
 
   // The end of the run: tells every peer this party is done, then waits
-  // until each peer says the same. A peer that fails or dies at any point
-  // before makes this party fail too, naming it. Nothing follows the end
-  // message, so a peer never meets it in a protocol receive (it would be
-  // refused there: its type is outside the catalogue).
+  // until each peer says the same. A peer that fails or dies before its own
+  // "done" makes this party fail too, naming it. A peer whose "done" arrives
+  // has finished its part: if it is gone by the time ours reaches it (a
+  // cloud killed while it waits through the online phase), that is no
+  // failure of this run. Nothing follows the end message, so a peer never
+  // meets it in a protocol receive (it would be refused there: its type is
+  // outside the catalogue).
   [[nodiscard]] asio::awaitable<void> finish(std::chrono::milliseconds deadline) {
+    std::map<std::string, std::string> unsent;  // peer -> why our "done" did not go
     for (auto& [peer, t] : by_peer_) {
       try {
         co_await t->send(end_of_run_type, {});
       } catch (const error& e) {
-        throw protocol_error(self_, "finish", peer, e.what());
+        unsent.emplace(peer, e.what());
       }
     }
     for (auto& [peer, t] : by_peer_) {
       try {
         (void)co_await t->receive(net::expect_type(end_of_run_type, 0), net::after(deadline), "the end of the run");
       } catch (const error& e) {
-        throw protocol_error(self_, "finish", peer, e.what());
+        const auto it = unsent.find(peer);
+        throw protocol_error(self_, "finish", peer, it != unsent.end() ? it->second : std::string(e.what()));
       }
     }
   }
@@ -504,23 +516,33 @@ struct run_context {
   begin();
   co_await s.setup(g);
   end("setup");
-  for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
-    ctx.at("offline " + std::to_string(i));
-    begin();
-    co_await s.offline(i, g);
-    end("offline");
-  }
-  if (s.online_all) {
-    ctx.at("online 1.." + std::to_string(ctx.opt.images));
-    begin();
-    co_await s.online_all();
-    end("online");
-  } else if (s.online) {
-    for (std::uint64_t i = 1; i <= ctx.opt.images; ++i) {
-      ctx.at("online " + std::to_string(i));
+  // Offline material is prepared for a batch of offline_batch inferences,
+  // then their online phases run, then the next batch: a party holds at most
+  // one batch's material (the deployment file sets the batch, so every party
+  // follows the same schedule). A stream (online_all) prepares every image
+  // first: its inputs go out at once.
+  const std::uint64_t n = ctx.opt.images;
+  const std::uint64_t batch = s.online_all ? n : std::max<std::uint64_t>(1, ctx.file.offline_batch);
+  for (std::uint64_t first = 1; first <= n; first += batch) {
+    const std::uint64_t last = std::min(n, first + batch - 1);
+    for (std::uint64_t i = first; i <= last; ++i) {
+      ctx.at("offline " + std::to_string(i));
       begin();
-      co_await s.online(i);
+      co_await s.offline(i, g);
+      end("offline");
+    }
+    if (s.online_all) {
+      ctx.at("online 1.." + std::to_string(n));
+      begin();
+      co_await s.online_all();
       end("online");
+    } else if (s.online) {
+      for (std::uint64_t i = first; i <= last; ++i) {
+        ctx.at("online " + std::to_string(i));
+        begin();
+        co_await s.online(i);
+        end("online");
+      }
     }
   }
   ctx.report.phases.try_emplace("online");
@@ -572,7 +594,8 @@ template <class Net>
   if (!o.model.empty()) {
 #if defined(PMDI_RUN_HAS_ONNX)
     const auto declared = nn::describe<Net>();
-    return io::load_onnx(o.model, std::span<const nn::layer_info>(declared));
+    const auto bytes = read_model_file(o.model, o.model_pin);
+    return io::load_onnx(bytes, o.model.filename().string(), std::span<const nn::layer_info>(declared));
 #else
     throw usage_error("--model: this binary was built without ONNX (pmdi_add_deployment(... ONNX))");
 #endif
@@ -621,7 +644,9 @@ template <class Net, class Ring, class Bounds, class Shape>
 template <class Net, class Ring, class Bounds, class Shape>
 [[nodiscard]] asio::awaitable<void> run_cloud(run_context& ctx, party_links& links) {
   using party = proto::cloud<Ring, Shape>;
-  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), {}, cloud_model<Net, Ring, Bounds>(ctx.opt));
+  ctx.at("load model");  // errors in the file name this step, not 'connect'
+  auto model = cloud_model<Net, Ring, Bounds>(ctx.opt);
+  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), {}, std::move(model));
 }
 #endif
 

@@ -34,3 +34,14 @@ TEST_CASE("secret: ct_equal and self-zeroing vector", "[secret]") {
   s.wipe();
   CHECK(s.empty());
 }
+
+// Found by fuzz_messages: reading zero elements into an empty vector passed
+// its null data() to memcpy (undefined behaviour; UBSan reports it in the
+// sanitizer pass of the unit tests).
+TEST_CASE("bytes: an empty array reads from an empty buffer", "[bytes]") {
+  std::vector<std::uint64_t> none;
+  pmdi::byte_reader r(std::span<const std::byte>{}, "empty");
+  r.get_array(std::span<std::uint64_t>(none));
+  CHECK(r.remaining() == 0);
+  CHECK_NOTHROW(r.expect_end());
+}

@@ -234,6 +234,23 @@ TEST_CASE("onnx: the shipped MiniONN model loads and agrees with PyTorch", "[io]
   }
 }
 
+// Issue 12, fix 1: the shipped model with its two Pad constants moved to the
+// top of the graph (tools/make_onnx_constants_first.py; onnx.checker accepts
+// it). The loader kept pointers into a vector of Constant tensors that the
+// second Constant reallocated (heap-use-after-free; in Release "tensor '' has
+// ONNX data type 0"). It must load and give the same weights as the original.
+TEST_CASE("onnx: Constant nodes before their users load (no dangling tensor)", "[io][onnx]") {
+  const auto layers = nn::describe<nn::zoo::minionn_mnist>();
+  const auto want = pmdi::io::load_onnx(PMDI_TEST_DATA "/../../examples/models/minionn_fashion.onnx", layers);
+  const auto got = pmdi::io::load_onnx(data + "minionn_constants_first.onnx", layers);
+  REQUIRE(got.layers.size() == want.layers.size());
+  for (std::size_t i = 0; i < got.layers.size(); ++i) {
+    CHECK(got.layers[i].layer_index == want.layers[i].layer_index);
+    CHECK(got.layers[i].weight == want.layers[i].weight);
+    CHECK(got.layers[i].bias == want.layers[i].bias);
+  }
+}
+
 TEST_CASE("onnx: corrupted bytes load or throw pmdi::error, never anything else", "[io][onnx]") {
   std::ifstream f(data + "tiny.onnx", std::ios::binary);
   std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -86,6 +86,64 @@ TEST_CASE("deployment: errors name the file and the field", "[run][deployment]")
   CHECK_THROWS_WITH(parse(edited("\"bits\":64", "\"bits\":48")), "deployment.json: ring.bits: must be 32 or 64");
 }
 
+// Issue 12, fix 5: files that were accepted and should not be.
+TEST_CASE("deployment: shared, small-order keys, odd hosts and role spellings are refused", "[run][deployment]") {
+  using Catch::Contains;
+  const auto parse = [](const std::string& t) { (void)run::parse_deployment(t, "deployment.json"); };
+  const std::string text = valid_text();
+  const auto key_at = [&](std::size_t n) {  // the n-th public_key's 64 hex digits
+    std::size_t at = 0;
+    for (std::size_t i = 0; i <= n; ++i) at = text.find("\"public_key\":\"", at) + 14;
+    return at;
+  };
+  // Two parties with one key.
+  {
+    std::string t = text;
+    t.replace(key_at(2), 64, text.substr(key_at(0), 64));
+    CHECK_THROWS_WITH(parse(t), "deployment.json: parties[2] (garbler[0]).public_key: the same key as client; every "
+                                "party needs its own key pair");
+  }
+  // The all-zero key and the other points of small order (RFC 7748 / libsodium's blocklist).
+  for (const char* bad : {"0000000000000000000000000000000000000000000000000000000000000000",
+                          "0100000000000000000000000000000000000000000000000000000000000000",
+                          "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+                          "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+                          "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
+    INFO(bad);
+    std::string t = text;
+    t.replace(key_at(1), 64, bad);
+    CHECK_THROWS_WITH(parse(t), "deployment.json: parties[1] (cloud).public_key: a point of small order (such as the "
+                                "all-zero key) cannot authenticate a party");
+  }
+  CHECK(!net::usable_public_key(net::public_key{}));
+  CHECK(net::usable_public_key(net::keygen().pk));
+  // A NUL or other control character in a host (it also hid a duplicate endpoint).
+  CHECK_THROWS_WITH(parse(edited("\"host\":\"127.0.0.1\",\"port\":7001", "\"host\":\"127.0.0.1\\u0000evil\",\"port\":7001")),
+                    "deployment.json: parties[1] (cloud).host: \"127.0.0.1\\x00evil\" contains a control character");
+  CHECK_THROWS_WITH(parse(edited("\"host\":\"127.0.0.1\"", "\"host\":\"127.0.0.1\\n\"")),
+                    Contains("parties[0] (client).host: \"127.0.0.1\\x0a\" contains a control character"));
+  // A name instead of an address: refused at parse, naming the field and the host.
+  CHECK_THROWS_WITH(parse(edited("\"host\":\"127.0.0.1\"", "\"host\":\"localhost\"")),
+                    "deployment.json: parties[0] (client).host: \"localhost\" is not a numeric IPv4 or IPv6 address "
+                    "(host names are not resolved; write the address, e.g. 10.0.0.1)");
+  // IPv6 is an address; two spellings of one address are one endpoint.
+  CHECK_NOTHROW(parse(edited("\"host\":\"127.0.0.1\"", "\"host\":\"::1\"")));
+  {
+    std::string t = edited("\"host\":\"127.0.0.1\",\"port\":7001", "\"host\":\"::1\",\"port\":7001");
+    const std::string from = "\"host\":\"127.0.0.1\",\"port\":7002";
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), "\"host\":\"0:0::1\",\"port\":7001");
+    CHECK_THROWS_WITH(parse(t), "deployment.json: parties[2] (garbler[0]).port: ::1:7001 is already used by another party");
+  }
+  // Role indices in their one canonical spelling.
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"garbler/0\"", "\"role\":\"garbler/00\"")),
+                    "deployment.json: parties[2] (garbler[0]).role: \"garbler/00\" is not the canonical form; write "
+                    "\"garbler/0\"");
+  CHECK_THROWS_WITH(parse(edited("\"role\":\"compute/1/1\"", "\"role\":\"compute/1/01\"")),
+                    Contains("(compute[1,1]).role: \"compute/1/01\" is not the canonical form; write \"compute/1/1\""));
+}
+
 TEST_CASE("deployment: public keys in hex or base64", "[run][deployment]") {
   auto rng = fixed_prg(4);
   const auto kp = net::keygen(rng);
@@ -166,4 +224,111 @@ TEST_CASE("deployment: every party opens its links on loopback, in any order", "
   CHECK(ch_c.pair_secret().size() == 32);
   CHECK_THROWS_WITH((run::take_channel<role::client, role::garbler<0>>(links[client])),
                     "client: no open link to garbler[0]");
+}
+
+// Issue 12, fix 2: a stray connection to a listening party during start-up
+// (silent, garbage, a half handshake, a hello from a name the party does not
+// know, a second connection from a linked party) is dropped with one line,
+// and the party goes on waiting for its real peers.
+TEST_CASE("deployment: stray connections during start-up are dropped, the real peers still link",
+          "[run][deployment][tcp]") {
+  asio::io_context io;
+  std::uint16_t base = 0;
+  {
+    net::tcp_listener probe(io.get_executor(), "probe", "127.0.0.1", 0);
+    base = probe.port();
+  }
+  if (base > 65000) base = 40000 + base % 20000;
+  auto rng = fixed_prg(5);
+  auto g = run::generate_local_deployment(1, 1, base, "127.0.0.1", &rng);
+  g.file.timeouts.connect = 5s;
+  g.file.timeouts.handshake = 1s;  // a silent stray is dropped after 1 s
+  const auto client = pmdi::proto::role_id_v<role::client>;
+  const auto garbler = pmdi::proto::role_id_v<role::garbler<0>>;
+  const auto evaluator = pmdi::proto::role_id_v<role::evaluator<0>>;
+  const auto& listen = g.file.party(client);
+  std::vector<std::string> lines;
+  std::map<role_id, run::link_map> links;
+  std::vector<pmdi::prg> rngs;
+  for (std::uint8_t i = 0; i < 3; ++i) rngs.push_back(fixed_prg(static_cast<std::uint8_t>(20 + i)));
+  std::vector<std::unique_ptr<net::transport>> held;  // strays that stay open, silent
+  const auto pause = [](std::chrono::milliseconds d) -> asio::awaitable<void> {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+  };
+  const auto stray = [&](int kind) -> asio::awaitable<void> {
+    auto t = co_await net::tcp_connect("stray", "client", listen.host, listen.port, net::after(5s));
+    auto& sock = dynamic_cast<net::tcp_transport&>(*t).stream().socket();
+    std::vector<std::uint8_t> bytes;
+    if (kind == 1) bytes.assign(64, 0xA5);  // garbage: a reserved header field that is not 0
+    if (kind == 2) bytes = {100, 0, 0, 0, 0x01, 0xFF, 0, 0, 1, 0, 9};  // a hello announcing 100 bytes; 3 come
+    if (!bytes.empty()) co_await asio::async_write(sock, asio::buffer(bytes), asio::use_awaitable);
+    if (kind == 3) {  // a hello from a party the deployment does not list
+      net::local_identity who{"mallory", net::keygen()};
+      try {
+        (void)co_await net::secure_connect(std::move(t), who, "client", listen.public_key, rng, net::after(5s));
+      } catch (const net::handshake_error&) {
+      }
+      co_return;
+    }
+    held.push_back(std::move(t));
+  };
+  const auto identity = [&](role_id r) {
+    return net::local_identity{r.to_string(), {g.file.party(r).public_key, g.secret_keys.at(r)}};
+  };
+  // (Outside the coroutines: GCC 12 cannot keep a braced list's array in a coroutine frame.)
+  const std::vector<role_id> client_peers{garbler, evaluator}, to_client{client};
+  const run::startup_log keep = [&](const std::string& l) { lines.push_back(l); };
+  const auto client_party = [&]() -> asio::awaitable<void> {
+    const auto me = identity(client);
+    links[client] = co_await run::open_links(g.file, me, client, client_peers, rngs[0], keep);
+  };
+  const auto garbler_party = [&]() -> asio::awaitable<void> {
+    co_await pause(1500ms);  // after the silent strays' handshake deadline
+    const auto me = identity(garbler);
+    links[garbler] = co_await run::open_links(g.file, me, garbler, to_client, rngs[1]);
+    // A second connection with the garbler's own key: authenticated, and dropped as a duplicate.
+    auto again = co_await net::tcp_connect("garbler[0]", "client", listen.host, listen.port, net::after(5s));
+    try {
+      auto l = co_await net::secure_connect(std::move(again), me, "client", listen.public_key, rngs[1], net::after(2s));
+      (void)co_await l->receive(net::expect_type(1, 1), net::after(2s));  // the client closes it
+    } catch (const pmdi::error&) {
+    }
+  };
+  const auto evaluator_party = [&]() -> asio::awaitable<void> {
+    co_await pause(2000ms);
+    const auto me = identity(evaluator);
+    links[evaluator] = co_await run::open_links(g.file, me, evaluator, to_client, rngs[2]);
+  };
+  const auto started = std::chrono::steady_clock::now();
+  run_all(io, client_party(), stray(0), stray(0), stray(1), stray(2), stray(3), garbler_party(), evaluator_party());
+  const auto took = std::chrono::steady_clock::now() - started;
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  INFO(all);
+  REQUIRE(links[client].size() == 2);
+  CHECK(links[client].at(garbler)->names().peer == "garbler[0]");
+  CHECK(links[client].at(evaluator)->names().peer == "evaluator[0]");
+  const auto a = links[client].at(garbler)->pair_secret(), b = links[garbler].at(client)->pair_secret();
+  CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+  CHECK(took < 4s);  // not the connect deadline: the client stopped when its peers had linked
+  // One line per stray, each naming the party and the address it came from.
+  CHECK(lines.size() == 6);
+  for (const auto& l : lines)
+    CHECK_THAT(l, Catch::StartsWith("client: dropped a connection from unauthenticated peer at 127.0.0.1:"));
+  CHECK_THAT(all, Catch::Contains("reserved header field"));
+  CHECK_THAT(all, Catch::Contains("waiting for the handshake hello"));
+  CHECK_THAT(all, Catch::Contains("unknown peer 'mallory' is not in the deployment file"));
+  CHECK_THAT(all, Catch::Contains("a second connection from garbler[0], which is already linked"));
+}
+
+TEST_CASE("deployment: offline_batch is optional, bounded and written back", "[run][deployment]") {
+  const auto parse = [](const std::string& t) { return run::parse_deployment(t, "deployment.json"); };
+  CHECK(parse(valid_text()).offline_batch == run::deployment_file::default_offline_batch);
+  CHECK(parse(edited("\"offline_batch\": 8", "\"offline_batch\": 3")).offline_batch == 3);
+  CHECK_THROWS_WITH(parse(edited("\"offline_batch\": 8", "\"offline_batch\": 0")),
+                    "deployment.json: offline_batch: expected an integer in [1, 1000000], got 0");
+  auto d = parse(valid_text());
+  d.offline_batch = 5;
+  CHECK(parse(run::to_json(d)).offline_batch == 5);
 }

@@ -1,6 +1,7 @@
 // TCP transport on loopback (ephemeral ports).
 #include <catch2/catch.hpp>
 
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -124,4 +125,73 @@ TEST_CASE("tcp: errors name the peer (refused connect, silent and closed peer)",
     CHECK(closed_what.find("client: cloud at 127.0.0.1:" + std::to_string(listener.port()) +
                            " closed the link while we waited for Enc(A c + s)") == 0);
   }
+}
+
+// Issue 12, fix 3: a send's deadline is a progress deadline. A frame that
+// takes far longer than the stall limit goes through while bytes keep moving
+// (a slow link); a peer that stops reading fails the send within the limit.
+TEST_CASE("tcp: a send fails only when no byte moves for the stall limit", "[net][tcp]") {
+  asio::io_context io;
+  net::tcp_options opt;
+  opt.send_stall = 400ms;
+  net::tcp_listener listener(io.get_executor(), "evaluator[0]", "127.0.0.1", 0, opt);
+  const std::uint16_t port = listener.port();
+  std::vector<std::byte> big(16 << 20);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i % 253);
+  std::unique_ptr<net::transport> server, client;
+  std::size_t read_total = 0;
+  const auto pause = [](std::chrono::milliseconds d) -> asio::awaitable<void> {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+  };
+  std::chrono::steady_clock::duration slow_send{};
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> {  // a slow reader: 512 kB every 50 ms (about 10 MB/s)
+        server = co_await listener.accept(net::after(5s));
+        auto& sock = dynamic_cast<net::tcp_transport&>(*server).stream().socket();
+        sock.set_option(asio::socket_base::receive_buffer_size(64 << 10));  // little in flight: the reader sets the pace
+        std::vector<std::byte> chunk(512 << 10);
+        while (read_total < big.size() + net::frame_header_bytes) {
+          co_await pause(50ms);
+          read_total += co_await asio::async_read(
+              sock, asio::buffer(chunk.data(), std::min(chunk.size(), big.size() + net::frame_header_bytes - read_total)),
+              asio::use_awaitable);
+        }
+      }(),
+      [&]() -> asio::awaitable<void> {
+        client = co_await net::tcp_connect("garbler[0]", "evaluator[0]", "127.0.0.1", port, net::after(5s), opt);
+        dynamic_cast<net::tcp_transport&>(*client).stream().socket().set_option(
+            asio::socket_base::send_buffer_size(64 << 10));
+        const auto t0 = std::chrono::steady_clock::now();
+        co_await client->send(3, big);
+        slow_send = std::chrono::steady_clock::now() - t0;
+      }());
+  CHECK(read_total == big.size() + net::frame_header_bytes);
+  CHECK(slow_send > 800ms);  // twice the stall limit, and it went through
+  CHECK(client->counters().payload_bytes_sent == big.size());
+
+  // A peer that reads nothing: the send stops within the stall limit of the
+  // last byte the kernel took, naming the peer and how much went.
+  std::unique_ptr<net::transport> silent, sender;
+  std::string what;
+  std::chrono::steady_clock::duration stalled{};
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> { silent = co_await listener.accept(net::after(5s)); }(),
+      [&]() -> asio::awaitable<void> {
+        sender = co_await net::tcp_connect("garbler[0]", "evaluator[0]", "127.0.0.1", port, net::after(5s), opt);
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+          co_await sender->send(3, big);
+        } catch (const pmdi::timeout_error& e) {
+          what = e.what();
+        }
+        stalled = std::chrono::steady_clock::now() - t0;
+      }());
+  CHECK_THAT(what, Catch::StartsWith("garbler[0]: sending type 0x0003 (16777216 bytes) to evaluator[0] at 127.0.0.1:" +
+                                     std::to_string(port) + ": no byte moved for 400 ms ("));
+  CHECK_THAT(what, Catch::EndsWith("of 16777224 bytes sent); the peer stopped reading"));
+  CHECK(stalled >= 400ms);
+  CHECK(stalled < 3s);
 }
