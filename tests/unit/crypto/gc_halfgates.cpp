@@ -204,8 +204,22 @@ TEST_CASE("gc: wide levels are batched and still correct", "[gc]") {
   const auto c = std::move(b).build();
   CHECK(c.depth() == 3);
   CHECK(c.and_count() == 3000);
-  // Tiles of at least tile_width chains: only the last tile's 3 steps are narrower.
-  const auto& s = c.schedule();
+  // The 1000 equal chains run as lanes of one template, lane_width at a time.
+  CHECK(c.schedule().and_gates.empty());
+  REQUIRE(c.lane_templates().size() == 1);
+  CHECK(c.lane_templates()[0].and_count() == 3);
+  CHECK(c.lane_groups().size() == (1000 + gc::circuit::lane_width - 1) / gc::circuit::lane_width);
+  // One by one (lanes off): tiles of at least tile_width chains, only the
+  // last tile's 3 steps are narrower.
+  gc::builder b2;
+  for (int i = 0; i < 1000; ++i) {
+    auto x = b2.input_word(4);
+    b2.output(b2.and_(b2.and_(b2.and_(x[0], x[1]), x[2]), x[3]));
+  }
+  const auto c2 = std::move(b2).build(gc::circuit::lane_mode::off);
+  CHECK(c2.lane_groups().empty());
+  const auto& s = c2.schedule();
+  CHECK(s.and_gates.size() == 3000);
   int narrow = 0;
   for (std::size_t p = 0; p < s.steps(); ++p) {
     const auto n = s.and_offsets[p + 1] - s.and_offsets[p];
@@ -216,6 +230,7 @@ TEST_CASE("gc: wide levels are batched and still correct", "[gc]") {
   std::vector<std::uint8_t> bits(4000);
   for (auto& v : bits) v = g.next_bit();
   CHECK(run_garbled(c, bits, g, 5) == c.eval_plain(bits));
+  CHECK(run_garbled(c2, bits, g, 5) == c.eval_plain(bits));
 }
 
 TEST_CASE("gc: refusals of misuse", "[gc]") {
@@ -255,4 +270,77 @@ TEST_CASE("gc: empty and pass-through circuits", "[gc]") {
   for (std::uint8_t a = 0; a < 2; ++a)
     for (std::uint8_t b = 0; b < 2; ++b)
       CHECK(run_garbled(c, {a, b}, g) == std::vector<std::uint8_t>{b, a, 1, b, b, b});
+}
+
+TEST_CASE("gc: lane groups, table order, both kernels, partial groups and mixed circuits", "[gc]") {
+  // Two equal components: one group of 2 lanes, AND (template gate t, lane j)
+  // is number t * 2 + j; check the tables by ZRE's formulas.
+  {
+    gc::builder b;
+    for (int i = 0; i < 2; ++i) {
+      const auto x = b.input(), y = b.input();
+      b.output(b.and_(x, y));
+    }
+    const auto c = std::move(b).build();
+    REQUIRE(c.lane_groups().size() == 1);
+    CHECK(c.lane_groups()[0].lanes == 2);
+    const block delta = block::from_u64(0x1111111111111111ULL, 0x2222222222222223ULL);
+    std::vector<block> zero(4);
+    for (std::size_t i = 0; i < 4; ++i) zero[i] = block::from_u64(i * 0x9e3779b97f4a7c15ULL, i + 1);
+    const auto gb = gc::garble(c, delta, zero, 42);
+    const auto& h = gc::hasher::instance();
+    for (std::size_t j = 0; j < 2; ++j) {
+      const block a0 = zero[2 * j], b0 = zero[2 * j + 1];
+      const block tg = h.hash(a0, gc::and_tweak(42 + j, 0)) ^ h.hash(a0 ^ delta, gc::and_tweak(42 + j, 0)) ^
+                       (b0.lsb() ? delta : zero_block);
+      const block te = h.hash(b0, gc::and_tweak(42 + j, 1)) ^ h.hash(b0 ^ delta, gc::and_tweak(42 + j, 1)) ^ a0;
+      CHECK(gb.tables[2 * j] == tg);
+      CHECK(gb.tables[2 * j + 1] == te);
+    }
+  }
+  // Mixed: equal components (with a partial last group of 37 = 32 + 5 lanes),
+  // components of another shape, a unique component, outputs that are inputs
+  // and constants; both kernels give the same tables and labels.
+  gc::builder b;
+  std::vector<std::uint8_t> bits;
+  prg g(fixed_seed(7));
+  for (int i = 0; i < 37; ++i) {
+    const auto x = b.input_word(8), y = b.input_word(8);
+    b.output_word(b.sub(b.relu(b.add(x, y)), x));
+  }
+  for (int i = 0; i < 9; ++i) {
+    const auto x = b.input_word(6), y = b.input_word(6);
+    b.output(b.less_signed(x, y));
+    b.output(b.one());
+  }
+  {
+    const auto x = b.input_word(5);
+    b.output(b.and_(b.and_(x[0], x[1]), b.xor_(x[2], x[3])));
+    b.output(x[4]);
+  }
+  const auto c = std::move(b).build();
+  CHECK(c.lane_templates().size() == 2);
+  CHECK(c.lane_groups().size() == 3);
+  CHECK(c.schedule().and_gates.size() == 2);  // the unique component
+  bits.resize(c.inputs().size());
+  for (auto& v : bits) v = g.next_bit();
+  CHECK(run_garbled(c, bits, g, 99) == c.eval_plain(bits));
+  const block delta = gc::keygen_delta(g);
+  auto zero = gc::keygen_zero_labels(g, c.inputs().size());
+  std::span<const block> z(zero.data(), zero.size());
+  const auto best = gc::garble(c, delta, z, 5);
+  std::vector<block> tab(gc::table_blocks(c)), out0(c.outputs().size());
+  gc::detail::garble_generic(c, delta, z, 5, tab, out0);
+  gc::detail::garble_groups(c, delta, z.data(), 5, tab.data(), out0.data(), 0, c.lane_groups().size(),
+                            gc::detail::lane_kernel::portable);
+  CHECK(tab == best.tables);
+  CHECK(out0 == best.output_zero_labels);
+  const auto in = gc::encode(z, bits, delta);
+  const auto out_best = gc::evaluate(c, in, best.tables, 5);
+  std::vector<block> out(c.outputs().size());
+  gc::detail::evaluate_generic(c, in, best.tables, 5, out);
+  gc::detail::evaluate_groups(c, in.data(), best.tables.data(), 5, out.data(), 0, c.lane_groups().size(),
+                              gc::detail::lane_kernel::portable);
+  CHECK(out == out_best);
+  CHECK(gc::decode(out, gc::decode_bits(best.output_zero_labels)) == c.eval_plain(bits));
 }

@@ -231,7 +231,7 @@ class builder {
   // The circuit of the outputs: gates no output depends on are dropped (the
   // sum bits of an addition that a truncation shifts out, the value half of
   // an argmax's last comparison, constants never read).
-  [[nodiscard]] circuit build() && {
+  [[nodiscard]] circuit build(circuit::lane_mode lanes = circuit::lane_mode::on) && {
     std::vector<std::uint8_t> live(next_, 0);
     for (wire w : outputs_) live[w] = 1;
     for (std::size_t i = gates_.size(); i-- > 0;) {
@@ -241,7 +241,7 @@ class builder {
       if (g.kind == gate_kind::xor_ || g.kind == gate_kind::and_) live[g.b] = 1;
     }
     std::erase_if(gates_, [&](const gate& g) { return !live[g.out]; });
-    return circuit::make(next_, std::move(gates_), std::move(inputs_), std::move(outputs_));
+    return circuit::make(next_, std::move(gates_), std::move(inputs_), std::move(outputs_), lanes);
   }
 
  private:
