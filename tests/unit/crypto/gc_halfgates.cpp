@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
@@ -343,4 +344,29 @@ TEST_CASE("gc: lane groups, table order, both kernels, partial groups and mixed 
                               gc::detail::lane_kernel::portable);
   CHECK(out == out_best);
   CHECK(gc::decode(out, gc::decode_bits(best.output_zero_labels)) == c.eval_plain(bits));
+}
+
+TEST_CASE("gc: garbling and evaluation on a pool equal the one-thread run", "[gc]") {
+  const std::size_t n = 1000;  // 32 lane groups
+  const auto c = gc::relu_stage_circuit(32, 12, n);
+  prg g(fixed_seed(8));
+  std::vector<std::uint8_t> bits(c.inputs().size());
+  for (auto& v : bits) v = g.next_bit();
+  const block delta = gc::keygen_delta(g);
+  auto zero = gc::keygen_zero_labels(g, c.inputs().size());
+  std::span<const block> z(zero.data(), zero.size());
+  const auto one = gc::garble(c, delta, z, 7);
+  const auto in = gc::encode(z, bits, delta);
+  const auto out_one = gc::evaluate(c, in, one.tables, 7);
+  CHECK(gc::decode(out_one, gc::decode_bits(one.output_zero_labels)) == c.eval_plain(bits));
+  for (unsigned threads : {1U, 2U, 3U}) {
+    worker_pool pool(threads);
+    std::vector<block> tab(gc::table_blocks(c)), out0(c.outputs().size()), out(c.outputs().size());
+    gc::garble(c, delta, z, 7, tab, out0, pool);
+    CAPTURE(threads);
+    CHECK(tab == one.tables);
+    CHECK(out0 == one.output_zero_labels);
+    gc::evaluate(c, in, one.tables, 7, out, pool);
+    CHECK(out == out_one);
+  }
 }

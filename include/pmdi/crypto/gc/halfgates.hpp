@@ -716,6 +716,25 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
                         output_zero_labels_out.data(), 0, c.lane_groups().size());
 }
 
+// The same on the threads of a pool (pmdi::worker_pool, or anything with
+// size() and run(n, f)): part 0 runs the one-by-one gates and the first
+// lane groups, the other parts the other groups. Tables, tweaks and labels
+// are those of the one-thread call.
+template <class Pool>
+  requires requires(Pool& p) { p.size(); }
+void garble(const circuit& c, block delta, std::span<const block> input_zero_labels, std::uint64_t tweak_base,
+            std::span<block> tables_out, std::span<block> output_zero_labels_out, Pool& pool) {
+  detail::check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+  if (!delta.lsb()) throw usage_error("gc::garble: delta must have lsb 1 (point-and-permute)");
+  const std::size_t parts = std::max<std::size_t>(1, std::min<std::size_t>(pool.size(), c.lane_groups().size()));
+  pool.run(parts, [&](std::size_t part) {
+    if (part == 0) detail::garble_generic(c, delta, input_zero_labels, tweak_base, tables_out, output_zero_labels_out);
+    const auto [lo, hi] = detail::group_range(c, part, parts);
+    detail::garble_groups(c, delta, input_zero_labels.data(), tweak_base, tables_out.data(),
+                          output_zero_labels_out.data(), lo, hi);
+  });
+}
+
 struct garbled {
   std::vector<block> tables;
   std::vector<block> output_zero_labels;
@@ -741,6 +760,20 @@ inline void evaluate(const circuit& c, std::span<const block> input_labels, std:
   detail::evaluate_generic(c, input_labels, tables, tweak_base, output_labels_out);
   detail::evaluate_groups(c, input_labels.data(), tables.data(), tweak_base, output_labels_out.data(), 0,
                           c.lane_groups().size());
+}
+
+// The same on the threads of a pool (see garble above); same output labels.
+template <class Pool>
+  requires requires(Pool& p) { p.size(); }
+void evaluate(const circuit& c, std::span<const block> input_labels, std::span<const block> tables,
+              std::uint64_t tweak_base, std::span<block> output_labels_out, Pool& pool) {
+  detail::check_sizes("gc::evaluate", c, input_labels.size(), tables.size(), output_labels_out.size());
+  const std::size_t parts = std::max<std::size_t>(1, std::min<std::size_t>(pool.size(), c.lane_groups().size()));
+  pool.run(parts, [&](std::size_t part) {
+    if (part == 0) detail::evaluate_generic(c, input_labels, tables, tweak_base, output_labels_out);
+    const auto [lo, hi] = detail::group_range(c, part, parts);
+    detail::evaluate_groups(c, input_labels.data(), tables.data(), tweak_base, output_labels_out.data(), lo, hi);
+  });
 }
 
 [[nodiscard]] inline std::vector<block> evaluate(const circuit& c, std::span<const block> input_labels,
