@@ -202,11 +202,12 @@ class garbler {
       if (!st.garbled()) continue;
       const auto& c = circuits_[k - first()];
       const auto in = stage_circuit_inputs(st, l);
-      sm.delta = gc::keygen_delta(g);
+      // Fresh delta per stage: its garbler's tweaks start at 0, as the evaluator expects.
+      gc::garbler gk = gc::garbler::keygen(g);
+      sm.delta = gk.delta();
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
-      // Fresh delta per garbling: tweaks restart at 0 for every stage.
       std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
-      garble_stage(c, sm.delta, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_);
+      (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_);
       co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));
       auto dbits = gc::decode_bits(out_zero);
       secure_zero(std::span<block>(out_zero));

@@ -25,7 +25,7 @@ std::vector<std::uint64_t> run(const gc::circuit& c, const std::vector<std::uint
   const block delta = gc::keygen_delta(g);
   auto zero = gc::keygen_zero_labels(g, bits.size());
   std::span<const block> z(zero.data(), zero.size());
-  auto gb = gc::garble(c, delta, z, 77);
+  auto gb = gc::garbler::known_answer(delta, 77).garble(c, z);
   auto out = gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 77);
   const auto dec = gc::decode(out, gc::decode_bits(gb.output_zero_labels));
   REQUIRE(dec == c.eval_plain(bits));
@@ -207,7 +207,7 @@ TEST_CASE("gc builder: max and argmax over lists", "[gc][builder]") {
         const block delta = gc::keygen_delta(g);
         auto zero = gc::keygen_zero_labels(g, bits.size());
         std::span<const block> z(zero.data(), zero.size());
-        auto gb = gc::garble(c, delta, z, 0);
+        auto gb = gc::garbler::known_answer(delta, 0).garble(c, z);
         auto out = gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 0),
                               gc::decode_bits(gb.output_zero_labels));
         std::vector<std::uint8_t> mx(out.begin(), out.begin() + l), ix(out.begin() + l, out.end());
@@ -240,7 +240,7 @@ TEST_CASE("gc builder: relu stage circuit C(a, w, r) = relu(trunc(a + w, s)) - r
   const block delta = gc::keygen_delta(g);
   auto zero = gc::keygen_zero_labels(g, bits.size());
   std::span<const block> z(zero.data(), zero.size());
-  auto gb = gc::garble(c, delta, z, 1);
+  auto gb = gc::garbler::known_answer(delta, 1).garble(c, z);
   const auto got = gc::bits_to_words<std::uint32_t>(
       gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 1), gc::decode_bits(gb.output_zero_labels)), 32);
   for (std::size_t i = 0; i < n; ++i) {
@@ -259,7 +259,7 @@ TEST_CASE("gc builder: max-pool and argmax stage circuits against ring<L,F>", "[
     const block delta = gc::keygen_delta(g);
     auto zero = gc::keygen_zero_labels(g, bits.size());
     std::span<const block> z(zero.data(), zero.size());
-    auto gb = gc::garble(c, delta, z, 9);
+    auto gb = gc::garbler::known_answer(delta, 9).garble(c, z);
     return gc::bits_to_words<std::uint32_t>(
         gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 9), gc::decode_bits(gb.output_zero_labels)),
         32);

@@ -7,25 +7,34 @@
 //   gc::keygen_delta(prg&) -> block                       random delta, lsb(delta) = 1
 //   gc::keygen_zero_labels(prg&, n) -> secret_vector<block>
 //   gc::encode(zero_labels, bits, delta) -> vector<block>  label_i = zero_i ^ bit_i * delta
-//   gc::garble(circuit, delta, input_zero_labels, tweak_base, tables_out, output_zero_labels_out)
-//       tables_out.size() == table_blocks(circuit) == 2 * and_count()
-//   gc::garble(circuit, delta, input_zero_labels, tweak_base) -> garbled{tables, output_zero_labels}
+//   gc::garbler g = gc::garbler::keygen(prg)           delta and its tweak counter (no tweak reuse)
+//   g.delta(), g.next_tweak()
+//   t = g.garble(circuit, input_zero_labels, tables_out, output_zero_labels_out [, pool])
+//       tables_out.size() == table_blocks(circuit) == 2 * and_count(); t: the tweak base for evaluate
+//   g.garble(circuit, input_zero_labels) -> garbled{tables, output_zero_labels, tweak_base}
+//   gc::garbling_run r = g.reserve(n); r.garble(circuit, offset, ...)  pieces of one run, each
+//       tweak once (overlaps refused), in any order or concurrently
+//   gc::garbler::known_answer(delta, first_tweak)       tests with fixed values only
 //   gc::decode_bits(output_zero_labels) -> vector<uint8_t>  (lsb of each zero label)
-//   gc::evaluate(circuit, input_labels, tables, tweak_base, output_labels_out)
+//   gc::evaluate(circuit, input_labels, tables, tweak_base, output_labels_out [, pool])
 //   gc::evaluate(circuit, input_labels, tables, tweak_base) -> vector<block>
 //   gc::decode(output_labels, decode_bits) -> vector<uint8_t>  (0/1 per output)
 //   gc::words_to_bits<V>(words, l) / gc::bits_to_words<V>(bits, l)  LSB first
 //
-// Tweaks: AND gate k (schedule order) uses tweak_base + k, so a caller that
-// garbles the same circuit many times advances tweak_base by and_count()
-// after each garbling and never reuses a tweak under one delta.
+// Tweaks: AND gate k (schedule order) uses tweak_base + k. The garbler
+// object hands out tweak ranges and never the same one twice.
 // Tables: 2 blocks (32 bytes) per AND gate, in schedule order.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <memory>
+#include <mutex>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "pmdi/core/block.hpp"
@@ -704,16 +713,20 @@ inline void evaluate_groups(const circuit& c, const block* in, const block* tabl
 
 }  // namespace detail
 
-// Garbles c under delta (lsb 1). input_zero_labels[i] is the zero label of
-// c.inputs()[i]. Writes 2 * and_count() table blocks and the zero labels of the
-// outputs (their lsbs are the output-decoding bits).
-inline void garble(const circuit& c, block delta, std::span<const block> input_zero_labels, std::uint64_t tweak_base,
-                   std::span<block> tables_out, std::span<block> output_zero_labels_out) {
-  detail::check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+namespace detail {
+
+// Garbles c under delta (lsb 1) with tweaks tweak_base .. tweak_base +
+// and_count() - 1. input_zero_labels[i] is the zero label of c.inputs()[i].
+// Writes 2 * and_count() table blocks and the zero labels of the outputs
+// (their lsbs are the output-decoding bits). The tweaks are the caller's to
+// keep distinct: use gc::garbler, which does.
+inline void garble_at(const circuit& c, block delta, std::span<const block> input_zero_labels,
+                      std::uint64_t tweak_base, std::span<block> tables_out, std::span<block> output_zero_labels_out) {
+  check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
   if (!delta.lsb()) throw usage_error("gc::garble: delta must have lsb 1 (point-and-permute)");
-  detail::garble_generic(c, delta, input_zero_labels, tweak_base, tables_out, output_zero_labels_out);
-  detail::garble_groups(c, delta, input_zero_labels.data(), tweak_base, tables_out.data(),
-                        output_zero_labels_out.data(), 0, c.lane_groups().size());
+  garble_generic(c, delta, input_zero_labels, tweak_base, tables_out, output_zero_labels_out);
+  garble_groups(c, delta, input_zero_labels.data(), tweak_base, tables_out.data(), output_zero_labels_out.data(), 0,
+                c.lane_groups().size());
 }
 
 // The same on the threads of a pool (pmdi::worker_pool, or anything with
@@ -721,31 +734,159 @@ inline void garble(const circuit& c, block delta, std::span<const block> input_z
 // lane groups, the other parts the other groups. Tables, tweaks and labels
 // are those of the one-thread call.
 template <class Pool>
-  requires requires(Pool& p) { p.size(); }
-void garble(const circuit& c, block delta, std::span<const block> input_zero_labels, std::uint64_t tweak_base,
-            std::span<block> tables_out, std::span<block> output_zero_labels_out, Pool& pool) {
-  detail::check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+void garble_at(const circuit& c, block delta, std::span<const block> input_zero_labels, std::uint64_t tweak_base,
+               std::span<block> tables_out, std::span<block> output_zero_labels_out, Pool& pool) {
+  check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
   if (!delta.lsb()) throw usage_error("gc::garble: delta must have lsb 1 (point-and-permute)");
   const std::size_t parts = std::max<std::size_t>(1, std::min<std::size_t>(pool.size(), c.lane_groups().size()));
   pool.run(parts, [&](std::size_t part) {
-    if (part == 0) detail::garble_generic(c, delta, input_zero_labels, tweak_base, tables_out, output_zero_labels_out);
-    const auto [lo, hi] = detail::group_range(c, part, parts);
-    detail::garble_groups(c, delta, input_zero_labels.data(), tweak_base, tables_out.data(),
-                          output_zero_labels_out.data(), lo, hi);
+    if (part == 0) garble_generic(c, delta, input_zero_labels, tweak_base, tables_out, output_zero_labels_out);
+    const auto [lo, hi] = group_range(c, part, parts);
+    garble_groups(c, delta, input_zero_labels.data(), tweak_base, tables_out.data(), output_zero_labels_out.data(),
+                  lo, hi);
   });
 }
+
+}  // namespace detail
 
 struct garbled {
   std::vector<block> tables;
   std::vector<block> output_zero_labels;
+  std::uint64_t tweak_base = 0;  // what the evaluator passes to evaluate
 };
 
-[[nodiscard]] inline garbled garble(const circuit& c, block delta, std::span<const block> input_zero_labels,
-                                    std::uint64_t tweak_base) {
-  garbled g{std::vector<block>(table_blocks(c)), std::vector<block>(c.outputs().size())};
-  garble(c, delta, input_zero_labels, tweak_base, g.tables, g.output_zero_labels);
-  return g;
-}
+// A reservation of consecutive tweaks under one delta, for a run of pieces
+// (a stage's chunks) garbled in any order or at the same time: the piece at
+// offset o takes tweaks tweak_base() + o .. + o + and_count() - 1. A piece
+// that overlaps an earlier one or leaves the reservation is refused
+// (usage_error), so no tweak is used twice. Thread-safe; move-only.
+class garbling_run {
+ public:
+  garbling_run(garbling_run&&) noexcept = default;
+  garbling_run& operator=(garbling_run&&) noexcept = default;
+
+  [[nodiscard]] std::uint64_t tweak_base() const noexcept { return st_->base; }
+  [[nodiscard]] std::uint64_t size() const noexcept { return st_->size; }
+
+  void garble(const circuit& c, std::uint64_t offset, std::span<const block> input_zero_labels,
+              std::span<block> tables_out, std::span<block> output_zero_labels_out) {
+    claim(c, offset, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+    detail::garble_at(c, st_->delta, input_zero_labels, st_->base + offset, tables_out, output_zero_labels_out);
+  }
+  template <class Pool>
+  void garble(const circuit& c, std::uint64_t offset, std::span<const block> input_zero_labels,
+              std::span<block> tables_out, std::span<block> output_zero_labels_out, Pool& pool) {
+    claim(c, offset, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+    detail::garble_at(c, st_->delta, input_zero_labels, st_->base + offset, tables_out, output_zero_labels_out, pool);
+  }
+
+ private:
+  friend class garbler;
+  struct state {
+    block delta;
+    std::uint64_t base = 0, size = 0;
+    std::mutex mu;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> used;  // sorted [lo, hi)
+    ~state() { secure_zero(&delta, sizeof delta); }
+  };
+  garbling_run(block delta, std::uint64_t base, std::uint64_t size) : st_(std::make_unique<state>()) {
+    st_->delta = delta, st_->base = base, st_->size = size;
+  }
+  void claim(const circuit& c, std::uint64_t offset, std::size_t in, std::size_t tab, std::size_t out) {
+    detail::check_sizes("gc::garbling_run::garble", c, in, tab, out);
+    const std::uint64_t n = c.and_count();
+    if (offset > st_->size || n > st_->size - offset)
+      throw usage_error("gc::garbling_run::garble: tweaks " + std::to_string(offset) + " .. " +
+                        std::to_string(offset + n) + " leave the run of " + std::to_string(st_->size));
+    if (n == 0) return;
+    std::lock_guard lk(st_->mu);
+    auto it = std::lower_bound(st_->used.begin(), st_->used.end(), std::pair{offset, offset + n});
+    if ((it != st_->used.end() && it->first < offset + n) || (it != st_->used.begin() && std::prev(it)->second > offset))
+      throw usage_error("gc::garbling_run::garble: tweaks " + std::to_string(offset) + " .. " +
+                        std::to_string(offset + n) + " of this run are already used");
+    st_->used.insert(it, {offset, offset + n});
+  }
+  std::unique_ptr<state> st_;
+};
+
+// The garbling side of one delta: delta and its tweak counter in one object,
+// the only public way to garble. Every garbling takes the next tweaks, so no
+// tweak is used twice under one delta (the hash's security needs distinct
+// tweaks, see hash.hpp). Not copyable; a moved-from garbler refuses to work.
+class garbler {
+ public:
+  // Fresh delta (lsb 1) from g (one block, as keygen_delta), tweaks from 0.
+  [[nodiscard]] static garbler keygen(prg& g) { return garbler(keygen_delta(g), 0); }
+  // Known-answer tests only: a garbler of a given delta whose tweaks start
+  // at first_tweak. Two garblers made so from one delta can reuse tweaks.
+  [[nodiscard]] static garbler known_answer(block delta, std::uint64_t first_tweak) {
+    if (!delta.lsb()) throw usage_error("gc::garbler: delta must have lsb 1 (point-and-permute)");
+    return garbler(delta, first_tweak);
+  }
+
+  garbler(const garbler&) = delete;
+  garbler& operator=(const garbler&) = delete;
+  garbler(garbler&& o) noexcept : delta_(o.delta_), next_(o.next_), live_(o.live_) { o.wipe(); }
+  garbler& operator=(garbler&& o) noexcept {
+    if (this != &o) {
+      delta_ = o.delta_, next_ = o.next_, live_ = o.live_;
+      o.wipe();
+    }
+    return *this;
+  }
+  ~garbler() { wipe(); }
+
+  [[nodiscard]] block delta() const {
+    check();
+    return delta_;
+  }
+  [[nodiscard]] std::uint64_t next_tweak() const noexcept { return next_; }
+
+  // Takes the next n tweaks for a run of pieces (see garbling_run).
+  [[nodiscard]] garbling_run reserve(std::uint64_t n) {
+    check();
+    if (n > ~std::uint64_t{0} - next_) throw usage_error("gc::garbler: tweaks exhausted");
+    garbling_run r(delta_, next_, n);
+    next_ += n;
+    return r;
+  }
+
+  // Garbles c with the next and_count() tweaks; returns the first, which the
+  // evaluator passes to evaluate.
+  std::uint64_t garble(const circuit& c, std::span<const block> input_zero_labels, std::span<block> tables_out,
+                       std::span<block> output_zero_labels_out) {
+    detail::check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+    garbling_run r = reserve(c.and_count());
+    r.garble(c, 0, input_zero_labels, tables_out, output_zero_labels_out);
+    return r.tweak_base();
+  }
+  template <class Pool>
+  std::uint64_t garble(const circuit& c, std::span<const block> input_zero_labels, std::span<block> tables_out,
+                       std::span<block> output_zero_labels_out, Pool& pool) {
+    detail::check_sizes("gc::garble", c, input_zero_labels.size(), tables_out.size(), output_zero_labels_out.size());
+    garbling_run r = reserve(c.and_count());
+    r.garble(c, 0, input_zero_labels, tables_out, output_zero_labels_out, pool);
+    return r.tweak_base();
+  }
+  [[nodiscard]] garbled garble(const circuit& c, std::span<const block> input_zero_labels) {
+    garbled g{std::vector<block>(table_blocks(c)), std::vector<block>(c.outputs().size()), 0};
+    g.tweak_base = garble(c, input_zero_labels, g.tables, g.output_zero_labels);
+    return g;
+  }
+
+ private:
+  garbler(block delta, std::uint64_t first) : delta_(delta), next_(first), live_(true) {}
+  void check() const {
+    if (!live_) throw usage_error("gc::garbler: moved from (its delta and tweaks went with it)");
+  }
+  void wipe() noexcept {
+    secure_zero(&delta_, sizeof delta_);
+    live_ = false;
+  }
+  block delta_;
+  std::uint64_t next_ = 0;
+  bool live_ = false;
+};
 
 [[nodiscard]] inline std::vector<std::uint8_t> decode_bits(std::span<const block> output_zero_labels) {
   std::vector<std::uint8_t> d(output_zero_labels.size());
