@@ -275,24 +275,25 @@ TEST_CASE("gc: empty and pass-through circuits", "[gc]") {
 }
 
 TEST_CASE("gc: lane groups, table order, both kernels, partial groups and mixed circuits", "[gc]") {
-  // Two equal components: one group of 2 lanes, AND (template gate t, lane j)
-  // is number t * 2 + j; check the tables by ZRE's formulas.
+  // Two equal components of two ANDs: one group of 2 lanes, AND (template
+  // gate t, lane j) is number t * 2 + j; check the first level's tables by
+  // ZRE's formulas. (One-AND components stay one by one.)
   {
     gc::builder b;
     for (int i = 0; i < 2; ++i) {
-      const auto x = b.input(), y = b.input();
-      b.output(b.and_(x, y));
+      const auto x = b.input(), y = b.input(), z = b.input();
+      b.output(b.and_(b.and_(x, y), z));
     }
     const auto c = std::move(b).build();
     REQUIRE(c.lane_groups().size() == 1);
     CHECK(c.lane_groups()[0].lanes == 2);
     const block delta = block::from_u64(0x1111111111111111ULL, 0x2222222222222223ULL);
-    std::vector<block> zero(4);
-    for (std::size_t i = 0; i < 4; ++i) zero[i] = block::from_u64(i * 0x9e3779b97f4a7c15ULL, i + 1);
+    std::vector<block> zero(6);
+    for (std::size_t i = 0; i < 6; ++i) zero[i] = block::from_u64(i * 0x9e3779b97f4a7c15ULL, i + 1);
     const auto gb = gc::garbler::known_answer(delta, 42).garble(c, zero);
     const auto& h = gc::hasher::instance();
     for (std::size_t j = 0; j < 2; ++j) {
-      const block a0 = zero[2 * j], b0 = zero[2 * j + 1];
+      const block a0 = zero[3 * j], b0 = zero[3 * j + 1];
       const block tg = h.hash(a0, gc::and_tweak(42 + j, 0)) ^ h.hash(a0 ^ delta, gc::and_tweak(42 + j, 0)) ^
                        (b0.lsb() ? delta : zero_block);
       const block te = h.hash(b0, gc::and_tweak(42 + j, 1)) ^ h.hash(b0 ^ delta, gc::and_tweak(42 + j, 1)) ^ a0;

@@ -109,6 +109,8 @@ class circuit {
   // Copies of one template run side by side in a lane group (see above).
   // Tuned with pmdi-bench gc.
   static constexpr std::size_t lane_width = 32;
+  // Components with fewer ANDs stay one by one.
+  static constexpr std::size_t min_lane_ands = 2;
 
   circuit() { sched_.free_offsets = {0}; sched_.and_offsets = {0}; }
 
@@ -320,7 +322,9 @@ class circuit {
           const std::uint64_t h = encode(ci);
           comp_ins.insert(comp_ins.end(), ins.begin(), ins.end());
           comp_ins_off[ci + 1] = static_cast<std::uint32_t>(comp_ins.size());
-          if (comps[ci].ands == 0) continue;
+          // A one-AND component gains nothing from lanes: the gather of its
+          // inputs costs more than reading them in place (the AND batch).
+          if (comps[ci].ands < min_lane_ands) continue;
           auto& cands = by_hash[h];
           std::uint32_t cl = undefined;
           for (std::uint32_t c : cands)
