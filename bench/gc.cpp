@@ -1,13 +1,18 @@
-// pmdi-bench gc: half-gates garbling and evaluation throughput on one core,
-// against the raw fixed-key AES rate measured in the same run.
+// pmdi-bench gc: half-gates garbling and evaluation throughput on one core
+// and on all threads of the machine, against the raw fixed-key AES rate
+// measured in the same run.
 //   batch: 2^22 independent AND gates (one level)
-//   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r
+//   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r,
+//          as lane groups (the default) and one by one (lane_mode::off), and on a worker_pool
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "bench.hpp"
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
@@ -36,30 +41,49 @@ double median_cpu_seconds(int reps, F&& f) {
   return t[t.size() / 2];
 }
 
+// Several threads: wall-clock time (the machine's other load counts here).
+template <class F>
+double median_wall_seconds(int reps, F&& f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto a = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+  }
+  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+  return t[t.size() / 2];
+}
+
 struct rates {
   double garble, eval;
 };
 
-rates measure(const gc::circuit& c, int reps) {
+// One core (thread CPU time), or on `pool` (wall time) when given.
+rates measure(const gc::circuit& c, int reps, worker_pool* pool = nullptr) {
   prg g = prg::from_os();
-  const block delta = gc::keygen_delta(g);
+  gc::garbler gk = gc::garbler::keygen(g);
   auto zero = gc::keygen_zero_labels(g, c.inputs().size());
   std::span<const block> z(zero.data(), zero.size());
   std::vector<block> tables(gc::table_blocks(c)), out0(c.outputs().size()), out(c.outputs().size());
   std::vector<std::uint8_t> bits(c.inputs().size());
   for (auto& b : bits) b = g.next_bit();
-  const auto in = gc::encode(z, bits, delta);
+  const auto in = gc::encode(z, bits, gk.delta());
   std::uint64_t tweak = 0;
-  gc::garble(c, delta, z, tweak, tables, out0);  // warm up: page in buffers
-  const double tg = median_cpu_seconds(reps, [&] {
-    gc::garble(c, delta, z, tweak, tables, out0);
+  auto garble = [&] {
+    tweak = pool ? gk.garble(c, z, tables, out0, *pool) : gk.garble(c, z, tables, out0);
     bench::keep(tables);
-  });
-  gc::evaluate(c, in, tables, tweak, out);
-  const double te = median_cpu_seconds(reps, [&] {
-    gc::evaluate(c, in, tables, tweak, out);
+  };
+  auto evaluate = [&] {
+    if (pool)
+      gc::evaluate(c, in, tables, tweak, out, *pool);
+    else
+      gc::evaluate(c, in, tables, tweak, out);
     bench::keep(out);
-  });
+  };
+  garble();  // warm up: page in buffers
+  const double tg = pool ? median_wall_seconds(reps, garble) : median_cpu_seconds(reps, garble);
+  evaluate();
+  const double te = pool ? median_wall_seconds(reps, evaluate) : median_cpu_seconds(reps, evaluate);
   if (gc::decode(out, gc::decode_bits(out0)) != c.eval_plain(bits)) throw error("bench gc: garbled result is wrong");
   const double n = static_cast<double>(c.and_count());
   return {n / tg, n / te};
@@ -107,16 +131,43 @@ int run(const bench::args& a, bench::report& r) {
   r.metric("gc", "garble_aes_fraction", 4 * b.garble / aes_rate, "x");  // 4 hashes per garbled AND
   r.metric("gc", "eval_aes_fraction", 2 * b.eval / aes_rate, "x");      // 2 hashes per evaluated AND
 
-  // A ReLU stage circuit.
+  // A ReLU stage circuit: lane groups (the default), one by one, and on all threads.
   const std::size_t n_relu = a.quick ? 1000 : 10000;
   const auto relu = gc::relu_stage_circuit(32, 12, n_relu);
+  const double per_relu = static_cast<double>(relu.and_count()) / static_cast<double>(n_relu);
   const rates rr = measure(relu, reps);
   r.metric("gc", "relu_and_count", static_cast<double>(relu.and_count()), "AND");
+  r.metric("gc", "relu_and_per_relu", per_relu, "AND");
   r.metric("gc", "relu_levels", static_cast<double>(relu.depth()), "levels");
   r.metric("gc", "relu_garble_and_per_s", rr.garble, "AND/s");
   r.metric("gc", "relu_eval_and_per_s", rr.eval, "AND/s");
-  r.metric("gc", "relu_garble_per_s", rr.garble / (static_cast<double>(relu.and_count()) / n_relu), "ReLU/s");
-  r.metric("gc", "relu_eval_per_s", rr.eval / (static_cast<double>(relu.and_count()) / n_relu), "ReLU/s");
+  r.metric("gc", "relu_garble_per_s", rr.garble / per_relu, "ReLU/s");
+  r.metric("gc", "relu_eval_per_s", rr.eval / per_relu, "ReLU/s");
+  {
+    gc::builder b;
+    std::vector<gc::word> x(3 * n_relu);
+    for (auto& v : x) v = b.input_word(32);
+    for (std::size_t i = 0; i < n_relu; ++i)
+      b.output_word(b.sub(b.relu(b.trunc(b.add(x[i], x[n_relu + i]), 12)), x[2 * n_relu + i]));
+    const auto one_by_one = std::move(b).build(gc::circuit::lane_mode::off);
+    const rates ro = measure(one_by_one, reps);
+    r.metric("gc", "relu_garble_and_per_s_one_by_one", ro.garble, "AND/s");
+    r.metric("gc", "relu_eval_and_per_s_one_by_one", ro.eval, "AND/s");
+  }
+  {
+    const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+    worker_pool one(1), all(threads);
+    const rates r1 = measure(relu, reps, &one);
+    const rates rt = measure(relu, reps, &all);
+    r.metric("gc", "relu_threads", threads, "threads");
+    r.metric("gc", "relu_garble_and_per_s_threads", rt.garble, "AND/s");
+    r.metric("gc", "relu_eval_and_per_s_threads", rt.eval, "AND/s");
+    r.metric("gc", "relu_garble_per_s_threads", rt.garble / per_relu, "ReLU/s");
+    r.metric("gc", "relu_eval_per_s_threads", rt.eval / per_relu, "ReLU/s");
+    // Against one thread timed the same way (wall clock), in this run.
+    r.metric("gc", "relu_garble_threads_speedup", rt.garble / r1.garble, "x");
+    r.metric("gc", "relu_eval_threads_speedup", rt.eval / r1.eval, "x");
+  }
   r.metric("gc", "bytes_per_and", static_cast<double>(gc::table_blocks_per_and * block_bytes), "B");
 
   // Three-party OT, per label: each party's step on a batch of 2^20 bits.
@@ -142,6 +193,7 @@ int run(const bench::args& a, bench::report& r) {
   return 0;
 }
 
-const bench::registrar reg("gc", "half-gates garble/evaluate throughput (one core) vs raw fixed-key AES", run);
+const bench::registrar reg("gc", "half-gates garble/evaluate throughput (one core, all threads) vs raw fixed-key AES",
+                           run);
 
 }  // namespace

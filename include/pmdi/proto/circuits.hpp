@@ -18,15 +18,14 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <map>
-#include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pmdi/core/error.hpp"
+#include "pmdi/core/pool.hpp"
+#include "pmdi/core/secret.hpp"
 #include "pmdi/core/tensor.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/circuit.hpp"
@@ -192,63 +191,43 @@ struct stage_chunks {
   return sc;
 }
 
-namespace detail {
-// Runs f(chunk index) over all chunks on `threads` threads (static blocks).
-template <class F>
-void for_chunks(std::size_t n, unsigned threads, F&& f) {
-  threads = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(n)));
-  if (threads == 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::exception_ptr err;
-  std::mutex mu;
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      try {
-        for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) f(i);
-      } catch (...) {
-        std::lock_guard lk(mu);
-        if (!err) err = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-}
-}  // namespace detail
-
-// Garbles every chunk under one delta. zero: the stage's input zero labels
-// (input_bits()); tables: table_blocks(); out_zero: output_bits().
-inline void garble_stage(const stage_chunks& sc, block delta, std::span<const block> zero, std::span<block> tables,
-                         std::span<block> out_zero, unsigned threads) {
+// Garbles every chunk with g's delta and the next and_gates tweaks (chunk c
+// at offset c.tweak_base of one garbling_run), chunks split over the party's
+// pool (the result does not depend on the number of threads). zero: the
+// stage's input zero labels (input_bits()); tables: table_blocks(); out_zero:
+// output_bits(). Returns the run's first tweak: the evaluator's tweak_base
+// (0 for a fresh garbler).
+inline std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::span<const block> zero,
+                                  std::span<block> tables, std::span<block> out_zero, worker_pool& pool) {
   if (zero.size() != sc.input_bits() || tables.size() != sc.table_blocks() || out_zero.size() != sc.output_bits())
     throw usage_error("garble_stage: buffer sizes do not match the stage");
-  detail::for_chunks(sc.chunks.size(), threads, [&](std::size_t i) {
+  gc::garbling_run run = g.reserve(sc.and_gates);
+  pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
     const auto& circ = sc.circuits[c.circuit];
-    std::vector<block> in(circ.inputs().size());
+    secret_vector<block> in(circ.inputs().size());
     sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = zero[g]; });
-    gc::garble(circ, delta, in, c.tweak_base, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()),
+    run.garble(circ, c.tweak_base, std::span<const block>(in.data(), in.size()), tables.subspan(2 * c.tweak_base, 2 * circ.and_count()),
                out_zero.subspan(c.out_first * sc.l, c.out_count * sc.l));
   });
+  return run.tweak_base();
 }
 
 // Evaluates every chunk. The stage's input labels come in two parts: the
 // garbler's (a: mid * l labels) and the client's (w then r, from the OT).
 inline void evaluate_stage(const stage_chunks& sc, std::span<const block> a_labels,
                            std::span<const block> client_labels, std::span<const block> tables, std::span<block> out,
-                           unsigned threads) {
+                           worker_pool& pool, std::uint64_t tweak_base = 0) {
   const std::size_t na = sc.mid * sc.l;
   if (a_labels.size() != na || client_labels.size() != sc.input_bits() - na || tables.size() != sc.table_blocks() ||
       out.size() != sc.output_bits())
     throw usage_error("evaluate_stage: buffer sizes do not match the stage");
-  detail::for_chunks(sc.chunks.size(), threads, [&](std::size_t i) {
+  pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
     const auto& circ = sc.circuits[c.circuit];
     std::vector<block> in(circ.inputs().size());
     sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = g < na ? a_labels[g] : client_labels[g - na]; });
-    gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), c.tweak_base,
+    gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), tweak_base + c.tweak_base,
                  out.subspan(c.out_first * sc.l, c.out_count * sc.l));
   });
 }

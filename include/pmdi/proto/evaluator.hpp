@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
@@ -42,7 +43,7 @@ class evaluator {
   using self_role = role::evaluator<J>;
   using links = evaluator_links<J>;
 
-  evaluator(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)) {
+  evaluator(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)), pool_(cfg_.threads) {
     validate(cfg_.plan);
     split_ = split(cfg_.plan, cfg_.topo);
     if (J >= cfg_.topo.clusters)
@@ -107,7 +108,7 @@ class evaluator {
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<block> out(c.output_bits());
       evaluate_stage(c, a, std::span<const block>(sm.client_labels.data(), sm.client_labels.size()), sm.tables, out,
-                     cfg_.threads);
+                     pool_);
       auto bits = gc::decode(out, sm.decode);
       auto z = gc::bits_to_words<V>(bits, l);
       co_await send<msg_stage_output<J>>(links_.garbler, id, std::span<const V>(z));
@@ -137,6 +138,7 @@ class evaluator {
   material_store<material> store_;
   party_report report_;
   phase_meter meter_;
+  worker_pool pool_;  // this party's threads for garbled-circuit work
 };
 
 }  // namespace pmdi::proto

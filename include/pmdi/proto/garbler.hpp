@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
@@ -81,7 +82,7 @@ class garbler {
   using self_role = role::garbler<J>;
   using links = garbler_links<P, T, J>;
 
-  garbler(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)) {
+  garbler(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)), pool_(cfg_.threads) {
     validate(cfg_.plan);
     split_ = split(cfg_.plan, cfg_.topo);
     check_shape<Shape>(cfg_.topo, name());
@@ -203,11 +204,12 @@ class garbler {
       if (!st.garbled()) continue;
       const auto& c = circuits_[k - first()];
       const auto in = stage_circuit_inputs(st, l);
-      sm.delta = gc::keygen_delta(g);
+      // Fresh delta per stage: its garbler's tweaks start at 0, as the evaluator expects.
+      gc::garbler gk = gc::garbler::keygen(g);
+      sm.delta = gk.delta();
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
-      // Fresh delta per garbling: tweaks restart at 0 for every stage.
       std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
-      garble_stage(c, sm.delta, std::span<const block>(zero.data(), zero.size()), tables, out_zero, cfg_.threads);
+      (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_);
       co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));
       auto dbits = gc::decode_bits(out_zero);
       secure_zero(std::span<block>(out_zero));
@@ -237,6 +239,7 @@ class garbler {
   material_store<material> store_;
   party_report report_;
   phase_meter meter_;
+  worker_pool pool_;  // this party's threads for garbled-circuit work
 };
 
 }  // namespace pmdi::proto

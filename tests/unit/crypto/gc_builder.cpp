@@ -25,7 +25,7 @@ std::vector<std::uint64_t> run(const gc::circuit& c, const std::vector<std::uint
   const block delta = gc::keygen_delta(g);
   auto zero = gc::keygen_zero_labels(g, bits.size());
   std::span<const block> z(zero.data(), zero.size());
-  auto gb = gc::garble(c, delta, z, 77);
+  auto gb = gc::garbler::known_answer(delta, 77).garble(c, z);
   auto out = gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 77);
   const auto dec = gc::decode(out, gc::decode_bits(gb.output_zero_labels));
   REQUIRE(dec == c.eval_plain(bits));
@@ -130,6 +130,40 @@ void check_all_helpers() {
   }
 }
 
+
+// Plaintext reference of relu(trunc(a + w, s)) - r over Z_2^l (l <= 64).
+std::uint64_t relu_stage_ref(std::uint64_t a, std::uint64_t w, std::uint64_t r, unsigned l, unsigned s) {
+  const std::uint64_t mask = l == 64 ? ~0ULL : (1ULL << l) - 1;
+  const std::int64_t t = to_signed((a + w) & mask, l) >> s;  // arithmetic shift
+  return (static_cast<std::uint64_t>(t < 0 ? 0 : t) - r) & mask;
+}
+
+// The ReLU stage circuit on every (a, w) pair of edge values and random r,
+// bit-exact against the reference; returns the circuit's ANDs per ReLU.
+double check_relu_stage_edges(unsigned l, unsigned s) {
+  std::mt19937_64 rng(l * 7 + s);
+  const std::uint64_t mask = l == 64 ? ~0ULL : (1ULL << l) - 1;
+  const std::uint64_t min = 1ULL << (l - 1), max = min - 1;
+  const std::uint64_t low = (1ULL << s) - 1;  // carries out of the dropped bits
+  std::vector<std::uint64_t> edge{0, 1, mask, mask - 1, min, max, min + 1, max - 1, low, low + 1, (mask - low) & mask,
+                                  1ULL << s, (0 - (1ULL << s)) & mask, rng() & mask, rng() & mask};
+  std::vector<std::uint64_t> a, w, r;
+  for (auto x : edge)
+    for (auto y : edge) a.push_back(x), w.push_back(y);
+  for (std::size_t i = 0; i < a.size(); ++i) r.push_back(i < edge.size() ? edge[i] : rng() & mask);
+  const std::size_t n = a.size();
+  const auto c = gc::relu_stage_circuit(l, s, n);
+  std::vector<std::uint64_t> in = a;
+  in.insert(in.end(), w.begin(), w.end());
+  in.insert(in.end(), r.begin(), r.end());
+  prg g(seed{std::byte(l), std::byte(s)});
+  const auto got = run(c, in, l, l, g);
+  for (std::size_t i = 0; i < n; ++i) {
+    CAPTURE(l, s, a[i], w[i], r[i]);
+    CHECK(got[i] == relu_stage_ref(a[i], w[i], r[i], l, s));
+  }
+  return static_cast<double>(c.and_count()) / static_cast<double>(n);
+}
 }  // namespace
 
 TEST_CASE("gc builder: example, relu of a sum", "[gc][builder]") {
@@ -173,7 +207,7 @@ TEST_CASE("gc builder: max and argmax over lists", "[gc][builder]") {
         const block delta = gc::keygen_delta(g);
         auto zero = gc::keygen_zero_labels(g, bits.size());
         std::span<const block> z(zero.data(), zero.size());
-        auto gb = gc::garble(c, delta, z, 0);
+        auto gb = gc::garbler::known_answer(delta, 0).garble(c, z);
         auto out = gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 0),
                               gc::decode_bits(gb.output_zero_labels));
         std::vector<std::uint8_t> mx(out.begin(), out.begin() + l), ix(out.begin() + l, out.end());
@@ -206,7 +240,7 @@ TEST_CASE("gc builder: relu stage circuit C(a, w, r) = relu(trunc(a + w, s)) - r
   const block delta = gc::keygen_delta(g);
   auto zero = gc::keygen_zero_labels(g, bits.size());
   std::span<const block> z(zero.data(), zero.size());
-  auto gb = gc::garble(c, delta, z, 1);
+  auto gb = gc::garbler::known_answer(delta, 1).garble(c, z);
   const auto got = gc::bits_to_words<std::uint32_t>(
       gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 1), gc::decode_bits(gb.output_zero_labels)), 32);
   for (std::size_t i = 0; i < n; ++i) {
@@ -225,7 +259,7 @@ TEST_CASE("gc builder: max-pool and argmax stage circuits against ring<L,F>", "[
     const block delta = gc::keygen_delta(g);
     auto zero = gc::keygen_zero_labels(g, bits.size());
     std::span<const block> z(zero.data(), zero.size());
-    auto gb = gc::garble(c, delta, z, 9);
+    auto gb = gc::garbler::known_answer(delta, 9).garble(c, z);
     return gc::bits_to_words<std::uint32_t>(
         gc::decode(gc::evaluate(c, gc::encode(z, bits, delta), gb.tables, 9), gc::decode_bits(gb.output_zero_labels)),
         32);
@@ -264,4 +298,55 @@ TEST_CASE("gc builder: max-pool and argmax stage circuits against ring<L,F>", "[
       if (R::to_signed(R::trunc(a[k] + w[k], 8)) > R::to_signed(R::trunc(a[best] + w[best], 8))) best = k;
     CHECK(run_stage(c, in) == std::vector<std::uint32_t>{static_cast<std::uint32_t>(best) - r});
   }
+}
+
+TEST_CASE("gc builder: relu stage at edge values, l = 32 and 64, and its AND count", "[gc][builder]") {
+  // 31 carries (12 into the dropped bits, 19 above), 19 masks, 31 borrows.
+  CHECK(check_relu_stage_edges(32, 12) == 81.0);
+  CHECK(check_relu_stage_edges(32, 0) == 31.0 + 31.0 + 31.0);
+  CHECK(check_relu_stage_edges(64, 16) == 63.0 + 47.0 + 63.0);
+  CHECK(check_relu_stage_edges(64, 63) == 62.0);  // relu(sign copies) = 0: the add is dead, 0 - r has bit 0 free
+}
+
+TEST_CASE("gc builder: comparisons of truncated words skip the sign copies", "[gc][builder]") {
+  // max of two trunc(., s) words compares and selects l - s bits, not l.
+  for (unsigned l : {32U, 64U})
+    for (unsigned sh : {0U, 8U, 12U}) {
+      gc::builder b;
+      const auto x = b.trunc(b.input_word(l), sh), y = b.trunc(b.input_word(l), sh);
+      b.output_word(b.max(x, y));
+      const auto c = std::move(b).build();
+      CAPTURE(l, sh);
+      CHECK(c.and_count() == 2 * (l - sh));
+      std::mt19937_64 rng(l + sh);
+      prg g(seed{std::byte(l + sh)});
+      const std::uint64_t mask = l == 64 ? ~0ULL : (1ULL << l) - 1;
+      auto v = samples(l, rng);
+      std::vector<std::uint64_t> in, want;
+      for (auto p : v)
+        for (auto q : v) {
+          const auto tp = static_cast<std::uint64_t>(to_signed(p, l) >> sh) & mask;
+          const auto tq = static_cast<std::uint64_t>(to_signed(q, l) >> sh) & mask;
+          in = {p, q};
+          want = {to_signed(tp, l) < to_signed(tq, l) ? tq : tp};
+          CHECK(run(c, in, l, l, g) == want);
+        }
+    }
+  // A max-pool stage over 2x2 windows at l = 32, s = 12: 4 adds (31 each),
+  // 3 maxes (2 * 20 each), one subtraction (31).
+  CHECK(gc::maxpool_stage_circuit(32, 12, 3, 4).and_count() == 3 * (4 * 31 + 3 * 40 + 31));
+}
+
+TEST_CASE("gc builder: build drops gates no output reads", "[gc][builder]") {
+  gc::builder b;
+  const auto x = b.input_word(8), y = b.input_word(8);
+  const auto sum = b.add(x, y);  // 7 ANDs
+  (void)b.and_(x[0], y[1]);      // dead
+  b.output_word(b.trunc(sum, 4));
+  CHECK(b.and_count() == 8);
+  const auto c = std::move(b).build();
+  CHECK(c.and_count() == 7);
+  std::size_t xors = 0;
+  for (const auto& g : c.gates()) xors += g.kind == gc::gate_kind::xor_;
+  CHECK(xors == 1 + 6 * 4 + 2 - 4);  // bit 0, bits 1..6, bit 7; the four dropped sum bits cost no XOR
 }

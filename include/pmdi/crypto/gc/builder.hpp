@@ -144,10 +144,15 @@ class builder {
     for (std::size_t i = 0; i < x.size(); ++i) b = xor_(y[i], and_(xor_(x[i], b), xor_(y[i], b)));
     return b;
   }
-  // Signed x < y: flip both sign bits, then compare unsigned.
+  // Signed x < y: flip both sign bits, then compare unsigned. A top bit that
+  // repeats the bit below it in both words (sign extension, as after trunc)
+  // does not change the signed values: it is dropped first, so comparing two
+  // truncated l-bit words costs l - s ANDs, not l.
   [[nodiscard]] wire less_signed(const word& x, const word& y) {
     same(x, y, "less_signed");
     word xs = x, ys = y;
+    while (xs.size() > 1 && xs[xs.size() - 1] == xs[xs.size() - 2] && ys[ys.size() - 1] == ys[ys.size() - 2])
+      xs.pop_back(), ys.pop_back();
     xs.back() = not_(xs.back());
     ys.back() = not_(ys.back());
     return less_unsigned(xs, ys);
@@ -164,11 +169,17 @@ class builder {
     }
     return t[0];
   }
-  // s ? y : x
+  // s ? y : x. Bit positions that repeat an earlier pair (x_i, y_i) reuse its
+  // result: a sign-extended pair costs one AND for all its sign copies, and
+  // the result stays sign-extended (one wire repeated).
   [[nodiscard]] word mux(wire s, const word& x, const word& y) {
     same(x, y, "mux");
     word r(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) r[i] = mux_bit(s, x[i], y[i]);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      r[i] = none;
+      if (i > 0 && x[i] == x[i - 1] && y[i] == y[i - 1]) r[i] = r[i - 1];
+      if (r[i] == none) r[i] = mux_bit(s, x[i], y[i]);
+    }
     return r;
   }
   [[nodiscard]] word relu(const word& x) {
@@ -217,8 +228,20 @@ class builder {
 
   [[nodiscard]] std::size_t and_count() const noexcept { return n_and_; }
 
-  [[nodiscard]] circuit build() && {
-    return circuit::make(next_, std::move(gates_), std::move(inputs_), std::move(outputs_));
+  // The circuit of the outputs: gates no output depends on are dropped (the
+  // sum bits of an addition that a truncation shifts out, the value half of
+  // an argmax's last comparison, constants never read).
+  [[nodiscard]] circuit build(circuit::lane_mode lanes = circuit::lane_mode::on) && {
+    std::vector<std::uint8_t> live(next_, 0);
+    for (wire w : outputs_) live[w] = 1;
+    for (std::size_t i = gates_.size(); i-- > 0;) {
+      const gate& g = gates_[i];
+      if (!live[g.out]) continue;
+      if (g.kind == gate_kind::xor_ || g.kind == gate_kind::and_ || g.kind == gate_kind::inv) live[g.a] = 1;
+      if (g.kind == gate_kind::xor_ || g.kind == gate_kind::and_) live[g.b] = 1;
+    }
+    std::erase_if(gates_, [&](const gate& g) { return !live[g.out]; });
+    return circuit::make(next_, std::move(gates_), std::move(inputs_), std::move(outputs_), lanes);
   }
 
  private:
