@@ -489,6 +489,21 @@ __attribute__((target("vaes,avx512f"))) inline void lane_xor512(const schedule& 
   return static_cast<std::uint16_t>((1U << (4 * lanes)) - 1U);  // 4 words per lane over the two vectors
 }
 
+// x[i] = AES_K(in[i]) ^ in[i] for M vectors of four blocks, all in flight
+// through the rounds together: the fixed-key hash of both quad kernels.
+template <int M>
+__attribute__((target("vaes,avx512f"), always_inline)) inline void hash_blocks(const vaes_keys& K, const __m512i* in,
+                                                                                __m512i* x) noexcept {
+  _Pragma("GCC unroll 16")
+  for (int i = 0; i < M; ++i) x[i] = _mm512_xor_si512(in[i], K.k[0]);
+  _Pragma("GCC unroll 16")
+  for (int r = 1; r < 10; ++r)
+    _Pragma("GCC unroll 16")
+    for (int i = 0; i < M; ++i) x[i] = _mm512_aesenc_epi128(x[i], K.k[r]);
+  _Pragma("GCC unroll 16")
+  for (int i = 0; i < M; ++i) x[i] = _mm512_xor_si512(_mm512_aesenclast_epi128(x[i], K.k[10]), in[i]);
+}
+
 template <int N>
 __attribute__((target("vaes,avx512f"), always_inline)) inline void garble_quads(
     const vaes_keys& K, __m512i D, __m512i SD, const block* const* a, const block* const* b, block* const* o,
@@ -505,14 +520,7 @@ __attribute__((target("vaes,avx512f"), always_inline)) inline void garble_quads(
     in[4 * u + 2] = _mm512_xor_si512(sb, t1);
     in[4 * u + 3] = _mm512_xor_si512(in[4 * u + 2], SD);
   }
-  _Pragma("GCC unroll 16")
-  for (int i = 0; i < 4 * N; ++i) x[i] = _mm512_xor_si512(in[i], K.k[0]);
-  _Pragma("GCC unroll 16")
-  for (int r = 1; r < 10; ++r)
-    _Pragma("GCC unroll 16")
-    for (int i = 0; i < 4 * N; ++i) x[i] = _mm512_aesenc_epi128(x[i], K.k[r]);
-  _Pragma("GCC unroll 16")
-  for (int i = 0; i < 4 * N; ++i) x[i] = _mm512_xor_si512(_mm512_aesenclast_epi128(x[i], K.k[10]), in[i]);
+  hash_blocks<4 * N>(K, in, x);
   const __m512i lo_idx = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
   const __m512i hi_idx = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
   _Pragma("GCC unroll 16")
@@ -545,14 +553,7 @@ __attribute__((target("vaes,avx512f"), always_inline)) inline void evaluate_quad
     in[2 * u] = _mm512_xor_si512(sigma512(av[u]), tweaks512(tw[u], 0));
     in[2 * u + 1] = _mm512_xor_si512(sigma512(_mm512_loadu_si512(b[u])), tweaks512(tw[u], 1));
   }
-  _Pragma("GCC unroll 16")
-  for (int i = 0; i < 2 * N; ++i) x[i] = _mm512_xor_si512(in[i], K.k[0]);
-  _Pragma("GCC unroll 16")
-  for (int r = 1; r < 10; ++r)
-    _Pragma("GCC unroll 16")
-    for (int i = 0; i < 2 * N; ++i) x[i] = _mm512_aesenc_epi128(x[i], K.k[r]);
-  _Pragma("GCC unroll 16")
-  for (int i = 0; i < 2 * N; ++i) x[i] = _mm512_xor_si512(_mm512_aesenclast_epi128(x[i], K.k[10]), in[i]);
+  hash_blocks<2 * N>(K, in, x);
   const __m512i even = _mm512_set_epi64(13, 12, 9, 8, 5, 4, 1, 0);
   const __m512i odd = _mm512_set_epi64(15, 14, 11, 10, 7, 6, 3, 2);
   _Pragma("GCC unroll 16")
