@@ -23,12 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 0: (void)proto::words_message<decl>::read<std::uint32_t>(r, n); break;
       case 1: (void)proto::words_message<decl>::read<std::uint64_t>(r, n); break;
       case 2: (void)proto::ciphertexts_message<decl>::read(r, n % 64); break;
-      case 3: {
-        const unsigned ring = extra % 2 ? 64 : 32;
-        const std::size_t plaintext_bits = 512 + 64 * (extra % 16);
-        (void)proto::packed_message<decl>::read(r, n, ring, plaintext_bits);
-        break;
-      }
+      case 3: (void)proto::bounded_words_message<decl>::read(r, n % 256, extra, 2046); break;
       case 4: (void)proto::blob_message<decl>::read(r, n * 16); break;
       case 5: (void)proto::blocks_message<decl>::read(r, n); break;
       case 6: (void)proto::bits_message<decl>::read(r, n); break;

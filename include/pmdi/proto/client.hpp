@@ -2,14 +2,15 @@
 // The client: owns the input x and the Paillier key pair. It never sees a
 // weight: its code has no model-handling path, only the public plan.
 //
-// Setup: keygen; pk -> cloud; OT master keys (b): the pair secrets of its
-//   channels to every cluster's evaluator.
-// Offline (per inference): Enc(r_1) -> cloud, and Enc(r_{k+1}) for every
-//   stage with a garbled part (sent up front: they do not depend on the
-//   cloud's answers); per such stage: Enc(A c + b + s') <- cloud, w = that
-//   mod 2^l; three-party OT of the bits of (w, r_{k+1}) with the cluster's
-//   garbler, forwarding the labels to its evaluator. Last stage linear:
-//   Enc(c_{L+1}) <- cloud.
+// Setup: keygen; pk -> cloud; slot widths <- cloud; OT master keys (b): the
+//   pair secrets of its channels to every cluster's evaluator.
+// Offline (per inference): the masks every stage reads (r_1 = c_1, and
+//   r_{k+1} of every stage with a garbled part), encrypted in each stage's
+//   layout (proto/offline_layout.hpp) -> cloud, all up front: they do not
+//   depend on the cloud's answers; per garbled stage: Enc(A c + b + s') <-
+//   cloud, w = that mod 2^l; three-party OT of the bits of (w, r_{k+1}) with
+//   the cluster's garbler, forwarding the labels to its evaluator. Last stage
+//   linear: Enc(c_{L+1}) <- cloud.
 // Online: z_1 = x - c_1 -> garbler of cluster 0; z_{L+1} <- last garbler;
 //   output z_{L+1} + c_{L+1}.
 #include <array>
@@ -26,6 +27,9 @@
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/he.hpp"
+#include "pmdi/proto/he_slots.hpp"
+#include "pmdi/proto/offline_layout.hpp"
+#include "pmdi/proto/offload.hpp"
 #include "pmdi/proto/messages.hpp"
 
 namespace pmdi::proto {
@@ -77,6 +81,11 @@ class client {
     meter_.begin();
     keys_ = paillier::keygen(g, cfg_.paillier_bits);
     co_await send<msg_public_key>(links_.cloud, 0, std::span<const std::byte>(paillier::serialize(keys_.pk)));
+    const std::size_t plain_bits = keys_.pk.bits() - 2;
+    const auto widths = co_await receive<msg_slot_widths>(links_.cloud, 0, cfg_.plan.stages.size(), l + 1,
+                                                          static_cast<std::uint32_t>(plain_bits));
+    layouts_.clear();
+    for (std::size_t k = 0; k < widths.size(); ++k) layouts_.push_back(layout_of(cfg_.plan, k, widths[k], plain_bits, l));
     each_index<P>([&]<std::size_t J>() { ot_master_[J].take_from(std::get<J>(links_.evaluators)); });
     meter_.end(report_.setup);
   }
@@ -137,43 +146,31 @@ class client {
   asio::awaitable<void> offline_steps(std::uint64_t id, prg& g, material& m) {
     const auto& plan = cfg_.plan;
     const auto& pk = keys_.pk;
-    const std::size_t plain_bits = pk.bits() - 2;
     const std::size_t L = plan.stages.size();
-    // Every mask up front: c_1 = r_1, and r_{k+1} for each garbled stage. They
-    // do not depend on the cloud's answers, so Enc(r_{k+1}) goes out early
-    // (in stage order on the client -> cloud link) and the client's
-    // encryptions overlap the cloud's products.
-    m.c_in.resize(plan.input_size());
-    g.fill(m.c_in.data(), m.c_in.size() * sizeof(V));
-    co_await send<msg_enc_input_mask>(links_.cloud, id,
-                             he::to_wire(pk, he::encrypt_ring<V>(keys_.sk, std::span<const V>(m.c_in.data(), m.c_in.size()), g,
-                                                                 cfg_.threads)));
-    std::vector<secret_vector<V>> r(L);
-    for (std::size_t k = 0; k < L; ++k) {
-      const auto& st = plan.stages[k];
-      if (!st.garbled()) continue;
-      r[k].resize(st.out_size());
-      g.fill(r[k].data(), r[k].size() * sizeof(V));
-      co_await send<msg_enc_next_mask>(links_.cloud, id,
-                              he::to_wire(pk, he::encrypt_ring<V>(keys_.sk, std::span<const V>(r[k].data(), r[k].size()), g,
-                                                                  cfg_.threads)));
+    // Every mask up front: c_1 = r_1 (tensor 0), and r_{k+1} (tensor k + 1)
+    // for each garbled stage k. They do not depend on the cloud's answers, so
+    // every stage's upload goes out early (in stage order on the client ->
+    // cloud link) and the client's encryptions overlap the cloud's products.
+    std::vector<secret_vector<V>> r(L + 1);
+    for (std::size_t t = 0; t <= L; ++t) {
+      if (!client_holds(plan, t)) continue;
+      r[t].resize(plan.tensor_sizes[t]);
+      g.fill(r[t].data(), r[t].size() * sizeof(V));
     }
+    for (std::size_t k = 0; k < L; ++k) {
+      auto wire = co_await offload(work_, [&] { return he::to_wire(pk, upload(k, r, g)); });
+      co_await send<msg_enc_stage_input>(links_.cloud, id, wire);
+    }
+    m.c_in = std::move(r[0]);
     for (std::size_t k = 0; k < L; ++k) {
       const auto& st = plan.stages[k];
       if (!st.garbled()) continue;
       const auto t0 = std::chrono::steady_clock::now();
       const std::size_t j = split_.cluster_of(k);
       // w_k = A c + b + s mod 2^l
-      auto packed = co_await receive<msg_enc_stage_value>(links_.cloud, id, st.mid_size(), l + 1, plain_bits);
-      std::vector<V> wr;
-      try {
-        auto cts = he::from_wire(pk, packed.ciphertexts, cfg_.threads);
-        wr = he::unpack_ring<V>(keys_.sk, cts, packed.slot_bits, st.mid_size(), cfg_.threads);
-      } catch (const decode_error& e) {
-        throw protocol_error(name(), "decrypt enc_stage_value", "cloud", e.what());
-      }
+      auto wr = co_await decrypt_values<msg_enc_stage_value>(id, k, "enc_stage_value");
       // Three-party OT of the bits of (w_k, r_{k+1}) (Fig. 3) with cluster j.
-      wr.insert(wr.end(), r[k].begin(), r[k].end());
+      wr.insert(wr.end(), r[k + 1].begin(), r[k + 1].end());
       auto bits = gc::words_to_bits<V>(std::span<const V>(wr), l);
       secure_zero(std::span<V>(wr));
       co_await with_index<P>(j, [&]<std::size_t J>() -> asio::awaitable<void> {
@@ -193,25 +190,60 @@ class client {
       report_.stage_entry(k).offline_s = seconds_since(t0);
     }
     if (plan.stages.back().garbled()) {
-      m.c_out = std::move(r.back());
+      m.c_out = std::move(r[L]);
     } else {
-      auto packed = co_await receive<msg_enc_output_mask>(links_.cloud, id, plan.output_size(), l + 1, plain_bits);
-      try {
-        auto cts = he::from_wire(pk, packed.ciphertexts, cfg_.threads);
-        auto v = he::unpack_ring<V>(keys_.sk, cts, packed.slot_bits, plan.output_size(), cfg_.threads);
-        m.c_out.resize(v.size());
-        std::copy(v.begin(), v.end(), m.c_out.begin());
-        secure_zero(std::span<V>(v));
-      } catch (const decode_error& e) {
-        throw protocol_error(name(), "decrypt enc_output_mask", "cloud", e.what());
-      }
+      auto v = co_await decrypt_values<msg_enc_output_mask>(id, L - 1, "enc_output_mask");
+      m.c_out.resize(v.size());
+      std::copy(v.begin(), v.end(), m.c_out.begin());
+      secure_zero(std::span<V>(v));
     }
+    for (auto& x : r) x.wipe();
+  }
+
+  // Stage k's upload: the masks of the stage's inputs the client holds,
+  // encrypted in the stage's layout.
+  std::vector<he::ciphertext> upload(std::size_t k, const std::vector<secret_vector<V>>& r, prg& g) const {
+    const auto& st = cfg_.plan.stages[k];
+    const auto& lay = layouts_[k];
+    std::vector<paillier::mpz> plain;  // the client's masks: wiped below
+    if (lay.mode == offline_mode::conv_groups) {
+      std::vector<client_value> x;
+      x.reserve(st.in_size());
+      for (auto t : st.inputs) x.insert(x.end(), r[t].begin(), r[t].end());
+      plain = he::upload_plaintexts(st.linear, lay, std::span<const client_value>(x));
+      std::fill(x.begin(), x.end(), 0);
+    } else {
+      plain.reserve(lay.input_ciphertexts);
+      for (std::size_t i = 0; i < st.inputs.size(); ++i)
+        if (lay.client_inputs[i])
+          for (auto v : r[st.inputs[i]]) plain.emplace_back(v);
+    }
+    auto c = paillier::encrypt_many(keys_.sk, std::span<const paillier::mpz>(plain), g, cfg_.threads);
+    for (auto& v : plain) v.wipe();
+    return c;
+  }
+
+  // The values of stage k's output layout, decrypted from message M.
+  template <class M>
+  asio::awaitable<std::vector<V>> decrypt_values(std::uint64_t id, std::size_t k, const char* what) {
+    const auto& lay = layouts_[k];
+    auto b = co_await receive<M>(links_.cloud, id, lay.output_ciphertexts);
+    co_return co_await offload(work_, [&] {
+      try {
+        auto cts = he::from_wire(keys_.pk, b, cfg_.threads);
+        return he::unpack_layout<V>(keys_.sk, cts, lay, cfg_.threads);
+      } catch (const decode_error& e) {
+        throw protocol_error(name(), std::string("decrypt ") + what, "cloud", e.what());
+      }
+    });
   }
 
   public_config cfg_;
   links links_;
   cluster_split split_;
   paillier::key_pair keys_;
+  std::vector<stage_layout> layouts_;  // each stage's offline layout (from the slot widths, at setup)
+  work_thread work_;                   // the Paillier work of the offline steps
   std::array<ot_key, P> ot_master_;  // pair secrets with each cluster's evaluator: the bits b
   material_store<material> store_;
   std::map<std::uint64_t, material> pending_;  // submitted, output not yet collected

@@ -1,15 +1,18 @@
 #pragma once
 // The cloud: owns the model (A_k, b_k: the weights of each stage's operators). It takes no part in the online phase.
 //
-// Setup: pk <- client; additive shares [A_k]_1..[A_k]_{T+1} over Z_2^l to the
-//   T compute servers and the garbler of the stage's cluster (once).
-// Offline (per inference): Enc(r_1) <- client. Per stage k:
+// Setup: pk <- client; slot widths W_k -> client; additive shares
+//   [A_k]_1..[A_k]_{T+1} over Z_2^l to the T compute servers and the garbler
+//   of the stage's cluster (once).
+// Offline (per inference), per stage k: the client's masks in the stage's
+//   layout (proto/offline_layout.hpp) <- client;
 //   s'_k = 2^B + uniform[0, 2^(B+40)) where |A_k c_k + b_k| < 2^B, so the
 //   plaintext A_k c_k + b_k + s'_k is non-negative and below 2^(B+41);
-//   Enc(A_k c_k + b_k + s'_k) by one homomorphic product per operator; shares
-//   of s_k = s'_k mod 2^l to the T+1 holders. Garbled stage: the (packed)
-//   ciphertexts -> client, Enc(r_{k+1}) <- client. Linear stage: the product
-//   is Enc(c_{k+1}). Last stage linear: Enc(c_{L+1}) (packed) -> client.
+//   Enc(A_k c_k + b_k + s'_k): slot-packed convolution products (conv_groups)
+//   or one homomorphic product per operator and tap (elementwise); shares of
+//   s_k = s'_k mod 2^l to the T+1 holders. Garbled stage: the ciphertexts of
+//   the output layout -> client. Linear stage: the product is Enc(c_{k+1}).
+//   Last stage linear: Enc(c_{L+1}) in its output layout -> client.
 #include <chrono>
 #include <span>
 #include <string>
@@ -19,11 +22,12 @@
 #include "pmdi/core/ring.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/he.hpp"
+#include "pmdi/proto/he_slots.hpp"
+#include "pmdi/proto/offline_layout.hpp"
+#include "pmdi/proto/offload.hpp"
 #include "pmdi/proto/messages.hpp"
 
 namespace pmdi::proto {
-
-inline constexpr unsigned statistical_bits = 40;  // sigma
 
 template <std::size_t J>
 struct cloud_peers {
@@ -75,7 +79,8 @@ class cloud {
     split_ = split(cfg_.plan, cfg_.topo);
     if (model_.size() != cfg_.plan.stages.size()) throw usage_error("cloud: model and plan differ in stage count");
     for (std::size_t k = 0; k < model_.size(); ++k) {
-      if (!(model_[k].pub.linear == cfg_.plan.stages[k].linear))
+      const auto& st = cfg_.plan.stages[k];
+      if (!(model_[k].pub.linear == st.linear))
         throw usage_error("cloud: stage " + std::to_string(k) + ": the model's operators differ from the public plan's");
       validate_weights(model_[k], k);
       // b_k at the stage's output: the program on a zero input, biases included
@@ -84,6 +89,12 @@ class cloud {
       const auto b = apply<std::uint64_t, std::int64_t>(lin, model_[k].weights, model_[k].bias, zero);
       out_bias_.emplace_back(b.size());
       for (std::size_t i = 0; i < b.size(); ++i) out_bias_.back()[i] = static_cast<std::int64_t>(b[i]);
+      // W_k = B + sigma + 1 (the slot bound, proto/offline_layout.hpp), B from
+      // the bounds of the stage's inputs: l bits for the client's masks, W_j
+      // for the encrypted output of a plain linear stage j
+      unsigned c_bits = 0;
+      for (auto t : st.inputs) c_bits = std::max(c_bits, client_holds(cfg_.plan, t) ? l : widths_[t - 1]);
+      widths_.push_back(slot_width(bound_bits(lin, model_[k].weights, model_[k].bias, c_bits)));
     }
     check_shape<Shape>(cfg_.topo, name());
     report_.party = name();
@@ -102,6 +113,15 @@ class cloud {
     } catch (const error& e) {
       throw protocol_error(name(), "receive public_key", "client", e.what());
     }
+    const std::size_t plain_bits = pk_.bits() - 2;
+    for (std::size_t k = 0; k < widths_.size(); ++k) {
+      if (widths_[k] > plain_bits)
+        throw protocol_error(name(), "setup stage " + std::to_string(k), "client",
+                             "masked values need " + std::to_string(widths_[k]) + " bits; the " +
+                                 std::to_string(pk_.bits()) + "-bit Paillier modulus is too small");
+      layouts_.push_back(layout_of(cfg_.plan, k, widths_[k], plain_bits, l));
+    }
+    co_await send<msg_slot_widths>(links_.client, 0, std::span<const std::uint32_t>(widths_));
     for (std::size_t k = 0; k < model_.size(); ++k) {
       const std::size_t j = split_.cluster_of(k);
       std::vector<V> a(model_[k].weights.size());
@@ -119,31 +139,22 @@ class cloud {
     if (!ids_.insert(id).second || id == 0)
       throw protocol_error(name(), "offline", "", "inference id " + std::to_string(id) + " was already used or is 0");
     const auto& plan = cfg_.plan;
-    const std::size_t plain_bits = pk_.bits() - 2;
-    // Enc(c_t) for every tensor t, with a bound: every plaintext in [0, 2^bits_t).
-    std::vector<std::vector<he::ciphertext>> enc(plan.stages.size() + 1);
-    std::vector<unsigned> bits(plan.stages.size() + 1, l);
-    {
-      auto b = co_await receive<msg_enc_input_mask>(links_.client, id, plan.input_size());
-      enc[0] = decode(b, "enc_input_mask");
-    }
+    report_.paillier_products = 0;
+    // Enc(c_t) of the tensors a plain linear stage wrote (elementwise); the
+    // client's masks come with each stage that reads them
+    std::vector<std::vector<he::ciphertext>> held(plan.stages.size() + 1);
     for (std::size_t k = 0; k < plan.stages.size(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto& st = plan.stages[k];
       const auto& ms = model_[k];
+      const auto& lay = layouts_[k];
       const std::size_t j = split_.cluster_of(k);
-      std::vector<he::ciphertext> c;
-      unsigned c_bits = 0;
-      for (auto t : st.inputs) {
-        c.insert(c.end(), enc[t].begin(), enc[t].end());
-        c_bits = std::max(c_bits, bits[t]);
-      }
-      const unsigned bound = bound_bits(st.linear, ms.weights, ms.bias, c_bits);
-      const unsigned slot_bits = bound + statistical_bits + 1;
-      if (slot_bits >= plain_bits)
-        throw protocol_error(name(), "offline stage " + std::to_string(k), "",
-                             "masked values need " + std::to_string(slot_bits) + " bits; the Paillier modulus is too small");
-      // s'_k and the additive term b_k + s'_k.
+      const unsigned W = lay.slot_bits;
+      auto blobs = co_await receive<msg_enc_stage_input>(links_.client, id, lay.input_ciphertexts);
+      const double wait_s = seconds_since(t0);
+      auto upload = co_await offload(work_, [&] { return decode(blobs, "enc_stage_input"); });
+      // s'_k and the additive term b_k + s'_k, per linear output.
+      const unsigned bound = W - statistical_bits - 1;
       std::vector<he::mpz> term(st.mid_size());
       std::vector<V> s(st.mid_size());
       he::mpz offset;
@@ -157,50 +168,68 @@ class cloud {
       }
       auto shares = share_holders(s, g);
       co_await send_shares<msg_mask_share_compute, msg_mask_share_garbler>(j, id, shares);
+      secure_zero(std::span<V>(s));
       const auto t_mv = std::chrono::steady_clock::now();
       // Enc(A c + b + s') WITHOUT per-row re-randomisation: the additive term is
       // multiplied in as the plaintext (1 + (b + s') N), so the rows' randomness
-      // is prod_j r_j^(A_ij), a function of A. That is safe only because no row
-      // leaves the cloud as it is: a garbled stage's rows are packed and every
-      // PACKED ciphertext is re-randomised with a fresh Enc(0) before it is sent
-      // (below); a linear stage's rows stay here as inputs of later products,
-      // and the last one's are packed and re-randomised before they are sent.
-      // Every ciphertext the client can decrypt therefore carries a fresh hs^x
-      // (docs/paillier.md, "Re-randomisation").
-      auto prod = he::apply(pk_, st.linear, ms.weights, c, std::span<const he::mpz>(term), g, cfg_.threads);
-      const double matvec_s = seconds_since(t_mv);
-      double pack_s = 0, wait_s = 0;
-      for (auto& x : term) x.wipe();
-      secure_zero(std::span<V>(s));
-      if (st.garbled()) {
-        const auto t_pk = std::chrono::steady_clock::now();
-        auto packed = he::pack_all(pk_, prod, slot_bits, cfg_.threads);
-        paillier::rerandomize_many(pk_, std::span<he::ciphertext>(packed), g, cfg_.threads);  // before it leaves
-        pack_s = seconds_since(t_pk);
-        co_await send<msg_enc_stage_value>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
-        const auto t_w = std::chrono::steady_clock::now();
-        auto b = co_await receive<msg_enc_next_mask>(links_.client, id, st.out_size());
-        wait_s = seconds_since(t_w);
-        enc[k + 1] = decode(b, "enc_next_mask");
-        bits[k + 1] = l;
+      // is a function of A. That is safe only because no ciphertext leaves the
+      // cloud as it is: every one sent to the client (packed) is re-randomised
+      // with a fresh Enc(0) first (below); a plain linear stage's products stay
+      // here as inputs of later products. Every ciphertext the client can
+      // decrypt therefore carries a fresh hs^x (docs/paillier.md, "Re-randomisation").
+      double pack_s = 0;
+      const bool leaves = st.garbled() || k + 1 == plan.stages.size();
+      auto out = co_await offload(work_, [&] {
+        std::vector<he::ciphertext> r;
+        if (lay.mode == offline_mode::conv_groups) {
+          const auto packed_term = he::pack_terms(lay, std::span<const he::mpz>(term));
+          r = he::apply_conv_groups(pk_, st.linear, lay, ms.weights, upload, packed_term, cfg_.threads,
+                                    report_.paillier_products);
+        } else {
+          std::vector<he::ciphertext> c;
+          std::size_t at = 0;
+          for (std::size_t i = 0; i < st.inputs.size(); ++i) {
+            if (lay.client_inputs[i]) {
+              c.insert(c.end(), upload.begin() + static_cast<std::ptrdiff_t>(at),
+                       upload.begin() + static_cast<std::ptrdiff_t>(at + st.linear.input_sizes[i]));
+              at += st.linear.input_sizes[i];
+            } else {
+              const auto& h = held[st.inputs[i]];
+              c.insert(c.end(), h.begin(), h.end());
+            }
+          }
+          r = he::apply(pk_, st.linear, ms.weights, c, std::span<const he::mpz>(term), g, cfg_.threads,
+                        &report_.paillier_products);
+          if (leaves) {
+            const auto t_pk = std::chrono::steady_clock::now();
+            r = he::pack_all(pk_, r, W, cfg_.threads);
+            pack_s = seconds_since(t_pk);
+          }
+        }
+        for (auto& x : term) x.wipe();
+        if (leaves) paillier::rerandomize_many(pk_, std::span<he::ciphertext>(r), g, cfg_.threads);  // before it leaves
+        return r;
+      });
+      const double matvec_s = seconds_since(t_mv) - pack_s;
+      if (leaves) {
+        auto wire = co_await offload(work_, [&] { return he::to_wire(pk_, out); });
+        if (st.garbled())
+          co_await send<msg_enc_stage_value>(links_.client, id, wire);
+        else
+          co_await send<msg_enc_output_mask>(links_.client, id, wire);
       } else {
-        enc[k + 1] = std::move(prod);
-        bits[k + 1] = slot_bits;
+        held[k + 1] = std::move(out);
       }
       const double dt = seconds_since(t0);
       report_.stage_entry(k).offline_s = dt;
       if (cfg_.progress)
         cfg_.progress("cloud: inference " + std::to_string(id) + " stage " + std::to_string(k + 1) + "/" +
                       std::to_string(plan.stages.size()) + " (" + std::to_string(st.linear.macs()) + " MACs, " +
-                      std::to_string(st.mid_size()) + " outputs): " + std::to_string(dt) + " s (matvec " +
-                      std::to_string(matvec_s) + " s, packing " + std::to_string(pack_s) + " s, waiting for Enc(r) " +
-                      std::to_string(wait_s) + " s)");
-    }
-    if (!plan.stages.back().garbled()) {
-      const unsigned slot_bits = bits.back();
-      auto packed = he::pack_all(pk_, enc.back(), slot_bits, cfg_.threads);
-      paillier::rerandomize_many(pk_, std::span<he::ciphertext>(packed), g, cfg_.threads);  // before it leaves
-      co_await send<msg_enc_output_mask>(links_.client, id, static_cast<std::uint32_t>(slot_bits), he::to_wire(pk_, packed));
+                      std::to_string(st.mid_size()) + " outputs, " +
+                      (lay.mode == offline_mode::conv_groups ? "conv_groups" : "elementwise") + " layout, " +
+                      std::to_string(lay.slots) + " slots of " + std::to_string(W) + " bits): " + std::to_string(dt) +
+                      " s (products " + std::to_string(matvec_s) + " s, packing " + std::to_string(pack_s) +
+                      " s, waiting for the client's masks " + std::to_string(wait_s) + " s)");
     }
     meter_.end(report_.offline);
   }
@@ -239,6 +268,9 @@ class cloud {
   public_config cfg_;
   std::vector<stage> model_;
   std::vector<std::vector<std::int64_t>> out_bias_;  // b_k at each stage's output
+  std::vector<std::uint32_t> widths_;                 // W_k: the slot width of each stage
+  std::vector<stage_layout> layouts_;                 // each stage's offline layout (after setup)
+  work_thread work_;                                  // the Paillier work of the offline steps
   links links_;
   cluster_split split_;
   paillier::public_key pk_;

@@ -118,6 +118,7 @@ struct party_report {
   std::string party;
   phase_figures setup, offline, online;  // offline and online: the latest inference
   std::vector<stage_figures> stages;
+  std::uint64_t paillier_products = 0;  // the cloud: exponentiation steps of the latest offline phase
 
   stage_figures& stage_entry(std::size_t k) {
     for (auto& s : stages)
@@ -142,7 +143,8 @@ struct party_report {
       }
       o << "}}";
     };
-    o << "{\"party\": \"" << party << "\", \"peak_rss_bytes\": " << peak_rss_bytes() << ", ";
+    o << "{\"party\": \"" << party << "\", \"peak_rss_bytes\": " << peak_rss_bytes()
+      << ", \"paillier_products\": " << paillier_products << ", ";
     phase("setup", setup);
     o << ", ";
     phase("offline", offline);

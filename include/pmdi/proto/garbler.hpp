@@ -32,6 +32,7 @@
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/messages.hpp"
+#include "pmdi/proto/offload.hpp"
 
 namespace pmdi::proto {
 
@@ -209,7 +210,7 @@ class garbler {
       sm.delta = gk.delta();
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
       std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
-      (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_);
+      co_await offload(work_, [&] { (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_); });
       co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));
       auto dbits = gc::decode_bits(out_zero);
       secure_zero(std::span<block>(out_zero));
@@ -240,6 +241,7 @@ class garbler {
   party_report report_;
   phase_meter meter_;
   worker_pool pool_;  // this party's threads for garbled-circuit work
+  work_thread work_;  // runs the garbling of the offline steps (on pool_)
 };
 
 }  // namespace pmdi::proto

@@ -82,33 +82,17 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
   std::fill(b.begin(), b.end(), 0);
 }
 
-// Bits of a bound B on |A_k c + b_k| when every c_j lies in [0, 2^c_bits):
-// B < (max_i sum_j |A_ij| + |b_i|) * 2^c_bits.
-[[nodiscard]] inline unsigned bound_bits(const csr<std::int64_t>& a, std::span<const std::int64_t> bias,
-                                         unsigned c_bits) {
-  __extension__ typedef unsigned __int128 u128;  // sums of |int64| over a row cannot overflow it
-  // |v| as an unsigned 64-bit value (exact for INT64_MIN too).
-  auto mag = [](std::int64_t v) { return u128(v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v)); };
-  u128 worst = 0;
-  for (std::size_t r = 0; r < a.rows; ++r) {
-    u128 s = bias.empty() ? 0 : mag(bias[r]);
-    for (auto i = a.row_ptr[r]; i < a.row_ptr[r + 1]; ++i) s += mag(a.val[i]);
-    worst = std::max(worst, s);
-  }
-  unsigned bits = 0;
-  while (worst != 0) ++bits, worst >>= 1;
-  return bits + c_bits;
-}
-
 // Enc(A c + term) for a stage's linear program A (weights `w`, no biases:
 // they belong in `term`), c the stage's input ciphertexts concatenated: one
 // Paillier product per operator over the ciphertexts of the slot it reads
 // (no composed matrix), the additive term on the operator that writes the
 // result. Without per-row re-randomisation (paillier::rerand::no): the
-// result must be re-randomised before it leaves the party.
+// result must be re-randomised before it leaves the party. `products`, when
+// given, grows by the exponentiation steps performed (one per non-zero tap).
 [[nodiscard]] inline std::vector<ciphertext> apply(const public_key& pk, const linear_program& p,
                                                    std::span<const std::int64_t> w, std::span<const ciphertext> c,
-                                                   std::span<const mpz> term, prg& g, unsigned threads) {
+                                                   std::span<const mpz> term, prg& g, unsigned threads,
+                                                   std::uint64_t* products = nullptr) {
   if (c.size() != p.in_size() || term.size() != p.out_size())
     throw usage_error("he::apply: " + std::to_string(c.size()) + " ciphertexts and " + std::to_string(term.size()) +
                       " terms for a program of " + std::to_string(p.in_size()) + " inputs and " +
@@ -136,6 +120,7 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
     const bool last = p.inputs() + i == p.result;
     const auto z = last ? std::vector<mpz>() : zeros(a.rows);
     out[i] = paillier::matvec(pk, a, src, last ? term : std::span<const mpz>(z), g, threads, paillier::rerand::no);
+    if (products != nullptr) *products += a.nnz();
     slot[p.inputs() + i] = out[i];
   }
   if (p.result >= p.inputs()) return std::move(out[p.result - p.inputs()]);
@@ -168,21 +153,6 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
     } else {
       out[c] = paillier::pack(pk, a, slot_bits);
     }
-  });
-  return out;
-}
-
-// Decrypts packed ciphertexts into n ring elements (each slot reduced mod 2^l).
-template <std::unsigned_integral V>
-[[nodiscard]] std::vector<V> unpack_ring(const secret_key& sk, std::span<const ciphertext> packed, unsigned slot_bits,
-                                         std::size_t n, unsigned threads) {
-  const std::size_t slots = paillier::max_slots(sk.pk(), slot_bits);
-  std::vector<V> out(n);
-  prg dummy(seed{});
-  parallel_for(packed.size(), threads, dummy, [&](std::size_t c, prg&) {
-    const std::size_t lo = c * slots, cnt = std::min(slots, n - lo);
-    auto vals = paillier::unpack(sk, packed[c], slot_bits, cnt);
-    for (std::size_t i = 0; i < cnt; ++i) out[lo + i] = static_cast<V>(vals[i].low_u64());
   });
   return out;
 }

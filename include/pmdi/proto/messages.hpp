@@ -149,29 +149,19 @@ struct ciphertexts_message : Decl {
   [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + n * (4 + wire::max_ciphertext); }
 };
 
-// Packed ciphertexts: the slot width, then exactly ceil(n / slots) ciphertexts,
-// where slots = floor(plaintext bits / slot width). The reader passes the
-// element count n, the ring width (the slot must be wider) and the plaintext bits.
+// Bounded 32-bit values: exactly `n` of them, each in [lo, hi].
 template <class Decl>
-struct packed_message : Decl {
-  struct body {
-    std::uint32_t slot_bits = 0;
-    std::vector<std::vector<std::byte>> ciphertexts;
-  };
-  static void write(byte_writer& w, std::uint32_t slot_bits, const std::vector<std::vector<std::byte>>& c) {
-    w.put(slot_bits);
-    wire::put_blobs(w, c);
+struct bounded_words_message : Decl {
+  static void write(byte_writer& w, std::span<const std::uint32_t> v) { wire::put_words(w, v); }
+  [[nodiscard]] static std::vector<std::uint32_t> read(byte_reader& r, std::size_t n, std::uint32_t lo, std::uint32_t hi) {
+    auto v = wire::get_words<std::uint32_t>(r, n, "values");
+    for (auto x : v)
+      if (x < lo || x > hi)
+        throw decode_error(r.what() + ": field 'values' holds " + std::to_string(x) + ", outside [" +
+                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
   }
-  [[nodiscard]] static body read(byte_reader& r, std::size_t n, unsigned ring_bits, std::size_t plaintext_bits) {
-    body b;
-    b.slot_bits = r.get_in<std::uint32_t>(ring_bits, static_cast<std::uint32_t>(plaintext_bits), "slot_bits");
-    const std::size_t slots = plaintext_bits / b.slot_bits;
-    b.ciphertexts = wire::get_blobs(r, (n + slots - 1) / slots, "ciphertexts");
-    return b;
-  }
-  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n, unsigned, std::size_t) {
-    return 8 + n * (4 + wire::max_ciphertext);  // at most one ciphertext per element
-  }
+  [[nodiscard]] static constexpr std::size_t max_body(std::size_t n, std::uint32_t, std::uint32_t) { return 4 + 4 * n; }
 };
 
 template <class Decl>
@@ -229,11 +219,17 @@ template <std::size_t J, std::size_t V>
 struct msg_model_share_compute : words_message<message_decl<0x0103, role::cloud, role::compute<J, V>, phase::setup>> {
   static constexpr const char* name = "model_share";
 };
+// The slot width W_k of every stage (proto/offline_layout.hpp): the client
+// lays its uploads out and reads the cloud's answers by them.
+struct msg_slot_widths : bounded_words_message<message_decl<0x0104, role::cloud, role::client, phase::setup>> {
+  static constexpr const char* name = "slot_widths";
+};
 
 // Offline -------------------------------------------------------------------
-// Enc(r_1), one ciphertext per input element.
-struct msg_enc_input_mask : ciphertexts_message<message_decl<0x0201, role::client, role::cloud, phase::offline>> {
-  static constexpr const char* name = "enc_input_mask";
+// The client's masks that stage k reads, encrypted in the stage's layout
+// (proto/offline_layout.hpp); one message per stage, in stage order.
+struct msg_enc_stage_input : ciphertexts_message<message_decl<0x0201, role::client, role::cloud, phase::offline>> {
+  static constexpr const char* name = "enc_stage_input";
 };
 // [s_k]_v for one stage.
 template <std::size_t J>
@@ -244,13 +240,9 @@ template <std::size_t J, std::size_t V>
 struct msg_mask_share_compute : words_message<message_decl<0x0203, role::cloud, role::compute<J, V>, phase::offline>> {
   static constexpr const char* name = "mask_share";
 };
-// Enc(A_k c_k + b_k + s'_k), packed, for a stage with a garbled part.
-struct msg_enc_stage_value : packed_message<message_decl<0x0204, role::cloud, role::client, phase::offline>> {
+// Enc(A_k c_k + b_k + s'_k) in the stage's output layout, for a stage with a garbled part.
+struct msg_enc_stage_value : ciphertexts_message<message_decl<0x0204, role::cloud, role::client, phase::offline>> {
   static constexpr const char* name = "enc_stage_value";
-};
-// Enc(r_{k+1}).
-struct msg_enc_next_mask : ciphertexts_message<message_decl<0x0205, role::client, role::cloud, phase::offline>> {
-  static constexpr const char* name = "enc_next_mask";
 };
 // Garbled tables of C_k.
 template <std::size_t J>
@@ -277,8 +269,8 @@ template <std::size_t J>
 struct msg_ot_forward : blocks_message<message_decl<0x020a, role::client, role::evaluator<J>, phase::offline>> {
   static constexpr const char* name = "ot_forward";
 };
-// Enc(c_{L+1}), packed, when the last stage is linear.
-struct msg_enc_output_mask : packed_message<message_decl<0x020b, role::cloud, role::client, phase::offline>> {
+// Enc(c_{L+1}) in the last stage's output layout, when that stage is linear.
+struct msg_enc_output_mask : ciphertexts_message<message_decl<0x020b, role::cloud, role::client, phase::offline>> {
   static constexpr const char* name = "enc_output_mask";
 };
 

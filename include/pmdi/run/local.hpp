@@ -83,6 +83,7 @@ class local_parties_base {
   virtual ~local_parties_base() = default;
   virtual void setup() = 0;
   virtual void offline(std::uint64_t id) = 0;
+  virtual void offline_batch(const std::vector<std::uint64_t>& ids) = 0;
   virtual std::vector<V> online(std::uint64_t id, std::span<const V> x) = 0;
   virtual std::vector<std::vector<V>> online_stream(const std::vector<std::uint64_t>& ids,
                                                     const std::vector<std::vector<V>>& xs) = 0;
@@ -158,6 +159,12 @@ class local_parties final : public local_parties_base<Ring> {
   void offline(std::uint64_t id) override {
     std::vector<task> t;
     for_each_party([&](auto& p) { t.push_back({p.name(), p.offline(id, prgs_.at(p.name()))}); });
+    run_all(std::move(t));
+  }
+
+  void offline_batch(const std::vector<std::uint64_t>& ids) override {
+    std::vector<task> t;
+    for_each_party([&](auto& p) { t.push_back({p.name(), offline_all(p, ids, prgs_.at(p.name()))}); });
     run_all(std::move(t));
   }
 
@@ -254,6 +261,10 @@ class local_parties final : public local_parties_base<Ring> {
   }
 
   static asio::awaitable<void> assign(std::vector<V>& y, asio::awaitable<std::vector<V>> a) { y = co_await std::move(a); }
+  template <class Party>
+  static asio::awaitable<void> offline_all(Party& p, const std::vector<std::uint64_t>& ids, prg& g) {
+    for (auto id : ids) co_await p.offline(id, g);
+  }
   template <class Party>
   static asio::awaitable<void> online_all(Party& p, const std::vector<std::uint64_t>& ids) {
     for (auto id : ids) co_await p.online(id);
@@ -382,6 +393,10 @@ class local_deployment {
   [[nodiscard]] const std::vector<std::string>& party_names() const noexcept { return parties_->party_names(); }
   void setup() { parties_->setup(); }
   void offline(std::uint64_t id) { parties_->offline(id); }
+  // The offline phases of a batch of inferences: every party works through
+  // the ids in order, so the parties' work on consecutive inferences overlaps
+  // (the client encrypts for the next while the cloud computes for this one).
+  void offline_batch(const std::vector<std::uint64_t>& ids) { parties_->offline_batch(ids); }
   [[nodiscard]] std::vector<V> online(std::uint64_t id, std::span<const V> x) { return parties_->online(id, x); }
   // Several inferences streamed through the cluster pipeline: the client
   // submits every input, each party runs its online steps inference after

@@ -1,0 +1,50 @@
+#pragma once
+// A party's blocking work (Paillier products, encryptions, garbling) off the
+// thread that runs its coroutines: `co_await offload(pool, f)` runs f() on the
+// party's pool and resumes the step on its own executor with f's result (or
+// its exception). While one party's step waits for its work, the io thread
+// goes on with the other steps: in the one-process runner the client's
+// encryptions, the cloud's products and the garbling overlap each other and
+// the sending. f runs alone on the party's state (the step that offloads it
+// is suspended until it returns), so it needs no locking of its own.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <type_traits>
+
+#include "pmdi/proto/channel.hpp"
+
+namespace pmdi::proto {
+
+// The thread a party's blocking work runs on (its kernels start their own
+// worker threads, public_config::threads of them).
+class work_thread {
+ public:
+  work_thread() : pool_(1) {}
+  work_thread(const work_thread&) = delete;
+  work_thread& operator=(const work_thread&) = delete;
+  ~work_thread() { pool_.join(); }
+  [[nodiscard]] boost::asio::thread_pool& pool() noexcept { return pool_; }
+
+ private:
+  boost::asio::thread_pool pool_;
+};
+
+template <class F>
+[[nodiscard]] asio::awaitable<std::invoke_result_t<F&>> offload(work_thread& w, F f) {
+  using R = std::invoke_result_t<F&>;
+  if constexpr (std::is_void_v<R>) {
+    co_await asio::co_spawn(
+        w.pool(), [&]() -> asio::awaitable<void> {
+          f();
+          co_return;
+        },
+        asio::use_awaitable);
+  } else {
+    co_return co_await asio::co_spawn(
+        w.pool(), [&]() -> asio::awaitable<R> { co_return f(); }, asio::use_awaitable);
+  }
+}
+
+}  // namespace pmdi::proto
