@@ -1,11 +1,16 @@
 // pmdi-bench inference [--network NAME] [--quick] [--json] [--ring64] [--bits B]
-//                      [--clusters P] [--compute T] [--reps N] [--stages]
+//                      [--clusters P] [--compute T] [--reps N] [--stages] [--pool K]
 // Private inference, every role in this process over in-memory links, 2
 // Paillier threads (bench/inference.hpp). Prints medians over N inferences:
 // offline and online seconds, bytes of each phase (all links, both
 // directions counted once), online rounds, the plaintext fixed-point time of
 // the same network, peak RSS, MACs, parameters and stored weights, and
-// whether every output equals the fixed-point oracle.
+// whether every output equals the fixed-point oracle; the client's offline
+// bytes, the cloud's Paillier exponentiation steps per MAC and the cores the
+// offline phase kept busy (CPU seconds over wall seconds).
+// --pool K: also K inferences' offline phases as one batch (every party
+// works through them in order, so consecutive inferences overlap): seconds
+// per inference of the batch.
 //
 // Without --network: MiniONN (nn::zoo::minionn_mnist; the trained
 // Fashion-MNIST weights when the ONNX loader is built), bench name
@@ -70,6 +75,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     else if (s == "--compute") o.compute = std::stoul(next());
     else if (s == "--reps") o.reps = std::stoi(next()), reps_given = true;
     else if (s == "--stages") o.show_stages = true;
+    else if (s == "--pool") o.pool = std::stoul(next());
     else throw pmdi::usage_error("inference: unknown argument " + s);
   }
   if (o.reps < 1) throw pmdi::usage_error("inference: --reps must be at least 1");

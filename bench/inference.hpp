@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,27 @@ struct inference_options {
   int reps = 3;
   bool show_stages = false;  // the cloud's per-stage offline times on stderr
   bool stream = false;       // also stream `reps` inferences through the pipeline
+  std::size_t pool = 0;      // also prepare a batch of `pool` inferences' offline material at once
 };
+
+// CPU seconds this process has used (every thread).
+[[nodiscard]] inline double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Bytes both ways on the links that have `party` at one end.
+[[nodiscard]] inline std::uint64_t party_traffic(const std::vector<run::link_figures>& a,
+                                                 const std::vector<run::link_figures>& b, const std::string& party) {
+  std::uint64_t t = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (b[i].a != party && b[i].b != party) continue;
+    const auto d = b[i].counters - a[i].counters;
+    t += d.bytes_sent + d.bytes_received;
+  }
+  return t;
+}
 
 [[nodiscard]] inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -53,9 +74,12 @@ template <class Net>
 
 // Runs o.reps private inferences of Net with weights w and reports, under
 // bench name `bench`: offline_s, online_s, online_client_s, offline_bytes,
-// online_bytes, rounds, plain_fixed_ms, peak_rss_bytes, macs, parameters,
-// stored_weights, oracle_match (and online_stream_s_per_inference with
-// o.stream). Returns 0 when every output equals the fixed-point oracle.
+// client_offline_bytes, online_bytes, rounds, plain_fixed_ms,
+// paillier_products_per_mac (the cloud's exponentiation steps over the MACs),
+// offline_cores_busy (process CPU seconds over wall seconds, offline),
+// peak_rss_bytes, macs, parameters, stored_weights, oracle_match (and
+// online_stream_s_per_inference with o.stream, offline_batch_s_per_inference
+// with o.pool). Returns 0 when every output equals the fixed-point oracle.
 template <class Net, class Ring, class Bounds>
 int measure_inference(const std::string& bench, const nn::model_weights& w, const std::string& weights_note,
                       const inference_options& o, report& r) {
@@ -76,16 +100,25 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
   auto t0 = std::chrono::steady_clock::now();
   d.setup();
   const double setup_s = proto::seconds_since(t0);
-  std::vector<double> off, on, on_client, off_b, on_b;
+  std::vector<double> off, on, on_client, off_b, on_b, client_b, busy, products;
+  const auto cloud_products = [&] {
+    for (const auto& rep : d.reports())
+      if (rep.party == "cloud") return static_cast<double>(rep.paillier_products);
+    return 0.0;
+  };
   std::vector<V> x(proto::input_size(stages));
   bool match = true;
   for (int i = 0; i < o.reps; ++i) {
     for (auto& v : x) v = Ring::encode(static_cast<double>(g.uniform(256)) / 255.0);
     const auto l0 = d.links();
     t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
     d.offline(static_cast<std::uint64_t>(i + 1));
     off.push_back(proto::seconds_since(t0));
+    busy.push_back((process_cpu_seconds() - cpu0) / off.back());
+    products.push_back(cloud_products());
     const auto l1 = d.links();
+    client_b.push_back(static_cast<double>(party_traffic(l0, l1, "client")));
     t0 = std::chrono::steady_clock::now();
     const auto y = d.online(static_cast<std::uint64_t>(i + 1), x);
     on.push_back(proto::seconds_since(t0));
@@ -98,12 +131,25 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
       match = false;
     }
   }
+  std::uint64_t next_id = static_cast<std::uint64_t>(o.reps) + 1;
+  double batch_s = 0, batch_busy = 0;
+  if (o.pool > 0) {  // K inferences' offline material at once, then their online phases
+    std::vector<std::uint64_t> ids;
+    for (std::size_t i = 0; i < o.pool; ++i) ids.push_back(next_id++);
+    t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
+    d.offline_batch(ids);
+    batch_s = proto::seconds_since(t0);
+    batch_busy = (process_cpu_seconds() - cpu0) / batch_s;
+    batch_s /= static_cast<double>(o.pool);
+    for (auto id : ids) match = match && d.online(id, x) == oracle::fixed<Ring>(stages, x);
+  }
   double stream_s = 0;
   if (o.stream) {
     std::vector<std::uint64_t> ids;
     std::vector<std::vector<V>> xs;
     for (int i = 0; i < o.reps; ++i) {
-      ids.push_back(static_cast<std::uint64_t>(o.reps + i + 1));
+      ids.push_back(next_id++);
       d.offline(ids.back());
       xs.push_back(x);
     }
@@ -123,6 +169,13 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
   r.metric(bench, "online_client_s", median(on_client), "s");
   if (o.stream) r.metric(bench, "online_stream_s_per_inference", stream_s, "s");
   r.metric(bench, "offline_bytes", median(off_b), "B");
+  r.metric(bench, "client_offline_bytes", median(client_b), "B");
+  r.metric(bench, "offline_cores_busy", median(busy), "cores");
+  r.metric(bench, "paillier_products_per_mac", median(products) / static_cast<double>(plan::macs_v<Net>), "");
+  if (o.pool > 0) {
+    r.metric(bench, "offline_batch_s_per_inference", batch_s, "s");
+    r.metric(bench, "offline_batch_cores_busy", batch_busy, "cores");
+  }
   r.metric(bench, "online_bytes", median(on_b), "B");
   r.metric(bench, "rounds", static_cast<double>(proto::online_rounds(plan, lo.topo)), "messages");
   r.metric(bench, "plain_fixed_ms", plain * 1e3, "ms");

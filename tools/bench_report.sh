@@ -2,6 +2,9 @@
 # Runs every pmdi-bench subcommand with --json and keeps the JSON lines in
 # docs/bench/<subcommand>.jsonl, then draws docs/img/*.png (tools/plot_bench.py).
 #   tools/bench_report.sh [subcommand ...]     default: all of them
+#   tools/bench_report.sh networks             every network of examples/networks/ through
+#                                              `pmdi-bench inference --network NAME` (long: the
+#                                              VGG16s take minutes each), into docs/bench/networks.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=build/bench/pmdi-bench
@@ -9,7 +12,16 @@ bench=build/bench/pmdi-bench
 subs=("$@")
 ((${#subs[@]})) || subs=(prg gc paillier plain net inference accuracy)
 mkdir -p docs/bench
+networks=(minionn-mnist minionn-cifar resnet32 alexnet alexnet-falcon vgg16 vgg16-falcon)
 for s in "${subs[@]}"; do
+  if [[ $s == networks ]]; then
+    : >docs/bench/networks.jsonl
+    for n in "${networks[@]}"; do
+      echo "== pmdi-bench inference --network $n" >&2
+      "$bench" inference --network "$n" --json | tee -a docs/bench/networks.jsonl
+    done
+    continue
+  fi
   echo "== pmdi-bench $s" >&2
   "$bench" "$s" --json | tee "docs/bench/$s.jsonl"
 done

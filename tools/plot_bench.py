@@ -68,6 +68,13 @@ def main():
             ("offline (private)", ("inference", "offline_s"), 1e3),
         ]),
     ]
+    nets = ["minionn-mnist", "minionn-cifar", "resnet32", "alexnet", "alexnet-falcon", "vgg16", "vgg16-falcon"]
+    figs += [
+        ("networks_offline.png", "Offline phase per inference, every role on one 2-core machine", "s (log)", True,
+         [(n, ("inference." + n, "offline_s"), 1) for n in nets]),
+        ("networks_products.png", "Cloud's Paillier exponentiation steps per MAC (1 = one per MAC)", "steps per MAC",
+         False, [(n, ("inference." + n, "paillier_products_per_mac"), 1) for n in nets]),
+    ]
     for name, title, unit, log, spec in figs:
         items = [(label, m[k][0] * scale) for label, k, scale in spec if k in m]
         if not items:
