@@ -1,5 +1,5 @@
 // pmdi-bench inference [--network NAME] [--quick] [--json] [--ring64] [--bits B]
-//                      [--clusters P] [--compute T] [--reps N] [--stages] [--pool K]
+//                      [--clusters P] [--compute T] [--reps N] [--stages] [--pool K] [--progress]
 // Private inference, every role in this process over in-memory links, 2
 // Paillier threads (bench/inference.hpp). Prints medians over N inferences:
 // offline and online seconds, bytes of each phase (all links, both
@@ -8,6 +8,7 @@
 // whether every output equals the fixed-point oracle; the client's offline
 // bytes, the cloud's Paillier exponentiation steps per MAC and the cores the
 // offline phase kept busy (CPU seconds over wall seconds).
+// --progress: the parties' done/total and ETA while the offline phase runs.
 // --pool K: also K inferences' offline phases as one batch (every party
 // works through them in order, so consecutive inferences overlap): seconds
 // per inference of the batch.
@@ -76,6 +77,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     else if (s == "--reps") o.reps = std::stoi(next()), reps_given = true;
     else if (s == "--stages") o.show_stages = true;
     else if (s == "--pool") o.pool = std::stoul(next());
+    else if (s == "--progress") o.progress = true;
     else throw pmdi::usage_error("inference: unknown argument " + s);
   }
   if (o.reps < 1) throw pmdi::usage_error("inference: --reps must be at least 1");

@@ -16,6 +16,7 @@
 #include "pmdi/plan/costs.hpp"
 #include "pmdi/plan/lower.hpp"
 #include "pmdi/run/local.hpp"
+#include "pmdi/run/progress.hpp"
 
 namespace pmdi::bench {
 
@@ -24,6 +25,7 @@ struct inference_options {
   std::size_t clusters = 2, compute = 1;
   int reps = 3;
   bool show_stages = false;  // the cloud's per-stage offline times on stderr
+  bool progress = false;     // the parties' progress on stderr (long offline phases)
   bool stream = false;       // also stream `reps` inferences through the pipeline
   std::size_t pool = 0;      // also prepare a batch of `pool` inferences' offline material at once
 };
@@ -95,7 +97,8 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
   lo.topo = {o.clusters, o.compute};
   lo.paillier_bits = o.paillier_bits;
   lo.threads = 2;
-  if (o.show_stages) lo.progress = [](const std::string& m) { std::fprintf(stderr, "  [offline] %s\n", m.c_str()); };
+  if (o.show_stages) lo.stage_log = [](const std::string& m) { std::fprintf(stderr, "  [offline] %s\n", m.c_str()); };
+  if (o.progress) lo.progress = run::stderr_progress();
   run::local_deployment<Ring> d(stages, proto::input_size(stages), lo);
   auto t0 = std::chrono::steady_clock::now();
   d.setup();

@@ -24,6 +24,7 @@
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"
 #include "pmdi/run/local.hpp"
+#include "pmdi/run/progress.hpp"
 
 #ifdef PMDI_HAVE_ONNX
 #include "pmdi/io/idx.hpp"
@@ -119,7 +120,8 @@ int run(const options& o) {
   lo.topo = {o.clusters, o.compute};
   lo.paillier_bits = o.bits;
   lo.threads = 2;
-  lo.progress = [](const std::string& s) { std::fprintf(stderr, "  [offline] %s\n", s.c_str()); };
+  lo.stage_log = [](const std::string& s) { std::fprintf(stderr, "  [offline] %s\n", s.c_str()); };
+  lo.progress = pmdi::run::stderr_progress();
   pmdi::run::local_deployment<Ring> dep(stages, pmdi::proto::input_size(stages), lo);
   auto t0 = std::chrono::steady_clock::now();
   dep.setup();

@@ -157,9 +157,16 @@ class client {
       r[t].resize(plan.tensor_sizes[t]);
       g.fill(r[t].data(), r[t].size() * sizeof(V));
     }
+    // progress in ciphertexts: encrypted, then decrypted
+    double total = 0;
+    for (std::size_t k = 0; k < L; ++k)
+      total += static_cast<double>(layouts_[k].input_ciphertexts +
+                                   (plan.stages[k].garbled() || k + 1 == L ? layouts_[k].output_ciphertexts : 0));
+    progress_meter progress(cfg_.progress, name(), "offline " + std::to_string(id), total, "ciphertexts");
     for (std::size_t k = 0; k < L; ++k) {
       auto wire = co_await offload(work_, [&] { return he::to_wire(pk, upload(k, r, g)); });
       co_await send<msg_enc_stage_input>(links_.cloud, id, wire);
+      progress.advance(static_cast<double>(layouts_[k].input_ciphertexts));
     }
     m.c_in = std::move(r[0]);
     for (std::size_t k = 0; k < L; ++k) {
@@ -169,6 +176,7 @@ class client {
       const std::size_t j = split_.cluster_of(k);
       // w_k = A c + b + s mod 2^l
       auto wr = co_await decrypt_values<msg_enc_stage_value>(id, k, "enc_stage_value");
+      progress.advance(static_cast<double>(layouts_[k].output_ciphertexts));
       // Three-party OT of the bits of (w_k, r_{k+1}) (Fig. 3) with cluster j.
       wr.insert(wr.end(), r[k + 1].begin(), r[k + 1].end());
       auto bits = gc::words_to_bits<V>(std::span<const V>(wr), l);

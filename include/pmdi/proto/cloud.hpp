@@ -94,6 +94,7 @@ class cloud {
       // for the encrypted output of a plain linear stage j
       unsigned c_bits = 0;
       for (auto t : st.inputs) c_bits = std::max(c_bits, client_holds(cfg_.plan, t) ? l : widths_[t - 1]);
+      plan_macs_ += lin.macs();
       widths_.push_back(slot_width(bound_bits(lin, model_[k].weights, model_[k].bias, c_bits)));
     }
     check_shape<Shape>(cfg_.topo, name());
@@ -140,6 +141,7 @@ class cloud {
       throw protocol_error(name(), "offline", "", "inference id " + std::to_string(id) + " was already used or is 0");
     const auto& plan = cfg_.plan;
     report_.paillier_products = 0;
+    progress_meter progress(cfg_.progress, name(), "offline " + std::to_string(id), static_cast<double>(plan_macs_), "MACs");
     // Enc(c_t) of the tensors a plain linear stage wrote (elementwise); the
     // client's masks come with each stage that reads them
     std::vector<std::vector<he::ciphertext>> held(plan.stages.size() + 1);
@@ -222,8 +224,9 @@ class cloud {
       }
       const double dt = seconds_since(t0);
       report_.stage_entry(k).offline_s = dt;
-      if (cfg_.progress)
-        cfg_.progress("cloud: inference " + std::to_string(id) + " stage " + std::to_string(k + 1) + "/" +
+      progress.advance(static_cast<double>(st.linear.macs()));
+      if (cfg_.stage_log)
+        cfg_.stage_log("cloud: inference " + std::to_string(id) + " stage " + std::to_string(k + 1) + "/" +
                       std::to_string(plan.stages.size()) + " (" + std::to_string(st.linear.macs()) + " MACs, " +
                       std::to_string(st.mid_size()) + " outputs, " +
                       (lay.mode == offline_mode::conv_groups ? "conv_groups" : "elementwise") + " layout, " +
@@ -268,6 +271,7 @@ class cloud {
   public_config cfg_;
   std::vector<stage> model_;
   std::vector<std::vector<std::int64_t>> out_bias_;  // b_k at each stage's output
+  std::size_t plan_macs_ = 0;                         // every stage's MACs (the unit of progress)
   std::vector<std::uint32_t> widths_;                 // W_k: the slot width of each stage
   std::vector<stage_layout> layouts_;                 // each stage's offline layout (after setup)
   work_thread work_;                                  // the Paillier work of the offline steps

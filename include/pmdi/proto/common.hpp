@@ -24,6 +24,7 @@
 #include "pmdi/net/transport.hpp"
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/shape.hpp"
+#include "pmdi/proto/progress.hpp"
 #include "pmdi/proto/stage.hpp"
 
 namespace pmdi::proto {
@@ -37,8 +38,12 @@ struct public_config {
   topology topo;
   unsigned paillier_bits = 2048;
   unsigned threads = 2;  // worker threads for Paillier work
-  // Progress lines for long offline work (stage by stage); empty: silent.
-  std::function<void(const std::string&)> progress;
+  // Done/total and an ETA of each party's long offline work
+  // (proto/progress.hpp); empty: silent.
+  progress_sink progress;
+  // The cloud's line per stage of an offline phase (layout, products,
+  // packing, waiting); empty: silent.
+  std::function<void(const std::string&)> stage_log;
 };
 
 // Refuses a configuration whose P and T differ from the compiled shape.

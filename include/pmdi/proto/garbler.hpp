@@ -194,6 +194,9 @@ class garbler {
   asio::awaitable<void> offline_steps(std::uint64_t id, prg& g, material& m) {
     const auto& plan = cfg_.plan;
     m.stages.resize(end() - first());
+    double gates = 0;
+    for (const auto& c : circuits_) gates += static_cast<double>(c.and_gates);
+    progress_meter progress(cfg_.progress, name(), "offline " + std::to_string(id), gates, "AND gates");
     for (std::size_t k = first(); k < end(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto& st = plan.stages[k];
@@ -211,6 +214,7 @@ class garbler {
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
       std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
       co_await offload(work_, [&] { (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_); });
+      progress.advance(static_cast<double>(c.and_gates));
       co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));
       auto dbits = gc::decode_bits(out_zero);
       secure_zero(std::span<block>(out_zero));

@@ -452,7 +452,10 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   lo.paillier_bits = o.paillier_bits;
   lo.threads = o.threads;
   lo.deadline = o.timeouts.receive;
-  if (!o.quiet) lo.progress = [](const std::string& line) { std::cerr << line << std::endl; };
+  if (!o.quiet) {
+    lo.progress = stderr_progress();
+    lo.stage_log = [](const std::string& line) { std::cerr << line << std::endl; };
+  }
   local_deployment<Ring> d(cloud_model<Net, Ring, Bounds>(ro), proto::input_size(structure), lo);
   std::map<std::string, run_report> reps;
   for (const auto& n : d.party_names()) {

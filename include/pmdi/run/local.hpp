@@ -57,7 +57,8 @@ struct local_options {
   // in-memory transports) instead of plain in-memory pairs.
   bool secure_channels = false;
   std::optional<seed> test_seed;                                // fixed seeds: reproducible transcripts
-  std::function<void(const std::string&)> progress;
+  proto::progress_sink progress;                         // done/total and ETA of long offline work
+  std::function<void(const std::string&)> stage_log;     // the cloud's line per offline stage
 };
 
 // Traffic of one link, seen from its first end.
@@ -382,6 +383,7 @@ class local_deployment {
     cfg.paillier_bits = opt.paillier_bits;
     cfg.threads = opt.threads;
     cfg.progress = opt.progress;
+    cfg.stage_log = opt.stage_log;
     (void)proto::split(cfg.plan, cfg.topo);  // refuses a bad topology before anything starts
     parties_ = detail::make_parties<Ring>(Shapes{}, cfg, model, opt);
     if (!parties_)

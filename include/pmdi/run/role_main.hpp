@@ -62,6 +62,7 @@
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/model_file.hpp"
+#include "pmdi/run/progress.hpp"
 #include "pmdi/run/report.hpp"
 
 #if defined(PMDI_RUN_ROLE_CLIENT) || defined(PMDI_RUN_ROLE_CLOUD) || defined(PMDI_RUN_ROLE_GARBLER) || \
@@ -582,7 +583,10 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   cfg.topo = {ctx.file.clusters, ctx.file.compute_per_cluster};
   cfg.paillier_bits = ctx.opt.paillier_bits;
   cfg.threads = ctx.opt.threads;
-  if (!ctx.opt.quiet) cfg.progress = [](const std::string& line) { std::cerr << line << std::endl; };
+  if (!ctx.opt.quiet) {
+    cfg.progress = stderr_progress();
+    cfg.stage_log = [](const std::string& line) { std::cerr << line << std::endl; };
+  }
   return cfg;
 }
 
