@@ -164,10 +164,35 @@ inline void random_bits(mpz& out, unsigned bits, prg& g) {
 }
 
 // Validates every ciphertext (length, range, unit) and throws decode_error.
+// The unit check runs once for all: gcd(prod_i c_i mod N, N) = 1 exactly when
+// every c_i is a unit (a prime factor of N that divides the product divides
+// one of the c_i); only when it fails is each checked, to name the culprit.
 [[nodiscard]] inline std::vector<ciphertext> from_wire(const public_key& pk, const blobs& b, unsigned threads = 1) {
   std::vector<ciphertext> c(b.size());
   prg dummy(seed{});
-  parallel_for(b.size(), threads, dummy, [&](std::size_t i, prg&) { c[i] = paillier::deserialize_ciphertext(pk, b[i]); });
+  parallel_for(b.size(), threads, dummy,
+               [&](std::size_t i, prg&) { c[i] = paillier::deserialize_ciphertext(pk, b[i], paillier::unit_check::no); });
+  const unsigned parts = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(c.size(), 1))));
+  std::vector<mpz> prod(parts);
+  parallel_for(parts, threads, dummy, [&](std::size_t t, prg&) {
+    mpz tmp;
+    ::mpz_set_ui(prod[t], 1);
+    for (std::size_t i = c.size() * t / parts; i < c.size() * (t + 1) / parts; ++i) {
+      ::mpz_mul(tmp, prod[t], c[i].value);
+      ::mpz_tdiv_r(prod[t], tmp, pk.n());
+    }
+  });
+  mpz all, tmp, d;
+  ::mpz_set_ui(all, 1);
+  for (const auto& p : prod) {
+    ::mpz_mul(tmp, all, p);
+    ::mpz_tdiv_r(all, tmp, pk.n());
+  }
+  ::mpz_gcd(d, all, pk.n());
+  if (paillier::cmp_ui(d, 1) != 0) {
+    for (std::size_t i = 0; i < b.size(); ++i) (void)paillier::deserialize_ciphertext(pk, b[i]);  // throws for the culprit
+    throw decode_error("paillier ciphertexts: their product is not coprime to N");
+  }
   return c;
 }
 

@@ -270,3 +270,19 @@ TEST_CASE("a packed plaintext that overflows its slots is refused", "[proto][off
   const auto c = paillier::encrypt_many(kp.sk, std::span<const paillier::mpz>(m), g, 1);
   CHECK_THROWS_AS(proto::he::unpack_layout<std::uint32_t>(kp.sk, c, lay, 1), pmdi::decode_error);
 }
+
+TEST_CASE("received ciphertexts are checked for units all at once, naming no false culprit", "[proto][paillier]") {
+  auto g = test_prg(46);
+  const auto& kp = test_keys().kp;
+  std::vector<paillier::mpz> m(9);
+  for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<std::int64_t>(i);
+  const auto c = paillier::encrypt_many(kp.sk, std::span<const paillier::mpz>(m), g, 1);
+  auto wire = proto::he::to_wire(kp.pk, c);
+  const auto back = proto::he::from_wire(kp.pk, wire, 2);
+  REQUIRE(back.size() == c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) CHECK(back[i].value == c[i].value);
+  paillier::ciphertext n;
+  n.value = kp.pk.n();  // below N^2, but a multiple of both factors of N
+  wire[5] = paillier::serialize(kp.pk, n);
+  CHECK_THROWS_WITH(proto::he::from_wire(kp.pk, wire, 2), Catch::Contains("not coprime to N"));
+}

@@ -175,8 +175,14 @@ inline void serialize(const public_key& pk, const ciphertext& c, std::span<std::
   return out;
 }
 
+// Whether deserialize_ciphertext checks gcd(c, N) = 1 itself; unit_check::no
+// leaves it to the caller, who checks many at once (he::from_wire: the gcd
+// of their product).
+enum class unit_check : bool { no, yes };
+
 // Validates untrusted bytes: exact length, 0 < c < N^2, gcd(c, N) = 1.
-[[nodiscard]] inline ciphertext deserialize_ciphertext(const public_key& pk, std::span<const std::byte> in) {
+[[nodiscard]] inline ciphertext deserialize_ciphertext(const public_key& pk, std::span<const std::byte> in,
+                                                       unit_check check = unit_check::yes) {
   if (in.size() != pk.ciphertext_bytes())
     throw decode_error("paillier ciphertext: expected exactly " + std::to_string(pk.ciphertext_bytes()) +
                        " bytes for a " + std::to_string(pk.bits()) + "-bit key, got " + std::to_string(in.size()));
@@ -184,6 +190,8 @@ inline void serialize(const public_key& pk, const ciphertext& c, std::span<std::
   import_le(c.value, in);
   if (::mpz_cmp(c.value, pk.n_squared()) >= 0)
     throw decode_error("paillier ciphertext: value is not below N^2");
+  if (c.value.sign() == 0) throw decode_error("paillier ciphertext: value is zero");
+  if (check == unit_check::no) return c;
   mpz d;
   ::mpz_gcd(d, c.value, pk.n());
   if (c.value.sign() == 0 || cmp_ui(d, 1) != 0)
