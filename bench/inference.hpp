@@ -37,27 +37,19 @@ struct inference_options {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-// Bytes both ways on the links that have `party` at one end.
-[[nodiscard]] inline std::uint64_t party_traffic(const std::vector<run::link_figures>& a,
-                                                 const std::vector<run::link_figures>& b, const std::string& party) {
-  std::uint64_t t = 0;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    if (b[i].a != party && b[i].b != party) continue;
-    const auto d = b[i].counters - a[i].counters;
-    t += d.bytes_sent + d.bytes_received;
-  }
-  return t;
-}
-
 [[nodiscard]] inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
 
-[[nodiscard]] inline std::uint64_t traffic(const std::vector<run::link_figures>& a, const std::vector<run::link_figures>& b) {
+// Bytes both ways between two snapshots of the links, on every link or on
+// those with `party` at one end.
+[[nodiscard]] inline std::uint64_t traffic(const std::vector<run::link_figures>& a, const std::vector<run::link_figures>& b,
+                                           const std::string& party = "") {
   std::uint64_t t = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
+    if (!party.empty() && b[i].a != party && b[i].b != party) continue;
     const auto d = b[i].counters - a[i].counters;
     t += d.bytes_sent + d.bytes_received;
   }
@@ -121,7 +113,7 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
     busy.push_back((process_cpu_seconds() - cpu0) / off.back());
     products.push_back(cloud_products());
     const auto l1 = d.links();
-    client_b.push_back(static_cast<double>(party_traffic(l0, l1, "client")));
+    client_b.push_back(static_cast<double>(traffic(l0, l1, "client")));
     t0 = std::chrono::steady_clock::now();
     const auto y = d.online(static_cast<std::uint64_t>(i + 1), x);
     on.push_back(proto::seconds_since(t0));

@@ -161,7 +161,7 @@ class client {
     double total = 0;
     for (std::size_t k = 0; k < L; ++k)
       total += static_cast<double>(layouts_[k].input_ciphertexts +
-                                   (plan.stages[k].garbled() || k + 1 == L ? layouts_[k].output_ciphertexts : 0));
+                                   (result_to_client(plan, k) ? layouts_[k].output_ciphertexts : 0));
     progress_meter progress(cfg_.progress, name(), "offline " + std::to_string(id), total, "ciphertexts");
     for (std::size_t k = 0; k < L; ++k) {
       auto wire = co_await offload(work_, [&] { return he::to_wire(pk, upload(k, r, g)); });

@@ -180,7 +180,7 @@ class cloud {
       // here as inputs of later products. Every ciphertext the client can
       // decrypt therefore carries a fresh hs^x (docs/paillier.md, "Re-randomisation").
       double pack_s = 0;
-      const bool leaves = st.garbled() || k + 1 == plan.stages.size();
+      const bool leaves = result_to_client(plan, k);
       auto out = co_await offload(work_, [&] {
         std::vector<he::ciphertext> r;
         if (lay.mode == offline_mode::conv_groups) {

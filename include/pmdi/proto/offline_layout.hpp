@@ -114,6 +114,13 @@ struct stage_layout {
   return t == 0 || plan.stages[t - 1].garbled();
 }
 
+// Whether stage k's linear result goes to the client (a garbled stage's
+// masked values, or the last stage's output mask); otherwise the cloud keeps
+// it encrypted as input of later products.
+[[nodiscard]] inline bool result_to_client(const network_plan& plan, std::size_t k) noexcept {
+  return plan.stages[k].garbled() || k + 1 == plan.stages.size();
+}
+
 namespace detail {
 
 // Taps of one position of a conv2d: input channels x kernel.
@@ -173,7 +180,7 @@ inline void check_slot_width(std::size_t k, unsigned slot_bits, std::size_t plai
   // conv_groups needs every input from the client, and a result that leaves
   // for the client (a plain linear stage's result stays with the cloud as
   // elementwise input of later products).
-  bool ok = st.garbled() || k + 1 == plan.stages.size();
+  bool ok = result_to_client(plan, k);
   for (auto t : st.inputs) ok = ok && client_holds(plan, t);
   lay.cloud_side.assign(p.inputs() + p.ops.size(), 0);
   // Client-side operators come first (the client evaluates a prefix of the
@@ -256,20 +263,11 @@ void for_each_part_value(const linear_program& p, const stage_layout& lay, const
   }
   const auto& o = p.ops[pt.op];
   const std::size_t taps = detail::conv_taps(o);
-  for (std::size_t pos = 0; pos < plane; ++pos) {
-    const std::size_t g = pos / S, s = pos % S, y = pos / o.out.w, x = pos % o.out.w;
-    for (std::size_t c = 0; c < o.in.c; ++c)
-      for (std::size_t ky = 0; ky < o.kernel_h; ++ky) {
-        const auto iy = static_cast<std::ptrdiff_t>(y * o.stride + ky) - static_cast<std::ptrdiff_t>(o.pad);
-        if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(o.in.h)) continue;
-        for (std::size_t kx = 0; kx < o.kernel_w; ++kx) {
-          const auto ix = static_cast<std::ptrdiff_t>(x * o.stride + kx) - static_cast<std::ptrdiff_t>(o.pad);
-          if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(o.in.w)) continue;
-          const client_value val = v[(c * o.in.h + static_cast<std::size_t>(iy)) * o.in.w + static_cast<std::size_t>(ix)];
-          if (val != 0) put(g * taps + (c * o.kernel_h + ky) * o.kernel_w + kx, s, val);
-        }
-      }
-  }
+  // position pos of output channel 0: its weight index is the tap index
+  for (std::size_t pos = 0; pos < plane; ++pos)
+    proto::detail::for_each_window_tap(o, pos, [&](std::size_t in, std::size_t t) {
+      if (v[in] != 0) put(pos / S * taps + t, pos % S, v[in]);
+    });
 }
 
 }  // namespace pmdi::proto
