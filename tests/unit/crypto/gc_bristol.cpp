@@ -3,6 +3,8 @@
 // with the line number.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -160,4 +162,23 @@ TEST_CASE("bristol: malformed files are refused with the line number", "[gc][bri
   expect_refusal("1 4\n2 1 1\n1 1\n\n3 1 0 1 2 3 MAND\n", "line 5: MAND takes 2k inputs");
   expect_refusal("2 4\n2 1 1\n1 1\n\n2 1 0 1 2 AND\n1 1\n", "line 6: a gate line needs");
   expect_refusal("1 4\n2 1 1\n1 1\n\n2 1 0 1 2 AND\n", "output wire 3 is never assigned");
+}
+
+// Headers that claim more than the file holds are refused before anything is
+// allocated (found by fuzz_bristol: 35 bytes declaring 777,757,773 wires made
+// the parser allocate 3.1 GB; 477,777,777 took 13 s).
+TEST_CASE("bristol: a header cannot claim more wires or inputs than the file holds", "[gc][bristol]") {
+  expect_refusal("1 777757773\n2 1 1\n0\n\n2 1 0 0 2 AND\n",
+                 "line 3: the header's 777757773 wires cannot be 2 inputs and gate outputs in a file of");
+  expect_refusal("1 40000000\n1 20000000\n1 1\n\n2 1 0 1 20000000 AND\n", "20000000 input bits: more than the 16777216");
+  for (const char* f : {"oom-777757773-wires", "slow-477777777-wires"}) {
+    std::ifstream in(std::string(PMDI_TEST_DATA) + "/../fuzz/corpus/bristol/" + f, std::ios::binary);
+    REQUIRE(in);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THROWS_AS(pmdi::gc::parse_bristol(text), pmdi::decode_error);
+  }
+  // a real circuit's ratio of wires to bytes passes: 16 AND gates in a row
+  std::string chain = "16 18\n2 1 1\n1 1\n\n2 1 0 1 2 AND\n";
+  for (int w = 2; w < 17; ++w) chain += "2 1 " + std::to_string(w) + " 0 " + std::to_string(w + 1) + " AND\n";
+  CHECK_NOTHROW(pmdi::gc::parse_bristol(chain));
 }

@@ -18,6 +18,12 @@
 // last n_out wires. Anything else — a wrong count, an unknown gate, a wire
 // out of range, used before it is assigned or assigned twice, a missing or
 // extra line — throws pmdi::decode_error naming the line.
+//
+// Allocations are bounded by what the text holds, not by what its header
+// claims: a wire is an input or a gate's output (a wire used before it is
+// assigned is refused), and every gate output takes at least two bytes of the
+// file, so a header with more wires than inputs + size / 2 is refused before
+// anything is allocated; inputs are at most 2^24 (16 M input bits).
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -118,6 +124,12 @@ class bristol_lines {
   for (auto s : out.input_sizes) n_in += s;
   for (auto s : out.output_sizes) n_out += s;
   if (n_in + n_out > n_wires) in.fail("inputs and outputs need more wires than the header's " + std::to_string(n_wires));
+  constexpr std::uint64_t max_inputs = std::uint64_t{1} << 24;
+  if (n_in > max_inputs)
+    in.fail(std::to_string(n_in) + " input bits: more than the " + std::to_string(max_inputs) + " this parser takes");
+  if (n_wires - n_in > text.size() / 2)
+    in.fail("the header's " + std::to_string(n_wires) + " wires cannot be " + std::to_string(n_in) +
+            " inputs and gate outputs in a file of " + std::to_string(text.size()) + " bytes");
 
   // One extra wire (index n_wires) is a constant zero, used for EQW copies.
   const wire zero_wire = static_cast<wire>(n_wires);
