@@ -2,7 +2,7 @@
 # Writes tests/data/onnx/minionn_constants_first.onnx: the shipped MiniONN model
 # with its Constant nodes (the Pad amounts) moved to the top of the graph. A
 # valid model (onnx.checker accepts it) whose constants the loader must keep
-# while it reads later ones (issue 12, fix 1: heap-use-after-free).
+# while it reads later ones (heap-use-after-free).
 #   /usr/bin/python3 tools/make_onnx_constants_first.py [IN] [OUT]
 import sys
 

@@ -234,7 +234,7 @@ TEST_CASE("onnx: the shipped MiniONN model loads and agrees with PyTorch", "[io]
   }
 }
 
-// Issue 12, fix 1: the shipped model with its two Pad constants moved to the
+// The shipped model with its two Pad constants moved to the
 // top of the graph (tools/make_onnx_constants_first.py; onnx.checker accepts
 // it). The loader kept pointers into a vector of Constant tensors that the
 // second Constant reallocated (heap-use-after-free; in Release "tensor '' has

@@ -127,7 +127,7 @@ TEST_CASE("tcp: errors name the peer (refused connect, silent and closed peer)",
   }
 }
 
-// Issue 12, fix 3: a send's deadline is a progress deadline. A frame that
+// A send's deadline is a progress deadline. A frame that
 // takes far longer than the stall limit goes through while bytes keep moving
 // (a slow link); a peer that stops reading fails the send within the limit.
 TEST_CASE("tcp: a send fails only when no byte moves for the stall limit", "[net][tcp]") {

@@ -23,7 +23,7 @@ pmdi::master_key test_master() {
 
 }  // namespace
 
-// Issue 12, fix 7: the seed was derived from inference * 4096 + stage, so
+// The seed was derived from inference * 4096 + stage, so
 // (1, 4096) and (2, 0), or (2^52 + 1, 0) and (1, 0) (the product wraps), had
 // the same OT pads.
 TEST_CASE("ot_prg: pairs that shared a packed index get distinct generators", "[proto][ot_prg]") {

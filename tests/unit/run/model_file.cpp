@@ -1,5 +1,5 @@
 // run/model_file.hpp: the cloud's model file pinned by its BLAKE2b-256 digest
-// (issue 12, fix 8: a mutated ONNX file whose weights still fit the declared
+// (a mutated ONNX file whose weights still fit the declared
 // bounds was accepted).
 #include "pmdi/run/model_file.hpp"
 
