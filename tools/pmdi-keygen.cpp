@@ -1,6 +1,7 @@
 // pmdi-keygen: static key pairs and a deployment file for a local deployment.
 //
 //   pmdi-keygen --clusters P --compute T --dir DIR [--base-port N] [--host H] [--ring BITS/FRAC]
+//               [--placement RANGES]
 //
 // Writes DIR/<role>.key (the party's X25519 secret key, mode 0600) for every
 // party and DIR/deployment.json listing each party's host, port and public key,
@@ -28,7 +29,9 @@ constexpr std::string_view usage =
     "  --base-port N   first port; parties get N, N+1, ... (default 7000)\n"
     "  --host H        host of every party (default 127.0.0.1)\n"
     "  --ring BITS/FRAC  the ring of the binaries: BITS 32 or 64, FRAC fraction bits in\n"
-    "                  [0, BITS-2] (default 64/13; the minionn-* binaries want 32/5)\n";
+    "                  [0, BITS-2] (default 64/13; the minionn-* binaries want 32/5)\n"
+    "  --placement RANGES  the stages each cluster runs, [first, end) per cluster, as\n"
+    "                  pmdi-plan prints it: '[[0, 3], [3, 4]]' (default: the even split)\n";
 
 struct ring_choice {
   std::uint32_t bits = 64, fraction_bits = 13;
@@ -60,7 +63,7 @@ int main(int argc, char** argv) {
     std::optional<std::filesystem::path> dir;
     std::uint16_t base_port = 7000;
     std::string host = "127.0.0.1";
-    std::string ring_text;
+    std::string ring_text, placement;
     ring_choice ring_of_file;
     pmdi::run::cli_args a(argc, argv, "");
     while (a.next()) {
@@ -73,7 +76,8 @@ int main(int argc, char** argv) {
                  a.number("--compute", compute, 1, 64) ||
                  a.value("--dir", dir) ||
                  a.number("--base-port", base_port, 1, 65535) ||
-                 a.value("--host", host)))
+                 a.value("--host", host) ||
+                 a.value("--placement", placement)))
         a.unknown();
     }
     if (!clusters || !compute || !dir) throw pmdi::usage_error("--clusters, --compute and --dir are required");
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
     auto g = pmdi::run::generate_local_deployment(*clusters, *compute, base_port, host);
     g.file.ring_bits = ring_of_file.bits;
     g.file.fraction_bits = ring_of_file.fraction_bits;
+    if (!placement.empty()) g.file.placement = pmdi::run::parse_placement(placement, *clusters);
     std::filesystem::create_directories(*dir);
     for (const auto& [role, sk] : g.secret_keys) pmdi::run::write_secret_key(*dir / pmdi::run::key_file_name(role), sk);
     const auto json_file = *dir / "deployment.json";

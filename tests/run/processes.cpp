@@ -55,8 +55,10 @@ struct local_run {
   std::vector<run::role_id> roles;
   std::chrono::steady_clock::time_point started;
 
-  local_run(const std::string& what, std::uint32_t P, std::uint32_t T, run::deployment_timeouts t)
-      : files(run::write_local_deployment(fresh_dir(what), P, T, t, small_ring::bits, small_ring::frac)),
+  local_run(const std::string& what, std::uint32_t P, std::uint32_t T, run::deployment_timeouts t,
+            std::vector<proto::stage_range> placement = {})
+      : files(run::write_local_deployment(fresh_dir(what), P, T, t, small_ring::bits, small_ring::frac,
+                                          std::move(placement))),
         roles(run::expected_roles(P, T)) {}
 
   std::vector<std::string> args(const run::role_id& r, std::uint64_t images) const {
@@ -204,6 +206,36 @@ TEST_CASE("a stream of inferences through the cluster pipeline agrees with the o
   const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
   CHECK(client.phase("online").rounds() == 1);  // every input in one flight
   CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
+}
+
+TEST_CASE("the deployment file's placement decides which stages each cluster runs", "[processes]") {
+  // small_net has 4 stages; the even split is [0, 2) and [2, 4).
+  constexpr std::uint64_t images = 2;
+  local_run r("placement", 2, 1, test_timeouts(), {{0, 1}, {1, 4}});
+  r.start_all(images, {{"client", {"--stream"}}});
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 120s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  // cluster 1 ran three stages, cluster 0 one
+  const auto g0 = run::read_report(r.files.dir / run::party_file({proto::role_kind::garbler, 0, 0}, ".report.json"));
+  const auto g1 = run::read_report(r.files.dir / run::party_file({proto::role_kind::garbler, 1, 0}, ".report.json"));
+  CHECK(g0.stages.size() == 1);
+  REQUIRE(g1.stages.size() == 3);
+  CHECK(g1.stages.front().stage == 1);
+
+  // A placement the network cannot run is refused before any link opens, naming the cluster.
+  local_run bad("placement-bad", 2, 1, test_timeouts(5s), {{0, 2}, {2, 5}});
+  const run::role_id e{proto::role_kind::evaluator, 1, 0};
+  bad.start(e, bad.args(e, 1));
+  const auto bst = bad.group.wait_all(std::chrono::steady_clock::now() + 30s);
+  const auto text = run::read_text(bad.log(e));
+  INFO(text);
+  CHECK(bst.at(e.path()).code == 1);
+  CHECK_THAT(text, Catch::Contains("step 'start'"));
+  CHECK_THAT(text, Catch::Contains("placement: cluster 1's stages [2, 5) run past the network's last stage (it has 4"));
 }
 
 TEST_CASE("the client binary has no cloud, model-loading or model-sharing code", "[processes]") {
@@ -485,7 +517,7 @@ TEST_CASE("parties in network namespaces over a bandwidth-limited veth pair agre
 
 namespace {
 
-// Stray clients of the listening ports (issue 12, fix 2): each of `per_port`
+// Stray clients of the listening ports: each of `per_port`
 // connections to every party's port is silent (held open), garbage, a half
 // handshake (a hello frame announcing 100 bytes, 3 sent), or connect-and-close.
 // Runs on its own thread from before the parties start until stop().
@@ -602,7 +634,7 @@ TEST_CASE("stray connections to every listening port during start-up do not stop
   CHECK(count("closed the link while we waited for the handshake hello") == 4 * 25);
 }
 
-// Issue 12, fix 6: the cloud's part ends with the offline phase; once it has
+// The cloud's part ends with the offline phase; once it has
 // said "done" to every peer it has nothing more to give, and a cloud killed
 // then leaves the others to finish with correct outputs (docs/deployment.md,
 // section 4, says so).
@@ -624,7 +656,7 @@ TEST_CASE("a cloud killed after its end of run message leaves the others to fini
   CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
 }
 
-// Issue 12, fix 1: an error while the cloud reads its model names that step
+// An error while the cloud reads its model names that step
 // (it said 'connect', the step before).
 TEST_CASE("the cloud's model errors name the step 'load model'", "[processes]") {
   local_run r("bad-model", 2, 1, test_timeouts());
@@ -649,7 +681,7 @@ TEST_CASE("the cloud's model errors name the step 'load model'", "[processes]") 
   CHECK(m[1].str() == "load model");
 }
 
-// Issue 12, fix 4: offline material is prepared in batches (offline_batch in
+// Offline material is prepared in batches (offline_batch in
 // the deployment file), so a party holds one batch's, not every image's
 // (evaluator[0] of MiniONN grew by 37.5 MB per image). Every party follows
 // the same schedule; the outputs still equal the oracle's.

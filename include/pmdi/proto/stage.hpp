@@ -106,33 +106,100 @@ inline void validate(const network_plan& p) {
   return p;
 }
 
-// Even contiguous split of L stages over P clusters: cluster j holds
-// [first(j), first(j+1)). Earlier clusters take the remainder.
-struct cluster_split {
-  std::size_t stages = 0, clusters = 0;
-  [[nodiscard]] std::size_t first(std::size_t j) const noexcept {
-    const std::size_t q = stages / clusters, r = stages % clusters;
-    return j * q + (j < r ? j : r);
-  }
-  [[nodiscard]] std::size_t end(std::size_t j) const noexcept { return first(j + 1); }
-  [[nodiscard]] std::size_t cluster_of(std::size_t k) const noexcept {
-    for (std::size_t j = 0; j < clusters; ++j)
-      if (k < end(j)) return j;
-    return clusters - 1;
-  }
+// The stages [first, end) one cluster runs.
+struct stage_range {
+  std::size_t first = 0, end = 0;
+  friend bool operator==(const stage_range&, const stage_range&) = default;
 };
 
 struct topology {
   std::size_t clusters = 1;  // P
   std::size_t compute = 1;   // T per cluster
+  // Which stages each cluster runs: one contiguous range per cluster, in
+  // cluster order, together every stage exactly once (the deployment file's
+  // "placement", pmdi-plan's output). Empty: the even split.
+  std::vector<stage_range> placement{};
 };
+
+// Even contiguous split of L stages over P clusters; earlier clusters take
+// the remainder.
+[[nodiscard]] inline std::vector<stage_range> even_placement(std::size_t stages, std::size_t clusters) {
+  std::vector<stage_range> r(clusters);
+  const std::size_t q = stages / clusters, rem = stages % clusters;
+  for (std::size_t j = 0; j < clusters; ++j) {
+    r[j].first = j * q + (j < rem ? j : rem);
+    r[j].end = r[j].first + q + (j < rem ? 1 : 0);
+  }
+  return r;
+}
+
+// The placement of the stages on the clusters: cluster j holds
+// [first(j), end(j)).
+class cluster_split {
+ public:
+  cluster_split() = default;
+  explicit cluster_split(std::vector<stage_range> ranges) : ranges_(std::move(ranges)) {}
+  [[nodiscard]] std::size_t clusters() const noexcept { return ranges_.size(); }
+  [[nodiscard]] std::size_t first(std::size_t j) const noexcept { return ranges_[j].first; }
+  [[nodiscard]] std::size_t end(std::size_t j) const noexcept { return ranges_[j].end; }
+  [[nodiscard]] std::size_t cluster_of(std::size_t k) const noexcept {
+    for (std::size_t j = 0; j < ranges_.size(); ++j)
+      if (k < ranges_[j].end) return j;
+    return ranges_.size() - 1;
+  }
+  [[nodiscard]] const std::vector<stage_range>& ranges() const noexcept { return ranges_; }
+
+ private:
+  std::vector<stage_range> ranges_;
+};
+
+// Checks a placement against a network of `stages` stages and P = `clusters`:
+// one non-empty contiguous range per cluster, in order, no gap, no overlap,
+// none past the last stage. The sentence names the cluster (callers say
+// where the placement came from).
+inline void check_placement(const std::vector<stage_range>& pl, std::size_t stages, std::size_t clusters) {
+  const auto range = [](const stage_range& r) {
+    std::string s = "[";  // appended, not "[" + ...: GCC 12's -Wrestrict false positive
+    s += std::to_string(r.first);
+    s += ", ";
+    s += std::to_string(r.end);
+    s += ")";
+    return s;
+  };
+  if (pl.size() != clusters)
+    throw usage_error(std::to_string(pl.size()) + " stage range(s) for " + std::to_string(clusters) +
+                      " clusters; every cluster needs one");
+  std::size_t next = 0;
+  for (std::size_t j = 0; j < pl.size(); ++j) {
+    const std::string who = "cluster " + std::to_string(j) + "'s stages " + range(pl[j]);
+    if (pl[j].first >= pl[j].end) throw usage_error(who + " are empty; every cluster needs at least one stage");
+    if (pl[j].end > stages)
+      throw usage_error(who + " run past the network's last stage (it has " + std::to_string(stages) + ": 0 to " +
+                        std::to_string(stages - 1) + ")");
+    if (pl[j].first > next)
+      throw usage_error(who + " leave a gap: no cluster runs stage(s) [" + std::to_string(next) + ", " +
+                        std::to_string(pl[j].first) + ")");
+    if (pl[j].first < next)
+      throw usage_error(who + " overlap cluster " + std::to_string(j - 1) + "'s " + range(pl[j - 1]));
+    next = pl[j].end;
+  }
+  if (next != stages)
+    throw usage_error("no cluster runs stage(s) [" + std::to_string(next) + ", " + std::to_string(stages) +
+                      "); cluster " + std::to_string(clusters - 1) + " ends at " + std::to_string(next));
+}
 
 [[nodiscard]] inline cluster_split split(const network_plan& p, const topology& t) {
   if (t.clusters == 0 || t.compute == 0) throw usage_error("topology: P and T must be at least 1");
   if (t.clusters > p.stages.size())
     throw usage_error("topology: " + std::to_string(t.clusters) + " clusters for " + std::to_string(p.stages.size()) +
                       " stages; every cluster needs at least one stage");
-  return cluster_split{p.stages.size(), t.clusters};
+  if (t.placement.empty()) return cluster_split{even_placement(p.stages.size(), t.clusters)};
+  try {
+    check_placement(t.placement, p.stages.size(), t.clusters);
+  } catch (const usage_error& e) {
+    throw usage_error(std::string("placement: ") + e.what());
+  }
+  return cluster_split{t.placement};
 }
 
 // Tensors a cluster boundary must carry: those produced before stage `from`

@@ -8,6 +8,8 @@
 //     "ring": {"bits": 64, "fraction_bits": 13},
 //     "timeouts_ms": {"connect": 30000, "handshake": 10000, "receive": 60000},
 //     "offline_batch": 8,               // optional: inferences prepared ahead of their online phases
+//     "placement": [[0, 3], [3, 4]],    // optional: cluster j runs stages [first, end) (pmdi-plan
+//                                       // prints it); default: the even split
 //     "parties": [
 //       {"role": "client",      "host": "127.0.0.1", "port": 7000, "public_key": "<64 hex digits>"},
 //       {"role": "cloud",       ...}, {"role": "garbler/0", ...}, {"role": "evaluator/0", ...},
@@ -54,6 +56,7 @@
 #include "pmdi/net/tcp.hpp"
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/roles.hpp"
+#include "pmdi/proto/stage.hpp"
 
 namespace pmdi::run {
 
@@ -87,6 +90,10 @@ struct deployment_file {
   // party reads it from this file, so all follow the same schedule.
   std::uint32_t offline_batch = default_offline_batch;
   static constexpr std::uint32_t default_offline_batch = 8;
+  // The stages each cluster runs (proto::topology::placement); empty: the
+  // even split. Parsing checks its form; each party checks it against the
+  // network it is built for before it opens a link.
+  std::vector<proto::stage_range> placement;
   std::vector<party_entry> parties;  // in file order
 
   [[nodiscard]] const party_entry* find(const role_id& r) const noexcept {
@@ -161,6 +168,31 @@ class json_reader {
   std::string source_;
 };
 
+// A placement as the deployment file writes it, [[first, end), ...] with one
+// range per cluster: checks its form (in order, contiguous from stage 0);
+// each party checks it against its network's stage count.
+[[nodiscard]] inline std::vector<proto::stage_range> read_placement(const json_reader& in, const json::value& v,
+                                                                    std::uint32_t clusters) {
+  if (!v.is_array()) in.fail("placement", "expected an array of [first, end) stage ranges, one per cluster");
+  std::vector<proto::stage_range> pl;
+  std::size_t stages = 0;
+  for (const auto& r : v.get_array()) {
+    const std::string f = "placement[" + std::to_string(pl.size()) + "]";
+    if (!r.is_array() || r.get_array().size() != 2) in.fail(f, "expected [first, end), two stage indices");
+    proto::stage_range x;
+    x.first = in.integer(r.get_array()[0], f + "[0]", 0, 65535);
+    x.end = in.integer(r.get_array()[1], f + "[1]", 0, 65536);
+    stages = std::max(stages, x.end);
+    pl.push_back(x);
+  }
+  try {
+    proto::check_placement(pl, stages, clusters);
+  } catch (const usage_error& e) {
+    in.fail("placement", e.what());
+  }
+  return pl;
+}
+
 }  // namespace detail
 
 // Text from the file as an error message may quote it: control characters
@@ -188,7 +220,8 @@ class json_reader {
   const json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
   if (ec) throw usage_error(source + ": not valid JSON: " + ec.message());
   const auto& top = in.object(root, "top level");
-  in.only(top, "", {"version", "clusters", "compute_per_cluster", "ring", "timeouts_ms", "offline_batch", "parties"});
+  in.only(top, "", {"version", "clusters", "compute_per_cluster", "ring", "timeouts_ms", "offline_batch", "placement",
+                   "parties"});
 
   deployment_file d;
   if (const auto* v = top.if_contains("version")) (void)in.integer(*v, "version", 1, 1);
@@ -217,6 +250,7 @@ class json_reader {
 
   if (const auto* v = top.if_contains("offline_batch"))
     d.offline_batch = static_cast<std::uint32_t>(in.integer(*v, "offline_batch", 1, 1'000'000));
+  if (const auto* v = top.if_contains("placement")) d.placement = detail::read_placement(in, *v, d.clusters);
 
   const json::value& pv = in.member(top, "", "parties");
   if (!pv.is_array()) in.fail("parties", "expected an array");
@@ -280,6 +314,16 @@ class json_reader {
   return d;
 }
 
+// A placement given on a command line, in the file's form: "[[0, 3], [3, 4]]".
+[[nodiscard]] inline std::vector<proto::stage_range> parse_placement(std::string_view text, std::uint32_t clusters,
+                                                                     const std::string& source = "--placement") {
+  detail::json_reader in(source);
+  boost::system::error_code ec;
+  const json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec) in.fail("placement", "not valid JSON (write it as [[0, 3], [3, 4]]): " + ec.message());
+  return detail::read_placement(in, v, clusters);
+}
+
 [[nodiscard]] inline deployment_file load_deployment(const std::filesystem::path& file) {
   std::ifstream f(file);
   if (!f) throw usage_error(file.string() + ": cannot open the deployment file");
@@ -295,7 +339,7 @@ class json_reader {
                                    {"host", p.host},
                                    {"port", p.port},
                                    {"public_key", net::to_hex(p.public_key)}});
-  const json::object top{
+  json::object top{
       {"version", 1},
       {"clusters", d.clusters},
       {"compute_per_cluster", d.compute_per_cluster},
@@ -303,8 +347,13 @@ class json_reader {
       {"timeouts_ms", json::object{{"connect", d.timeouts.connect.count()},
                                    {"handshake", d.timeouts.handshake.count()},
                                    {"receive", d.timeouts.receive.count()}}},
-      {"offline_batch", d.offline_batch},
-      {"parties", std::move(parties)}};
+      {"offline_batch", d.offline_batch}};
+  if (!d.placement.empty()) {
+    json::array pl;
+    for (const auto& r : d.placement) pl.push_back(json::array{r.first, r.end});
+    top.emplace("placement", std::move(pl));
+  }
+  top.emplace("parties", std::move(parties));
   // One party per line: readable and diff-friendly.
   std::string out = "{\n";
   bool first = true;

@@ -223,9 +223,11 @@ struct local_files {
 
 [[nodiscard]] inline local_files write_local_deployment(const std::filesystem::path& dir, std::uint32_t clusters,
                                                         std::uint32_t compute, deployment_timeouts timeouts,
-                                                        std::uint32_t ring_bits, std::uint32_t fraction_bits) {
+                                                        std::uint32_t ring_bits, std::uint32_t fraction_bits,
+                                                        std::vector<proto::stage_range> placement = {}) {
   std::filesystem::create_directories(dir);
   auto g = generate_local_deployment(clusters, compute, 1);
+  g.file.placement = std::move(placement);
   const auto ports = free_loopback_ports(g.file.parties.size());
   for (std::size_t i = 0; i < ports.size(); ++i) g.file.parties[i].port = ports[i];
   g.file.timeouts = timeouts;
@@ -373,12 +375,15 @@ struct launch_options {
   bool quiet = false;
   bool check = false;
   bool stream = false;
+  std::string placement;  // the deployment file's "placement", as text; empty: the even split
 };
 
 inline constexpr std::string_view launch_usage =
     "  --processes           one process per party over 127.0.0.1 (default: all in this process)\n"
     "  --clusters P          clusters (default 2)\n"
     "  --compute T           compute servers per cluster (default 1)\n"
+    "  --placement RANGES    the stages of each cluster, [first, end) each: '[[0, 3], [3, 4]]'\n"
+    "                        (pmdi-plan prints it; default: the even split)\n"
     "  --images N            inferences (default 1)\n"
     "  --model FILE          the cloud's weights (ONNX; binaries built with ONNX)\n"
     "  --random-weights S    random weights from seed S\n"
@@ -420,12 +425,17 @@ inline constexpr std::string_view launch_usage =
           a.value("--dir", o.dir) ||
           a.value("--bin-dir", o.bin_dir) ||
           a.value("--report", o.report) ||
-          a.value("--output", o.output)))
+          a.value("--output", o.output) ||
+          a.value("--placement", o.placement)))
       a.unknown();
   if (!o.random_weights && o.model.empty()) throw usage_error("give the model: --model FILE or --random-weights S");
   if (!o.random_input && o.input.empty()) throw usage_error("give the inputs: --input FILE or --random-input S");
   if (o.stream && !o.processes) throw usage_error("--stream needs --processes");
   return o;
+}
+
+[[nodiscard]] inline std::vector<proto::stage_range> placement_of(const launch_options& o) {
+  return o.placement.empty() ? std::vector<proto::stage_range>{} : parse_placement(o.placement, o.clusters);
 }
 
 // Where the weights and the inputs come from, as the role binaries take it.
@@ -448,7 +458,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   const auto structure = structure_stages<Net, Ring, Bounds>();
   const auto x = client_inputs<Ring>(ro, proto::input_size(structure));
   local_options lo;
-  lo.topo = {o.clusters, o.compute};
+  lo.topo = {o.clusters, o.compute, placement_of(o)};
   lo.paillier_bits = o.paillier_bits;
   lo.threads = o.threads;
   lo.deadline = o.timeouts.receive;
@@ -509,7 +519,8 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
                                                               bool& all_ok) {
   const std::filesystem::path dir = o.dir;
   const std::filesystem::path bin = o.bin_dir.empty() ? self_dir() : o.bin_dir;
-  const auto files = write_local_deployment(dir, o.clusters, o.compute, o.timeouts, ring_bits, fraction_bits);
+  const auto files = write_local_deployment(dir, o.clusters, o.compute, o.timeouts, ring_bits, fraction_bits,
+                                            placement_of(o));
   std::cerr << "run directory: " << dir.string() << "\n";
   process_group g;
   const auto roles = expected_roles(o.clusters, o.compute);

@@ -580,7 +580,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] proto::public_config party_config(const run_context& ctx) {
   proto::public_config cfg;
   cfg.plan = public_network_plan<Net, Ring, Bounds>();
-  cfg.topo = {ctx.file.clusters, ctx.file.compute_per_cluster};
+  cfg.topo = {ctx.file.clusters, ctx.file.compute_per_cluster, ctx.file.placement};
   cfg.paillier_bits = ctx.opt.paillier_bits;
   cfg.threads = ctx.opt.threads;
   if (!ctx.opt.quiet) {
@@ -781,6 +781,12 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
                         std::to_string(Shape::compute) + " (pmdi_add_deployment(... CLUSTERS " +
                         std::to_string(ctx.file.clusters) + " COMPUTE " + std::to_string(ctx.file.compute_per_cluster) +
                         "))");
+    if (!ctx.file.placement.empty()) try {  // refused before any link opens
+        proto::check_placement(ctx.file.placement, plan::split<Net>::count, Shape::clusters);
+      } catch (const usage_error& e) {
+        throw usage_error(ctx.opt.deployment.string() + ": placement: " + e.what() + " ('" + ctx.deployment_name + "' has " +
+                          std::to_string(plan::split<Net>::count) + " stages)");
+      }
     const auto me = load_identity(ctx.file, ctx.self, ctx.opt.key);
     links = std::make_unique<party_links>(ctx.self_name, ctx.file.timeouts.receive);
     std::exception_ptr failed;

@@ -86,7 +86,7 @@ TEST_CASE("deployment: errors name the file and the field", "[run][deployment]")
   CHECK_THROWS_WITH(parse(edited("\"bits\":64", "\"bits\":48")), "deployment.json: ring.bits: must be 32 or 64");
 }
 
-// Issue 12, fix 5: files that were accepted and should not be.
+// Files that were accepted and should not be.
 TEST_CASE("deployment: shared, small-order keys, odd hosts and role spellings are refused", "[run][deployment]") {
   using Catch::Contains;
   const auto parse = [](const std::string& t) { (void)run::parse_deployment(t, "deployment.json"); };
@@ -226,7 +226,7 @@ TEST_CASE("deployment: every party opens its links on loopback, in any order", "
                     "client: no open link to garbler[0]");
 }
 
-// Issue 12, fix 2: a stray connection to a listening party during start-up
+// A stray connection to a listening party during start-up
 // (silent, garbage, a half handshake, a hello from a name the party does not
 // know, a second connection from a linked party) is dropped with one line,
 // and the party goes on waiting for its real peers.
@@ -331,4 +331,29 @@ TEST_CASE("deployment: offline_batch is optional, bounded and written back", "[r
   auto d = parse(valid_text());
   d.offline_batch = 5;
   CHECK(parse(run::to_json(d)).offline_batch == 5);
+}
+
+TEST_CASE("deployment: placement is optional, checked for form and written back", "[run][deployment]") {
+  using Catch::Contains;
+  using pmdi::proto::stage_range;
+  const auto parse = [](const std::string& t) { return run::parse_deployment(t, "deployment.json"); };
+  const auto with = [](const std::string& pl) { return edited("\"offline_batch\": 8", "\"offline_batch\": 8, \"placement\": " + pl); };
+  CHECK(parse(valid_text()).placement.empty());
+  CHECK(parse(with("[[0, 3], [3, 4]]")).placement == std::vector<stage_range>{{0, 3}, {3, 4}});
+  CHECK_THROWS_WITH(parse(with("[[0, 3]]")),
+                    "deployment.json: placement: 1 stage range(s) for 2 clusters; every cluster needs one");
+  CHECK_THROWS_WITH(parse(with("[[0, 2], [3, 4]]")),
+                    "deployment.json: placement: cluster 1's stages [3, 4) leave a gap: no cluster runs stage(s) [2, 3)");
+  CHECK_THROWS_WITH(parse(with("[[0, 3], [2, 4]]")),
+                    "deployment.json: placement: cluster 1's stages [2, 4) overlap cluster 0's [0, 3)");
+  CHECK_THROWS_WITH(parse(with("[[1, 3], [3, 4]]")), Contains("cluster 0's stages [1, 3) leave a gap"));
+  CHECK_THROWS_WITH(parse(with("[[0, 0], [0, 4]]")), Contains("cluster 0's stages [0, 0) are empty"));
+  CHECK_THROWS_WITH(parse(with("[[0, 3], 4]")), "deployment.json: placement[1]: expected [first, end), two stage indices");
+  CHECK_THROWS_WITH(parse(with("{}")), Contains("deployment.json: placement: expected an array"));
+  CHECK_THROWS_WITH(parse(with("[[0, -1], [3, 4]]")), Contains("deployment.json: placement[0][1]: expected an integer"));
+  auto d = parse(valid_text());
+  d.placement = {{0, 1}, {1, 5}};
+  CHECK(parse(run::to_json(d)).placement == d.placement);
+  CHECK(run::parse_placement("[[0, 2], [2, 3]]", 2) == std::vector<stage_range>{{0, 2}, {2, 3}});
+  CHECK_THROWS_WITH(run::parse_placement("0-2,2-3", 2), Contains("--placement: placement: not valid JSON"));
 }

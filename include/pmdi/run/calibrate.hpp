@@ -1,0 +1,99 @@
+#pragma once
+// Calibration for the planner (plan/placement.hpp): this machine's per-core
+// rates of the online work, measured on the network's own stages.
+//   macs_per_s           the stages' linear operators on shares (proto::share_product)
+//   and_per_s            the stages' garbled circuits evaluated (proto::evaluate_stage)
+//   channel_bytes_per_s  secure records sealed, copied and opened (net/secure.hpp's AEAD)
+// Each is timed on this thread's CPU clock (what one core spends), the
+// median of `reps` runs, so other load on the machine does not count.
+#include <time.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "pmdi/core/pool.hpp"
+#include "pmdi/core/prg.hpp"
+#include "pmdi/crypto/gc/halfgates.hpp"
+#include "pmdi/net/secure.hpp"
+#include "pmdi/plan/placement.hpp"
+#include "pmdi/proto/circuits.hpp"
+#include "pmdi/proto/common.hpp"
+
+namespace pmdi::run {
+
+namespace detail {
+[[nodiscard]] inline double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+template <class F>
+[[nodiscard]] double median_cpu(int reps, F&& f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const double a = thread_cpu_seconds();
+    f();
+    t.push_back(thread_cpu_seconds() - a);
+  }
+  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+  return t[t.size() / 2];
+}
+}  // namespace detail
+
+// One core's rates on the stages of `p` over Z_2^l (V: the ring's word).
+template <class V>
+[[nodiscard]] plan::core_rates calibrate(const proto::network_plan& p, unsigned l, int reps = 5) {
+  prg g = prg::from_os();
+  auto fill = [&](std::vector<V>& v) {
+    for (auto& x : v) x = g.next<V>();
+  };
+  double macs = 0, mac_s = 0, ands = 0, and_s = 0;
+  worker_pool one(1);
+  for (const auto& s : p.stages) {
+    if (s.linear.macs() > 0) {
+      std::vector<V> w(s.linear.weight_count()), z(s.in_size()), r(s.mid_size()), out(s.mid_size());
+      fill(w);
+      fill(z);
+      fill(r);
+      mac_s += detail::median_cpu(reps, [&] {
+        proto::share_product<V>(s.linear, w, z, r, out, true);
+      });
+      macs += static_cast<double>(s.linear.macs());
+    }
+    if (s.garbled()) {
+      const auto c = proto::stage_circuit_chunks(s, l);
+      gc::garbler gk = gc::garbler::keygen(g);
+      auto zero = gc::keygen_zero_labels(g, c.input_bits());
+      std::vector<block> tables(c.table_blocks()), out0(c.output_bits()), out(c.output_bits());
+      const std::uint64_t base =
+          proto::garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out0, one);
+      std::vector<block> labels(zero.begin(), zero.end());  // the zero labels: a valid input
+      const std::size_t na = c.mid * c.l;
+      const std::span<const block> all(labels);
+      and_s += detail::median_cpu(reps, [&] {
+        proto::evaluate_stage(c, all.first(na), all.subspan(na), tables, out, one, base);
+      });
+      ands += static_cast<double>(c.and_gates);
+    }
+  }
+  // Records of 1 MiB: seal, the copy a socket makes each way, open.
+  std::vector<std::byte> plain(1 << 20), copy(plain.size() + net::record_overhead);
+  net::detail::aead_key key{};
+  const double rec_s = detail::median_cpu(reps, [&] {
+    for (int i = 0; i < 8; ++i) {
+      auto sealed = net::detail::seal(key, static_cast<std::uint64_t>(i), net::message_type{}, plain);
+      std::memcpy(copy.data(), sealed.data(), sealed.size());
+      auto opened = net::detail::open(key, static_cast<std::uint64_t>(i), net::message_type{}, copy);
+      if (!opened || opened->size() != plain.size()) throw error("calibrate: a record did not open");
+    }
+  });
+  plan::core_rates r;
+  r.macs_per_s = mac_s > 0 ? macs / mac_s : 0;
+  r.and_per_s = and_s > 0 ? ands / and_s : 0;
+  r.channel_bytes_per_s = rec_s > 0 ? 8.0 * static_cast<double>(plain.size()) / rec_s : 0;
+  return r;
+}
+
+}  // namespace pmdi::run
