@@ -717,3 +717,26 @@ TEST_CASE("offline material is prepared in batches of the deployment file's offl
                                       "offline 7", "online 7"};
   CHECK(steps == want);
 }
+
+TEST_CASE("a stream longer than offline_batch flows batch by batch", "[processes]") {
+  // The client streams each batch's inputs at once and collects them before
+  // the next; every other party follows the same batches (a stream that
+  // prepared every image first met a garbler still in its first batch).
+  constexpr std::uint64_t images = 5;
+  local_run r("stream-batches", 2, 1, test_timeouts());
+  r.files.file.offline_batch = 2;
+  {
+    std::ofstream f(r.files.deployment);
+    f << run::to_json(r.files.file);
+  }
+  r.start_all(images, {{"client", {"--stream"}}});
+  const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 180s);
+  for (const auto& role : r.roles) {
+    INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
+    REQUIRE(st.at(role.path()).ok());
+  }
+  CHECK(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
+  const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
+  CHECK(client.phase("online").rounds() == 3);  // one flight per batch: 2, 2, 1
+  CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
+}

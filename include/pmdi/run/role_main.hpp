@@ -126,8 +126,9 @@ inline constexpr std::string_view role_usage =
     "  --output FILE         one line per image: the output as ring elements (unsigned)\n"
     "  --paillier-bits B     Paillier modulus size (default 2048)\n"
     "  --online-delay-ms MS  wait MS after the offline phase before the online phase\n"
-    "  --stream              send every image's masked input at once, then collect the outputs\n"
-    "                        (the clusters work on several images at a time, as a pipeline)\n"
+    "  --stream              send the masked inputs of each offline batch (the deployment file's\n"
+    "                        offline_batch) at once, then collect their outputs (the clusters\n"
+    "                        work on several images at a time, as a pipeline)\n"
     " cloud only:\n"
     "  --model FILE          the weights, an ONNX file (binaries built with ONNX)\n"
     "  --model-digest HEX    refuse a --model file whose BLAKE2b-256 digest (b2sum -l 256 FILE) is not HEX\n"
@@ -451,7 +452,9 @@ struct role_steps {
   std::function<asio::awaitable<void>(prg&)> setup;
   std::function<asio::awaitable<void>(std::uint64_t, prg&)> offline;
   std::function<asio::awaitable<void>(std::uint64_t)> online;  // empty for the cloud (no online part)
-  std::function<asio::awaitable<void>()> online_all;            // instead of online: every image at once (a stream)
+  // Instead of online: the images [first, last] of one offline batch at
+  // once (a stream: the client's --stream).
+  std::function<asio::awaitable<void>(std::uint64_t, std::uint64_t)> online_batch;
   std::function<const proto::party_report&()> report;
 };
 
@@ -520,10 +523,10 @@ struct run_context {
   // Offline material is prepared for a batch of offline_batch inferences,
   // then their online phases run, then the next batch: a party holds at most
   // one batch's material (the deployment file sets the batch, so every party
-  // follows the same schedule). A stream (online_all) prepares every image
-  // first: its inputs go out at once.
+  // follows the same schedule, the client's stream included: it sends a
+  // batch's inputs at once and collects them before the next batch).
   const std::uint64_t n = ctx.opt.images;
-  const std::uint64_t batch = s.online_all ? n : std::max<std::uint64_t>(1, ctx.file.offline_batch);
+  const std::uint64_t batch = std::max<std::uint64_t>(1, ctx.file.offline_batch);
   for (std::uint64_t first = 1; first <= n; first += batch) {
     const std::uint64_t last = std::min(n, first + batch - 1);
     for (std::uint64_t i = first; i <= last; ++i) {
@@ -532,10 +535,10 @@ struct run_context {
       co_await s.offline(i, g);
       end("offline");
     }
-    if (s.online_all) {
-      ctx.at("online 1.." + std::to_string(n));
+    if (s.online_batch) {
+      ctx.at("online " + std::to_string(first) + ".." + std::to_string(last));
       begin();
-      co_await s.online_all();
+      co_await s.online_batch(first, last);
       end("online");
     } else if (s.online) {
       for (std::uint64_t i = first; i <= last; ++i) {
@@ -632,10 +635,10 @@ template <class Net, class Ring, class Bounds, class Shape>
       y[id - 1] = co_await c.online(id, std::span<const V>(x[id - 1]));
     };
     if (ctx.opt.stream)
-      s.online_all = [&]() -> asio::awaitable<void> {
-        co_await pause();
-        for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) co_await c.submit(id, std::span<const V>(x[id - 1]));
-        for (std::uint64_t id = 1; id <= ctx.opt.images; ++id) y[id - 1] = co_await c.collect(id);
+      s.online_batch = [&](std::uint64_t first, std::uint64_t last) -> asio::awaitable<void> {
+        if (first == 1) co_await pause();
+        for (std::uint64_t id = first; id <= last; ++id) co_await c.submit(id, std::span<const V>(x[id - 1]));
+        for (std::uint64_t id = first; id <= last; ++id) y[id - 1] = co_await c.collect(id);
       };
   });
   if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
