@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "pmdi/net/loopback.hpp"
 #include "pmdi/net/memory.hpp"
 #include "pmdi/net/secure.hpp"
 #include "pmdi/net/tcp.hpp"
@@ -33,38 +34,6 @@ double stream(asio::io_context& io, net::transport& a, net::transport& b, std::s
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-struct tcp_ends {
-  std::unique_ptr<net::transport> a, b;
-};
-
-tcp_ends tcp_pair(asio::io_context& io) {
-  net::tcp_listener l(io.get_executor(), "b", "127.0.0.1", 0);
-  tcp_ends e;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { e.b = co_await l.accept(net::after(5s)); }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    e.a = co_await net::tcp_connect("a", "b", "127.0.0.1", l.port(), net::after(5s));
-  }, asio::detached);
-  io.run();
-  io.restart();
-  return e;
-}
-
-std::pair<std::unique_ptr<net::transport>, std::unique_ptr<net::transport>> secure_over(
-    asio::io_context& io, std::unique_ptr<net::transport> a, std::unique_ptr<net::transport> b, pmdi::prg& rng) {
-  const net::local_identity ia{"a", net::keygen(rng)}, ib{"b", net::keygen(rng)};
-  const net::peer_directory known{{"a", ia.keys.pk}};
-  std::unique_ptr<net::secure_transport> sa, sb;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    sa = co_await net::secure_connect(std::move(a), ia, "b", ib.keys.pk, rng, net::after(5s));
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    sb = co_await net::secure_accept(std::move(b), ib, known, rng, net::after(5s));
-  }, asio::detached);
-  io.run();
-  io.restart();
-  return {std::move(sa), std::move(sb)};
-}
-
 int run(const pmdi::bench::args& args, pmdi::bench::report& r) {
   using pmdi::bench::median_seconds;
   asio::io_context io;
@@ -82,25 +51,25 @@ int run(const pmdi::bench::args& args, pmdi::bench::report& r) {
   }
   {
     auto [a, b] = net::memory_pair(io.get_executor(), "a", "b");
-    auto [sa, sb] = secure_over(io, std::move(a), std::move(b), rng);
+    auto [sa, sb] = net::secure_pair(io, std::move(a), std::move(b), rng);
     const double t = median_seconds(reps, [&] { (void)stream(io, *sa, *sb, size, count); });
     r.metric("net", "memory_secure_mb_per_s", mb / t, "MB/s");
   }
   {
-    auto e = tcp_pair(io);
-    const double t = median_seconds(reps, [&] { (void)stream(io, *e.a, *e.b, size, count); });
+    auto [a, b] = net::tcp_loopback_pair(io);
+    const double t = median_seconds(reps, [&] { (void)stream(io, *a, *b, size, count); });
     r.metric("net", "tcp_plain_mb_per_s", mb / t, "MB/s");
   }
   {
-    auto e = tcp_pair(io);
-    auto [sa, sb] = secure_over(io, std::move(e.a), std::move(e.b), rng);
+    auto [a, b] = net::tcp_loopback_pair(io);
+    auto [sa, sb] = net::secure_pair(io, std::move(a), std::move(b), rng);
     const double t = median_seconds(reps, [&] { (void)stream(io, *sa, *sb, size, count); });
     r.metric("net", "tcp_secure_mb_per_s", mb / t, "MB/s");
   }
   {
     const double t = median_seconds(args.quick ? 5 : 50, [&] {
       auto [a, b] = net::memory_pair(io.get_executor(), "a", "b");
-      auto s = secure_over(io, std::move(a), std::move(b), rng);
+      auto s = net::secure_pair(io, std::move(a), std::move(b), rng);
       pmdi::bench::keep(s);
     });
     r.metric("net", "handshake_in_memory_ms", t * 1e3, "ms");

@@ -3,20 +3,26 @@
 // rates of the online work, measured on the network's own stages.
 //   macs_per_s           the stages' linear operators on shares (proto::share_product)
 //   and_per_s            the stages' garbled circuits evaluated (proto::evaluate_stage)
-//   channel_bytes_per_s  secure records sealed, copied and opened (net/secure.hpp's AEAD)
+//   channel_bytes_per_s  messages over the secure channel on TCP loopback, both ends
+//                        (net/secure.hpp's AEAD, the socket's copies and system calls)
 // Each is timed on this thread's CPU clock (what one core spends), the
 // median of `reps` runs, so other load on the machine does not count.
 #include <time.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
 #include <cstring>
 #include <vector>
 
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
-#include "pmdi/net/secure.hpp"
+#include "pmdi/net/loopback.hpp"
 #include "pmdi/plan/placement.hpp"
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
@@ -78,21 +84,35 @@ template <class V>
       ands += static_cast<double>(c.and_gates);
     }
   }
-  // Records of 1 MiB: seal, the copy a socket makes each way, open.
-  std::vector<std::byte> plain(1 << 20), copy(plain.size() + net::record_overhead);
-  net::detail::aead_key key{};
+  // Messages of 4 MiB (the size of a stage's labels) over the secure channel
+  // on a TCP loopback connection, both ends on this thread: sealing, the
+  // socket's copies and system calls, opening.
+  boost::asio::io_context io;
+  auto [ta, tb] = net::tcp_loopback_pair(io);
+  auto [sa, sb] = net::secure_pair(io, std::move(ta), std::move(tb), g);
+  constexpr std::size_t message = std::size_t{4} << 20;
+  constexpr int messages = 8;
+  const std::vector<std::byte> payload(message, std::byte{0x5a});
+  const auto limits = net::expect_type(1, message);
   const double rec_s = detail::median_cpu(reps, [&] {
-    for (int i = 0; i < 8; ++i) {
-      auto sealed = net::detail::seal(key, static_cast<std::uint64_t>(i), net::message_type{}, plain);
-      std::memcpy(copy.data(), sealed.data(), sealed.size());
-      auto opened = net::detail::open(key, static_cast<std::uint64_t>(i), net::message_type{}, copy);
-      if (!opened || opened->size() != plain.size()) throw error("calibrate: a record did not open");
-    }
+    std::size_t got = 0;
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      for (int i = 0; i < messages; ++i) co_await sa->send(1, payload);
+    }, boost::asio::detached);
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      for (int i = 0; i < messages; ++i) {
+        const net::message m = co_await sb->receive(limits, net::after(std::chrono::seconds(30)));
+        got += m.payload.size();
+      }
+    }, boost::asio::detached);
+    io.run();
+    io.restart();
+    if (got != message * messages) throw error("calibrate: the loopback channel lost messages");
   });
   plan::core_rates r;
   r.macs_per_s = mac_s > 0 ? macs / mac_s : 0;
   r.and_per_s = and_s > 0 ? ands / and_s : 0;
-  r.channel_bytes_per_s = rec_s > 0 ? 8.0 * static_cast<double>(plain.size()) / rec_s : 0;
+  r.channel_bytes_per_s = rec_s > 0 ? static_cast<double>(messages) * static_cast<double>(message) / rec_s : 0;
   return r;
 }
 

@@ -1,0 +1,56 @@
+#pragma once
+// Both ends of a link inside one process, for measurements: a TCP connection
+// over 127.0.0.1, and the secure channel over two transports (fresh static
+// keys, the real handshake). Each call runs `io` until the link is open.
+//   auto [a, b] = net::tcp_loopback_pair(io);
+//   auto [sa, sb] = net::secure_pair(io, std::move(a), std::move(b), rng);
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "pmdi/core/prg.hpp"
+#include "pmdi/net/secure.hpp"
+#include "pmdi/net/tcp.hpp"
+
+namespace pmdi::net {
+
+using transport_pair = std::pair<std::unique_ptr<transport>, std::unique_ptr<transport>>;
+
+[[nodiscard]] inline transport_pair tcp_loopback_pair(boost::asio::io_context& io) {
+  using namespace std::chrono_literals;
+  tcp_listener l(io.get_executor(), "b", "127.0.0.1", 0);
+  transport_pair e;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> { e.second = co_await l.accept(after(5s)); },
+                        boost::asio::detached);
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    e.first = co_await tcp_connect("a", "b", "127.0.0.1", l.port(), after(5s));
+  }, boost::asio::detached);
+  io.run();
+  io.restart();
+  if (!e.first || !e.second) throw error("tcp_loopback_pair: the connection did not open");
+  return e;
+}
+
+[[nodiscard]] inline std::pair<std::unique_ptr<secure_transport>, std::unique_ptr<secure_transport>> secure_pair(
+    boost::asio::io_context& io, std::unique_ptr<transport> a, std::unique_ptr<transport> b, prg& rng) {
+  using namespace std::chrono_literals;
+  const local_identity ia{"a", keygen(rng)}, ib{"b", keygen(rng)};
+  const peer_directory known{{"a", ia.keys.pk}};
+  std::unique_ptr<secure_transport> sa, sb;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    sa = co_await secure_connect(std::move(a), ia, "b", ib.keys.pk, rng, after(5s));
+  }, boost::asio::detached);
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    sb = co_await secure_accept(std::move(b), ib, known, rng, after(5s));
+  }, boost::asio::detached);
+  io.run();
+  io.restart();
+  if (!sa || !sb) throw error("secure_pair: the handshake did not complete");
+  return {std::move(sa), std::move(sb)};
+}
+
+}  // namespace pmdi::net
