@@ -315,6 +315,24 @@ enum class objective { throughput, latency };
   return estimate(n, cs, cr, pl, "optimal");
 }
 
+// One core's rates as `pmdi-plan calibrate --network minionn-mnist` measured
+// them on the 2-core development machine (medians of several runs): what a
+// placement assumes when no cluster is described.
+inline constexpr core_rates reference_rates{1.2e9, 6.5e7, 3.6e8};
+
+// The placement a deployment gets when nobody described its clusters: the
+// optimal split over P equal clusters at the reference rates (it balances
+// the stages' work, where the even split balances their number).
+[[nodiscard]] inline std::vector<stage_range> default_placement(const proto::network_plan& p, unsigned l,
+                                                                std::size_t clusters, std::size_t T,
+                                                                std::size_t offline_batch) {
+  const auto n = network_load_of(p, l, T, offline_batch);
+  std::vector<cluster_spec> cs(clusters);
+  for (std::size_t j = 0; j < clusters; ++j) cs[j].name = "cluster " + std::to_string(j);
+  const auto e = optimal_split(n, cs, reference_rates);
+  return e.placement;
+}
+
 // Why a placement is infeasible, naming each cluster whose server lacks memory.
 [[nodiscard]] inline std::string infeasible_reason(const placement_estimate& p, const std::vector<cluster_spec>& cs) {
   std::string why;

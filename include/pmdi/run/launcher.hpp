@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "pmdi/plan/placement.hpp"
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/local.hpp"
@@ -375,7 +376,10 @@ struct launch_options {
   bool quiet = false;
   bool check = false;
   bool stream = false;
-  std::string placement;  // the deployment file's "placement", as text; empty: the even split
+  // The deployment file's "placement" as given ("even", or ranges as text);
+  // empty: the planner's for equal clusters (resolved by launcher_main).
+  std::string placement_text;
+  std::vector<proto::stage_range> placement;
 };
 
 inline constexpr std::string_view launch_usage =
@@ -383,7 +387,8 @@ inline constexpr std::string_view launch_usage =
     "  --clusters P          clusters (default 2)\n"
     "  --compute T           compute servers per cluster (default 1)\n"
     "  --placement RANGES    the stages of each cluster, [first, end) each: '[[0, 3], [3, 4]]'\n"
-    "                        (pmdi-plan prints it; default: the even split)\n"
+    "                        (pmdi-plan prints it), or 'even' (default: the planner's split\n"
+    "                        for equal clusters, plan::default_placement)\n"
     "  --images N            inferences (default 1)\n"
     "  --model FILE          the cloud's weights (ONNX; binaries built with ONNX)\n"
     "  --random-weights S    random weights from seed S\n"
@@ -426,7 +431,7 @@ inline constexpr std::string_view launch_usage =
           a.value("--bin-dir", o.bin_dir) ||
           a.value("--report", o.report) ||
           a.value("--output", o.output) ||
-          a.value("--placement", o.placement)))
+          a.value("--placement", o.placement_text)))
       a.unknown();
   if (!o.random_weights && o.model.empty()) throw usage_error("give the model: --model FILE or --random-weights S");
   if (!o.random_input && o.input.empty()) throw usage_error("give the inputs: --input FILE or --random-input S");
@@ -434,8 +439,15 @@ inline constexpr std::string_view launch_usage =
   return o;
 }
 
-[[nodiscard]] inline std::vector<proto::stage_range> placement_of(const launch_options& o) {
-  return o.placement.empty() ? std::vector<proto::stage_range>{} : parse_placement(o.placement, o.clusters);
+// The placement of a launch: --placement as given, "even", or by default the
+// planner's for equal clusters.
+template <class Net, class Ring, class Bounds>
+[[nodiscard]] std::vector<proto::stage_range> resolve_placement(const launch_options& o) {
+  const auto plan = public_network_plan<Net, Ring, Bounds>();
+  if (o.placement_text == "even") return proto::even_placement(plan.stages.size(), o.clusters);
+  if (!o.placement_text.empty()) return parse_placement(o.placement_text, o.clusters);
+  if (o.clusters > plan.stages.size()) return {};  // proto::split refuses it with its sentence
+  return plan::default_placement(plan, Ring::bits, o.clusters, o.compute, deployment_file::default_offline_batch);
 }
 
 // Where the weights and the inputs come from, as the role binaries take it.
@@ -458,7 +470,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   const auto structure = structure_stages<Net, Ring, Bounds>();
   const auto x = client_inputs<Ring>(ro, proto::input_size(structure));
   local_options lo;
-  lo.topo = {o.clusters, o.compute, placement_of(o)};
+  lo.topo = {o.clusters, o.compute, o.placement};
   lo.paillier_bits = o.paillier_bits;
   lo.threads = o.threads;
   lo.deadline = o.timeouts.receive;
@@ -520,7 +532,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   const std::filesystem::path dir = o.dir;
   const std::filesystem::path bin = o.bin_dir.empty() ? self_dir() : o.bin_dir;
   const auto files = write_local_deployment(dir, o.clusters, o.compute, o.timeouts, ring_bits, fraction_bits,
-                                            placement_of(o));
+                                            o.placement);
   std::cerr << "run directory: " << dir.string() << "\n";
   process_group g;
   const auto roles = expected_roles(o.clusters, o.compute);
@@ -620,6 +632,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
   }
   try {
     auto o = parse_launch_options(argc, argv);
+    o.placement = resolve_placement<Net, Ring, Bounds>(o);
     if (o.processes && (o.clusters != Shape::clusters || o.compute != Shape::compute))
       throw usage_error("--processes: the role binaries of '" + std::string(name) + "' are built for " +
                         std::to_string(Shape::clusters) + " cluster(s) of " + std::to_string(Shape::compute) +
