@@ -5,6 +5,9 @@
 #   tools/bench_report.sh networks             every network of examples/networks/ through
 #                                              `pmdi-bench inference --network NAME` (long: the
 #                                              VGG16s take minutes each), into docs/bench/networks.jsonl
+#   tools/bench_report.sh pipeline             MiniONN streamed through P = 1..4 clusters under CPU
+#                                              quotas (tools/pipeline_bench.py, root), into
+#                                              docs/bench/pipeline.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=build/bench/pmdi-bench
@@ -14,6 +17,11 @@ subs=("$@")
 mkdir -p docs/bench
 networks=(minionn-mnist minionn-cifar resnet32 alexnet alexnet-falcon vgg16 vgg16-falcon)
 for s in "${subs[@]}"; do
+  if [[ $s == pipeline ]]; then
+    : >docs/bench/pipeline.jsonl
+    /usr/bin/python3 tools/pipeline_bench.py --out docs/bench/pipeline.jsonl
+    continue
+  fi
   if [[ $s == networks ]]; then
     : >docs/bench/networks.jsonl
     for n in "${networks[@]}"; do

@@ -45,6 +45,40 @@ def pick(m, pairs):
     return [(label, m[k][0]) for label, k in pairs if k in m]
 
 
+def pipeline(src, dst):
+    """Throughput against P per setting and placement: measured (solid) and predicted (dashed)."""
+    f = pathlib.Path(src) / "pipeline.jsonl"
+    if not f.exists():
+        return
+    rows = [json.loads(x) for x in f.read_text().splitlines() if x.strip().startswith("{")]
+    for net in sorted({r.get("network", "") for r in rows}):
+        v = {}
+        for r in rows:
+            if r.get("network", "") != net:
+                continue
+            kind, setting, p, placement = r["metric"].split(".")
+            v[(kind, setting, placement, int(p[1:]))] = r["value"]  # the latest line wins
+        settings = sorted({k[1] for k in v})
+        fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4), squeeze=False)
+        for ax, setting in zip(axes[0], settings):
+            for placement, colour in (("even", "#4477aa"), ("armdi", "#228833"), ("optimal", "#ee6677")):
+                for kind, style in (("inferences_per_s", "-o"), ("predicted_inferences_per_s", "--")):
+                    pts = sorted((P, x) for (k, s_, pl, P), x in v.items() if k == kind and s_ == setting and pl == placement)
+                    if pts:
+                        ax.plot([P for P, _ in pts], [x for _, x in pts], style, color=colour,
+                                label=placement + (" (predicted)" if kind.startswith("predicted") else ""))
+            ax.set_title(f"{net}, {setting} clusters")
+            ax.set_xlabel("clusters P")
+            ax.set_ylabel("inferences / s (stream)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        out = dst / f"pipeline_{net}.png"
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        print(f"plot_bench: wrote {out}")
+
+
 def main():
     src, dst = sys.argv[1], pathlib.Path(sys.argv[2])
     dst.mkdir(parents=True, exist_ok=True)
@@ -85,6 +119,7 @@ def main():
         fig.savefig(dst / name, dpi=110)
         plt.close(fig)
         print(f"plot_bench: wrote {dst / name}")
+    pipeline(src, dst)
 
 
 if __name__ == "__main__":

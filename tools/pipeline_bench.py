@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Pipelined streaming through P clusters, each cluster a weak edge device.
+
+Every party is its own process over 127.0.0.1. Each cluster's processes
+(garbler, evaluator, compute servers) run in a cgroup v1 cpu group of their
+own whose cpu.cfs_quota_us gives the cluster its cores, so that P clusters
+together stay within the machine's cores; the client and the cloud run
+outside the quotas. For every setting (homogeneous: equal quotas;
+heterogeneous: different ones), every P and every placement pmdi-plan gives
+(even, armdi, optimal), it measures
+  inferences_per_s.<setting>.P<P>.<placement>   a stream of --images inferences
+                                               (client --stream): images / the
+                                               client's online seconds
+  latency_s.<setting>.P<P>.<placement>          one inference at a time: the
+                                               client's online seconds per image
+and prints beside them pmdi-plan's predicted_inferences_per_s (and
+predicted_latency_s) for the same clusters, as JSON lines
+({"bench": "pipeline", ...}). Every streamed output must equal the in-process
+run's, which --check compares with the fixed-point oracle; the cloud must
+have sent and received nothing online.
+
+Needs root (cgroups) and the role binaries of bench/pipeline/CMakeLists.txt
+(-DPMDI_PIPELINE_BENCH=ON; this script configures and builds them).
+Paillier keys are 1024 bits to keep the offline phase short: the online
+phase, which is what is measured, does not use them.
+
+  sudo /usr/bin/python3 tools/pipeline_bench.py [--network minionn-mnist] [--clusters 1,2,3,4]
+      [--images 16] [--settings homogeneous,heterogeneous] [--out docs/bench/pipeline.jsonl]
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CGROUP = pathlib.Path("/sys/fs/cgroup/cpu")
+PERIOD_US = 100_000
+# Cores of each cluster: homogeneous, every cluster a quarter core (8
+# clusters fill the 2 cores); heterogeneous, factors around it.
+QUARTER = 0.25
+HETEROGENEOUS = [1.6, 0.4, 1.0, 0.6, 1.4, 0.5, 1.2, 0.8]
+MODEL = ROOT / "examples/models/minionn_fashion.onnx"
+
+
+def log(*a):
+    print("pipeline_bench:", *a, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def binaries(build, network, P):
+    """(directory, deployment name) of the role binaries for network at P."""
+    if network == "minionn-mnist" and P == 2:
+        return build / "examples/deployments", "minionn"
+    return build / "bench/pipeline", f"{network}-p{P}"
+
+
+def build_all(build, network, Ps, jobs):
+    shapes = ";".join(f"{network}:{P}" for P in Ps if not (network == "minionn-mnist" and P == 2))
+    run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DPMDI_PIPELINE_BENCH=ON",
+         f"-DPMDI_PIPELINE_SHAPES={shapes}"])
+    targets = ["pmdi-keygen", "pmdi-plan", "minionn-launch"]
+    if shapes:
+        targets.append("pipeline-roles")
+    if 2 in Ps and network == "minionn-mnist":
+        targets += [f"minionn-{r}" for r in ("client", "cloud", "garbler", "evaluator", "compute")]
+    log("building", " ".join(targets), "(the first time: a few minutes per shape)")
+    subprocess.run(["cmake", "--build", build, f"-j{jobs}", "--target", *targets], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def quotas(setting, P):
+    if setting == "homogeneous":
+        return [QUARTER] * P
+    return [QUARTER * HETEROGENEOUS[j] for j in range(P)]
+
+
+class Groups:
+    """One cgroup v1 cpu group per cluster under /sys/fs/cgroup/cpu/pmdi-pipeline."""
+
+    def __init__(self):
+        self.top = CGROUP / "pmdi-pipeline"
+        self.top.mkdir(exist_ok=True)
+
+    def set(self, cores):
+        paths = []
+        for j, c in enumerate(cores):
+            g = self.top / f"cluster{j}"
+            g.mkdir(exist_ok=True)
+            (g / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+            (g / "cpu.cfs_quota_us").write_text(str(int(c * PERIOD_US)))
+            paths.append(g)
+        return paths
+
+    def close(self):
+        for g in sorted(self.top.glob("cluster*")):
+            try:
+                g.rmdir()
+            except OSError:
+                pass
+        try:
+            self.top.rmdir()
+        except OSError:
+            pass
+
+
+def roles(P):
+    r = ["client", "cloud"]
+    for j in range(P):
+        r += [f"garbler/{j}", f"evaluator/{j}", f"compute/{j}/0"]
+    return r
+
+
+def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port, workdir, weights):
+    """Runs every party; returns (client report, outputs, cloud report)."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    run([KEYGEN, "--clusters", str(P), "--compute", "1",
+         "--dir", workdir, "--base-port", str(base_port), "--ring", "32/5", "--placement", json.dumps(placement)])
+    # One offline batch for the whole stream: it flows without a pause.
+    dep = json.loads((workdir / "deployment.json").read_text())
+    dep["offline_batch"] = images
+    (workdir / "deployment.json").write_text(json.dumps(dep))
+    procs = []
+    for role in roles(P):
+        kind = role.split("/")[0]
+        f = role.replace("/", "-")
+        cmd = [str(bindir / f"{name}-{kind}"), "--deployment", str(workdir / "deployment.json"), "--party", role,
+               "--key", str(workdir / f"{f}.key"), "--images", str(images), "--threads", "1", "--quiet",
+               "--report", str(workdir / f"{f}.report.json")]
+        if kind == "client":
+            cmd += ["--random-input", str(seed), "--paillier-bits", "1024", "--output", str(workdir / "outputs.txt"),
+                    "--status", str(workdir / "client.status")]
+            if stream:
+                cmd.append("--stream")
+        if kind == "cloud":
+            cmd += weights
+        group = None if kind in ("client", "cloud") else groups[int(role.split("/")[1])]
+
+        def enter(g=group):
+            if g is not None:
+                (g / "cgroup.procs").write_text(str(os.getpid()))
+
+        out = open(workdir / f"{f}.log", "w")
+        procs.append((role, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=enter)))
+    # Each cluster's CPU seconds over the client's online window, from /proc.
+    def cpu(pid):
+        try:
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            return None
+    status = workdir / "client.status"
+    def step():
+        try:
+            return status.read_text().strip().splitlines()[-1]
+        except (OSError, IndexError):
+            return ""
+    at_start = at_end = None
+    deadline = time.time() + 1800
+    while procs[0][1].poll() is None and time.time() < deadline:
+        st = step()
+        if at_start is None and st.startswith("online"):
+            at_start = [cpu(p.pid) for _, p in procs]
+        if at_start is not None and st == "finish":
+            at_end = [cpu(p.pid) for _, p in procs]
+            break
+        time.sleep(0.002)
+    cluster_cpu = [0.0] * P
+    if at_start and at_end:
+        log("online CPU seconds per role:", {r: round(a1 - a0, 3) for (r, _), a0, a1 in zip(procs, at_start, at_end)
+                                              if a0 is not None and a1 is not None})
+        for (role, _), a0, a1 in zip(procs, at_start, at_end):
+            if role.split("/")[0] in ("garbler", "evaluator", "compute") and a0 is not None and a1 is not None:
+                cluster_cpu[int(role.split("/")[1])] += a1 - a0
+    failed = []
+    for role, p in procs:
+        try:
+            rc = p.wait(timeout=max(1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "timeout"
+        if rc != 0:
+            failed.append(f"{role}: exit {rc}: " + (workdir / f"{role.replace('/', '-')}.log").read_text()[-400:])
+    if failed:
+        raise RuntimeError("a party failed:\n" + "\n".join(failed))
+    client = json.loads((workdir / "client.report.json").read_text())
+    cloud = json.loads((workdir / "cloud.report.json").read_text())
+    return client, (workdir / "outputs.txt").read_text(), cloud, cluster_cpu
+
+
+def online_seconds(report):
+    return report["phases"]["online"]["seconds"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--network", default="minionn-mnist", choices=["minionn-mnist", "resnet32", "minionn-cifar"])
+    ap.add_argument("--clusters", default="1,2,3,4", help="values of P (default 1,2,3,4)")
+    ap.add_argument("--images", type=int, default=16, help="inferences per stream (default 16)")
+    ap.add_argument("--latency-images", type=int, default=3, help="inferences of the one-at-a-time run (default 3)")
+    ap.add_argument("--settings", default="homogeneous,heterogeneous")
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--jobs", default=os.environ.get("PMDI_JOBS", "2"))
+    ap.add_argument("--out", help="also append the JSON lines to this file")
+    a = ap.parse_args()
+    if os.geteuid() != 0 or not (CGROUP / "cgroup.procs").exists():
+        log("needs root and the cgroup v1 cpu controller at", CGROUP, "; nothing done")
+        return 2
+    Ps = [int(x) for x in a.clusters.split(",")]
+    build = pathlib.Path(a.build)
+    build_all(build, a.network, Ps, a.jobs)
+    global KEYGEN
+    KEYGEN = build / "tools/pmdi-keygen"
+    plan = build / "tools/pmdi-plan"
+    weights = ["--model", str(MODEL)] if a.network == "minionn-mnist" and MODEL.exists() else ["--random-weights", "1"]
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="pmdi-pipeline-"))
+    lines = []
+
+    def emit(metric, value, unit, **extra):
+        o = {"bench": "pipeline", "network": a.network, "metric": metric, "value": value, "unit": unit, **extra}
+        lines.append(json.dumps(o))
+        print(lines[-1], flush=True)
+
+    calibration = json.loads(run([plan, "calibrate", "--network", a.network]).stdout)["calibration"]
+    log("calibration (one core):", calibration)
+
+    # The reference outputs, checked against the fixed-point oracle, in one process.
+    ref = {}
+    for n in {a.images, a.latency_images}:
+        if a.network == "minionn-mnist":
+            out = tmp / f"ref-{n}.txt"
+            r = run([build / "examples/deployments/minionn-launch", "--images", str(n), "--random-input", "7",
+                     *weights, "--paillier-bits", "1024", "--threads", "1", "--quiet", "--check",
+                     "--output", out])
+            if "equal the plaintext fixed-point oracle bit for bit" not in r.stdout:
+                raise RuntimeError("the reference run does not equal the oracle:\n" + r.stdout[-800:])
+            ref[n] = out.read_text()
+    groups = Groups()
+    port = 17000
+    try:
+        for setting in a.settings.split(","):
+            for P in Ps:
+                cores = quotas(setting, P)
+                cgs = groups.set(cores)
+                cf = tmp / f"clusters-{setting}-{P}.json"
+                cf.write_text(json.dumps({"calibration": calibration, "clusters": [
+                    {"name": f"c{j}", "cores": c} for j, c in enumerate(cores)]}))
+                ests = [json.loads(l) for l in run([plan, "--network", a.network, "--clusters", cf, "--json"]).stdout.splitlines()]
+                bindir, name = binaries(build, a.network, P)
+                measured = {}
+                for e in ests:
+                    key = json.dumps(e["placement"])
+                    tag = f"{setting}.P{P}.{e['method']}"
+                    if key not in measured:
+                        port += 40
+                        wd = tmp / f"{setting}-P{P}-{e['method']}"
+                        client, y, cloud, ccpu = one_run(bindir, name, P, e["placement"], cgs, a.images, True, 7, port, wd,
+                                                   weights)
+                        if a.images in ref and y != ref[a.images]:
+                            raise RuntimeError(f"{tag}: the streamed outputs differ from the oracle's")
+                        if any(x["bytes_sent"] or x["bytes_received"] for x in cloud["phases"]["online"]["peers"].values()):
+                            raise RuntimeError(f"{tag}: the cloud moved bytes online")
+                        port += 40
+                        lclient, ly, _, _ = one_run(bindir, name, P, e["placement"], cgs, a.latency_images, False, 7,
+                                                 port, wd.with_name(wd.name + "-latency"), weights)
+                        if a.latency_images in ref and ly != ref[a.latency_images]:
+                            raise RuntimeError(f"{tag}: the one-at-a-time outputs differ from the oracle's")
+                        measured[key] = (a.images / online_seconds(client), online_seconds(lclient) / a.latency_images,
+                                         [c / a.images for c in ccpu])
+                    thr, lat, ccpu = measured[key]
+                    extra = {"placement": e["placement"], "cores": cores}
+                    emit(f"inferences_per_s.{tag}", thr, "1/s", **extra)
+                    emit(f"latency_s.{tag}", lat, "s", **extra)
+                    emit(f"predicted_inferences_per_s.{tag}", e["predicted_inferences_per_s"], "1/s", **extra)
+                    emit(f"predicted_latency_s.{tag}", e["predicted_latency_s"], "s", **extra)
+                    emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
+                         predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
+                    log(f"{tag}: {thr:.2f}/s (predicted {e['predicted_inferences_per_s']:.2f}), latency "
+                        f"{1e3 * lat:.1f} ms (predicted {1e3 * e['predicted_latency_s']:.1f}), placement "
+                        f"{e['placement']}")
+    finally:
+        groups.close()
+    if a.out:
+        with open(a.out, "a") as f:
+            f.write("\n".join(lines) + "\n")
+    log("runs kept in", tmp)
+    return 0
+
+
+KEYGEN = None
+if __name__ == "__main__":
+    sys.exit(main())
