@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pmdi/core/timing.hpp"
+
 namespace pmdi::bench {
 
 struct args {
@@ -53,16 +55,7 @@ struct registrar {
 // Median wall time in seconds of `reps` runs of f.
 template <class F>
 double median_seconds(int reps, F&& f) {
-  std::vector<double> t;
-  t.reserve(reps);
-  for (int i = 0; i < reps; ++i) {
-    const auto a = std::chrono::steady_clock::now();
-    f();
-    const auto b = std::chrono::steady_clock::now();
-    t.push_back(std::chrono::duration<double>(b - a).count());
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
+  return timing::median_wall_seconds(reps, f);
 }
 
 // Keeps the optimiser from discarding a computed value.

@@ -4,8 +4,6 @@
 //   batch: 2^22 independent AND gates (one level)
 //   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r,
 //          as lane groups (the default) and one by one (lane_mode::off), and on a worker_pool
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -14,6 +12,7 @@
 #include "bench.hpp"
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
+#include "pmdi/core/timing.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/crypto/ot.hpp"
@@ -22,37 +21,10 @@ namespace {
 
 using namespace pmdi;
 
-// The machine is shared: time on this thread's CPU clock (what one core
-// spends), median of reps runs.
-double thread_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-template <class F>
-double median_cpu_seconds(int reps, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const double a = thread_seconds();
-    f();
-    t.push_back(thread_seconds() - a);
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
-}
-
-// Several threads: wall-clock time (the machine's other load counts here).
-template <class F>
-double median_wall_seconds(int reps, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const auto a = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
-}
+// The machine is shared: one core's work on this thread's CPU clock, work
+// over several threads on the wall clock (the machine's other load counts there).
+using timing::median_cpu_seconds;
+using timing::median_wall_seconds;
 
 struct rates {
   double garble, eval;

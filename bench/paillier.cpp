@@ -22,24 +22,18 @@ namespace pp = pmdi::paillier;
 
 // Medians of wall time and of this thread's CPU time (the machine may be
 // shared: CPU time shows the one-core cost, wall time what a caller waits).
-struct timing {
+struct wall_and_cpu {
   double wall, cpu;
 };
 
-double thread_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-
 template <class F>
-timing measure(int reps, F&& f) {
+wall_and_cpu measure(int reps, F&& f) {
   std::vector<double> w, c;
   for (int i = 0; i < reps; ++i) {
     const auto a = std::chrono::steady_clock::now();
-    const double ca = thread_cpu_seconds();
+    const double ca = pmdi::timing::thread_cpu_seconds();
     f();
-    c.push_back(thread_cpu_seconds() - ca);
+    c.push_back(pmdi::timing::thread_cpu_seconds() - ca);
     w.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
   }
   std::nth_element(w.begin(), w.begin() + reps / 2, w.end());
@@ -48,7 +42,7 @@ timing measure(int reps, F&& f) {
 }
 
 // Reports `name` (wall, median) and `name`_cpu (thread CPU time, median).
-void both(pmdi::bench::report& r, const std::string& name, timing t, double scale, const std::string& unit) {
+void both(pmdi::bench::report& r, const std::string& name, wall_and_cpu t, double scale, const std::string& unit) {
   r.metric("paillier", name, t.wall * scale, unit);
   r.metric("paillier", name + "_cpu", t.cpu * scale, unit);
 }
@@ -63,7 +57,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   const bool quick = a.quick;
   pmdi::prg g = pmdi::prg::from_os();
 
-  const timing t_keygen = measure(1, [&] { keep(pp::keygen(g, bits)); });
+  const wall_and_cpu t_keygen = measure(1, [&] { keep(pp::keygen(g, bits)); });
   const auto kp = pp::keygen(g, bits);
   const auto& pk = kp.pk;
   const auto& sk = kp.sk;
@@ -91,9 +85,9 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     vals.push_back(pp::encrypt(pk, v, g));
   }
   pp::ciphertext packed;
-  const timing t_pack = measure(quick ? 3 : 11, [&] { packed = pp::pack(pk, vals, slot_bits); });
+  const wall_and_cpu t_pack = measure(quick ? 3 : 11, [&] { packed = pp::pack(pk, vals, slot_bits); });
   std::vector<pp::mpz> out;
-  const timing t_unpack = measure(reps, [&] { out = pp::unpack(sk, packed, slot_bits, slots); });
+  const wall_and_cpu t_unpack = measure(reps, [&] { out = pp::unpack(sk, packed, slot_bits, slots); });
   r.note("packing " + std::to_string(slots) + " slots of " + std::to_string(slot_bits) + " bits");
   r.metric("paillier", "slots_per_ciphertext", static_cast<double>(slots), "slots");
   both(r, "pack_per_slot_ms", t_pack, 1e3 / static_cast<double>(slots), "ms");
@@ -119,7 +113,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   std::vector<pp::mpz> s(rows);
   for (auto& x : s) pp::detail::random_bits(x, g, 130);
   std::vector<pp::ciphertext> y;
-  const timing t_mv = measure(quick ? 1 : 3, [&] { y = pp::matvec(pk, A, cx, s, g, 1); });
+  const wall_and_cpu t_mv = measure(quick ? 1 : 3, [&] { y = pp::matvec(pk, A, cx, s, g, 1); });
   const double macs = static_cast<double>(rows * cols);
   r.note("matvec " + std::to_string(rows) + "x" + std::to_string(cols) +
          " dense, signed 16-bit weights, threads=1, fresh Enc(s) per row included");
@@ -129,7 +123,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   // All cores (threads = 0: hardware concurrency), wall time.
   {
     const unsigned hc = std::max(1U, std::thread::hardware_concurrency());
-    const timing t_mt = measure(quick ? 1 : 3, [&] { y = pp::matvec(pk, A, cx, s, g, 0); });
+    const wall_and_cpu t_mt = measure(quick ? 1 : 3, [&] { y = pp::matvec(pk, A, cx, s, g, 0); });
     r.note("matvec on all " + std::to_string(hc) + " hardware threads");
     r.metric("paillier", "matvec_all_threads_us_per_mac", t_mt.wall * 1e6 / macs, "us");
   }
@@ -137,7 +131,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   // Naive baseline, same run: mpz_powm per element (inverse for negative
   // weights), multiplied into the row's accumulator, on the first rows.
   const std::size_t nrows = quick ? 1 : 2;
-  const timing t_naive = measure(quick ? 1 : 3, [&] {
+  const wall_and_cpu t_naive = measure(quick ? 1 : 3, [&] {
     for (std::size_t i = 0; i < nrows; ++i) {
       pp::mpz acc(1), tmp, p, k;
       for (std::size_t e = A.row_ptr[i]; e < A.row_ptr[i + 1]; ++e) {

@@ -7,8 +7,6 @@
 //                        (net/secure.hpp's AEAD, the socket's copies and system calls)
 // Each is timed on this thread's CPU clock (what one core spends), the
 // median of `reps` runs, so other load on the machine does not count.
-#include <time.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +19,7 @@
 
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
+#include "pmdi/core/timing.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/net/loopback.hpp"
 #include "pmdi/plan/placement.hpp"
@@ -28,25 +27,6 @@
 #include "pmdi/proto/common.hpp"
 
 namespace pmdi::run {
-
-namespace detail {
-[[nodiscard]] inline double thread_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-template <class F>
-[[nodiscard]] double median_cpu(int reps, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const double a = thread_cpu_seconds();
-    f();
-    t.push_back(thread_cpu_seconds() - a);
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
-}
-}  // namespace detail
 
 // One core's rates on the stages of `p` over Z_2^l (V: the ring's word).
 template <class V>
@@ -63,7 +43,7 @@ template <class V>
       fill(w);
       fill(z);
       fill(r);
-      mac_s += detail::median_cpu(reps, [&] {
+      mac_s += timing::median_cpu_seconds(reps, [&] {
         proto::share_product<V>(s.linear, w, z, r, out, true);
       });
       macs += static_cast<double>(s.linear.macs());
@@ -78,7 +58,7 @@ template <class V>
       std::vector<block> labels(zero.begin(), zero.end());  // the zero labels: a valid input
       const std::size_t na = c.mid * c.l;
       const std::span<const block> all(labels);
-      and_s += detail::median_cpu(reps, [&] {
+      and_s += timing::median_cpu_seconds(reps, [&] {
         proto::evaluate_stage(c, all.first(na), all.subspan(na), tables, out, one, base);
       });
       ands += static_cast<double>(c.and_gates);
@@ -94,7 +74,7 @@ template <class V>
   constexpr int messages = 8;
   const std::vector<std::byte> payload(message, std::byte{0x5a});
   const auto limits = net::expect_type(1, message);
-  const double rec_s = detail::median_cpu(reps, [&] {
+  const double rec_s = timing::median_cpu_seconds(reps, [&] {
     std::size_t got = 0;
     boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
       for (int i = 0; i < messages; ++i) co_await sa->send(1, payload);
