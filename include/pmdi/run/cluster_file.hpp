@@ -35,18 +35,6 @@ struct cluster_file {
   std::vector<plan::cluster_spec> clusters;
 };
 
-namespace detail {
-[[nodiscard]] inline double positive_number(const json_reader& in, const json::value& v, const std::string& field) {
-  double x = 0;
-  if (v.is_double()) x = v.get_double();
-  else if (v.is_int64()) x = static_cast<double>(v.get_int64());
-  else if (v.is_uint64()) x = static_cast<double>(v.get_uint64());
-  else in.fail(field, "expected a number, got " + json::serialize(v));
-  if (!(x > 0) || !std::isfinite(x)) in.fail(field, "must be a positive number, got " + json::serialize(v));
-  return x;
-}
-}  // namespace detail
-
 [[nodiscard]] inline cluster_file parse_cluster_file(std::string_view text, const std::string& source = "cluster file") {
   detail::json_reader in(source);
   boost::system::error_code ec;
@@ -58,10 +46,10 @@ namespace detail {
   if (const auto* v = top.if_contains("calibration")) {
     const auto& c = in.object(*v, "calibration");
     in.only(c, "calibration", {"macs_per_s", "and_per_s", "channel_bytes_per_s"});
-    f.calibration.macs_per_s = detail::positive_number(in, in.member(c, "calibration", "macs_per_s"), "calibration.macs_per_s");
-    f.calibration.and_per_s = detail::positive_number(in, in.member(c, "calibration", "and_per_s"), "calibration.and_per_s");
-    f.calibration.channel_bytes_per_s = detail::positive_number(
-        in, in.member(c, "calibration", "channel_bytes_per_s"), "calibration.channel_bytes_per_s");
+    f.calibration.macs_per_s = in.positive_number(in.member(c, "calibration", "macs_per_s"), "calibration.macs_per_s");
+    f.calibration.and_per_s = in.positive_number(in.member(c, "calibration", "and_per_s"), "calibration.and_per_s");
+    f.calibration.channel_bytes_per_s = in.positive_number(
+        in.member(c, "calibration", "channel_bytes_per_s"), "calibration.channel_bytes_per_s");
   }
   if (const auto* v = top.if_contains("compute_per_cluster"))
     f.compute_per_cluster = in.integer(*v, "compute_per_cluster", 1, 64);
@@ -78,7 +66,7 @@ namespace detail {
     if (c.name.empty() || c.name.size() > 64) in.fail(field + ".name", "must be 1 to 64 characters");
     const std::string who = field + " (" + printable(c.name) + ")";
     auto opt = [&](const char* key, double& out, double scale) {
-      if (const auto* x = o.if_contains(key)) out = scale * detail::positive_number(in, *x, who + "." + key);
+      if (const auto* x = o.if_contains(key)) out = scale * in.positive_number(*x, who + "." + key);
     };
     c.cores = 0;
     opt("cores", c.cores, 1);

@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -150,6 +151,16 @@ class json_reader {
       fail(field, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
                       json::serialize(v));
     return *x;
+  }
+  // A finite number > 0 (integer or not).
+  double positive_number(const json::value& v, const std::string& field) const {
+    double x = 0;
+    if (v.is_double()) x = v.get_double();
+    else if (v.is_int64()) x = static_cast<double>(v.get_int64());
+    else if (v.is_uint64()) x = static_cast<double>(v.get_uint64());
+    else fail(field, "expected a number, got " + json::serialize(v));
+    if (!(x > 0) || !std::isfinite(x)) fail(field, "must be a positive number, got " + json::serialize(v));
+    return x;
   }
   std::string string(const json::value& v, const std::string& field) const {
     if (!v.is_string()) fail(field, "expected a string, got " + json::serialize(v));
