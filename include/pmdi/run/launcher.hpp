@@ -27,6 +27,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -82,6 +83,14 @@ struct exit_status {
   return pid;
 }
 
+// The resident memory of process `pid` (/proc/PID/statm); nothing once it has gone.
+[[nodiscard]] inline std::optional<std::uint64_t> resident_bytes(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/statm");
+  std::uint64_t size = 0, resident = 0;
+  if (!(f >> size >> resident)) return std::nullopt;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
 // A set of child processes, each known by a name.
 class process_group {
  public:
@@ -115,10 +124,13 @@ class process_group {
       if (!e.status.finished && e.pid > 0) ::kill(e.pid, sig);
   }
 
-  // Waits for every child until `until`; kills (SIGKILL) those still running then.
-  std::map<std::string, exit_status> wait_all(std::chrono::steady_clock::time_point until) {
+  // Waits for every child until `until`; kills (SIGKILL) those still running
+  // then. `tick`, if given, is called every few milliseconds while it waits.
+  std::map<std::string, exit_status> wait_all(std::chrono::steady_clock::time_point until,
+                                              const std::function<void(const process_group&)>& tick = {}) {
     for (;;) {
       reap();
+      if (tick) tick(*this);
       bool all = true;
       for (auto& [n, e] : children_) all = all && e.status.finished;
       if (all) break;
@@ -150,6 +162,14 @@ class process_group {
   }
 
   [[nodiscard]] const std::filesystem::path& log(const std::string& name) const { return children_.at(name).log; }
+
+  // The children still running (as last reaped), by name.
+  [[nodiscard]] std::vector<std::pair<std::string, pid_t>> running() const {
+    std::vector<std::pair<std::string, pid_t>> out;
+    for (const auto& [n, e] : children_)
+      if (!e.status.finished && e.pid > 0) out.emplace_back(n, e.pid);
+    return out;
+  }
 
  private:
   struct entry {
@@ -525,15 +545,15 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
   return out;
 }
 
-// Every party as its own process over 127.0.0.1.
-[[nodiscard]] inline std::vector<run_report> launch_processes(const launch_options& o, std::string_view name,
-                                                              unsigned ring_bits, unsigned fraction_bits,
-                                                              bool& all_ok) {
+// Every party as its own process over 127.0.0.1, in o.dir; `watch`, if given,
+// sees the running parties every few milliseconds until they have all ended.
+[[nodiscard]] inline std::vector<run_report> launch_processes(
+    const launch_options& o, std::string_view name, unsigned ring_bits, unsigned fraction_bits, bool& all_ok,
+    const std::function<void(const process_group&)>& watch = {}) {
   const std::filesystem::path dir = o.dir;
   const std::filesystem::path bin = o.bin_dir.empty() ? self_dir() : o.bin_dir;
   const auto files = write_local_deployment(dir, o.clusters, o.compute, o.timeouts, ring_bits, fraction_bits,
                                             o.placement);
-  std::cerr << "run directory: " << dir.string() << "\n";
   process_group g;
   const auto roles = expected_roles(o.clusters, o.compute);
   for (const auto& r : roles) {
@@ -555,7 +575,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     if (!std::filesystem::exists(exe)) throw usage_error(exe.string() + ": no such role binary (see --bin-dir)");
     g.start(r.path(), exe, args, dir / party_file(r, ".log"));
   }
-  const auto st = g.wait_all(std::chrono::steady_clock::now() + o.limit);
+  const auto st = g.wait_all(std::chrono::steady_clock::now() + o.limit, watch);
   all_ok = true;
   std::vector<run_report> reports;
   for (const auto& r : roles) {
@@ -575,27 +595,39 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     }
     reports.push_back(std::move(rep));
   }
-  // The client's results, as it printed them.
-  std::istringstream client_log(read_text(dir / party_file({proto::role_kind::client, 0, 0}, ".log")));
-  for (std::string line; std::getline(client_log, line);)
-    if (line.rfind("image ", 0) == 0) std::cout << line << "\n";
   return reports;
 }
 
-// Compares the client's outputs with the plaintext fixed-point oracle on the
-// same weights and inputs; prints the verdict.
+// The client's results in a run directory, as it printed them.
+inline void print_client_results(const std::filesystem::path& dir, std::ostream& out) {
+  std::istringstream client_log(read_text(dir / party_file({proto::role_kind::client, 0, 0}, ".log")));
+  for (std::string line; std::getline(client_log, line);)
+    if (line.rfind("image ", 0) == 0) out << line << "\n";
+}
+
+// The images (numbered from 1) whose output in `y` differs from the plaintext
+// fixed-point oracle on the same weights and inputs, or is missing.
 template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] bool check_outputs(const launch_options& o, const std::vector<std::vector<typename Ring::value_type>>& y,
-                                 std::ostream& out) {
+[[nodiscard]] std::vector<std::uint64_t> oracle_mismatches(const launch_options& o,
+                                                           const std::vector<std::vector<typename Ring::value_type>>& y) {
   const role_options ro = data_options(o);
   const auto stages = plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(ro));
   const auto x = client_inputs<Ring>(ro, proto::input_size(stages));
-  for (std::uint64_t i = 0; i < o.images; ++i) {
-    const auto want = oracle::fixed<Ring>(stages, x[i]);
-    if (i >= y.size() || y[i] != want) {
-      out << "check FAILED: image " << i + 1 << ": the client's output differs from the plaintext fixed-point oracle\n";
-      return false;
-    }
+  std::vector<std::uint64_t> differ;
+  for (std::uint64_t i = 0; i < o.images; ++i)
+    if (i >= y.size() || y[i] != oracle::fixed<Ring>(stages, x[i])) differ.push_back(i + 1);
+  return differ;
+}
+
+// Compares the client's outputs with the oracle; prints the verdict.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] bool check_outputs(const launch_options& o, const std::vector<std::vector<typename Ring::value_type>>& y,
+                                 std::ostream& out) {
+  const auto differ = oracle_mismatches<Net, Ring, Bounds>(o, y);
+  if (!differ.empty()) {
+    out << "check FAILED: " << differ.size() << " of " << o.images << " image(s) differ from the plaintext "
+        << "fixed-point oracle, the first image " << differ.front() << "\n";
+    return false;
   }
   out << "check: the outputs of all " << o.images << " image(s) equal the plaintext fixed-point oracle bit for bit\n";
   return true;
@@ -648,7 +680,9 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
         o.dir = tmpl;
       }
       if (o.output.empty()) o.output = o.dir / "outputs.txt";
+      std::cerr << "run directory: " << o.dir.string() << "\n";
       reports = launch_processes(o, name, Ring::bits, Ring::frac, ok);
+      print_client_results(o.dir, std::cout);
       if (ok && o.check) y = read_outputs<V>(o.output);
     } else {
       reports = launch_in_process<Net, Ring, Bounds>(o, y);
