@@ -30,8 +30,10 @@ class report {
       std::printf("  %-10s %-28s %16.6g  %s\n", bench.c_str(), metric.c_str(), value, unit.c_str());
     std::fflush(stdout);
   }
+  // A line for people: on stdout in a table, on stderr beside JSON lines
+  // (stdout then holds only metrics).
   void note(const std::string& s) {
-    if (!json_) std::printf("# %s\n", s.c_str());
+    std::fprintf(json_ ? stderr : stdout, "# %s\n", s.c_str());
   }
   [[nodiscard]] bool json() const noexcept { return json_; }
 

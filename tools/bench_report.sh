@@ -8,6 +8,9 @@
 #   tools/bench_report.sh pipeline             MiniONN streamed through P = 1..4 clusters under CPU
 #                                              quotas (tools/pipeline_bench.py, root), into
 #                                              docs/bench/pipeline.jsonl
+#   tools/bench_report.sh soak                 1,000 MiniONN inferences through one deployment of
+#                                              separate processes (about 10 minutes), into
+#                                              docs/bench/soak.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=build/bench/pmdi-bench
