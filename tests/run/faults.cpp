@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "local_run.hpp"
@@ -61,16 +62,27 @@ bool send_all(int fd, const std::uint8_t* p, std::size_t n) {
 // four bytes are the payload length), and frame `at` gets the fault.
 class fault_proxy {
  public:
-  fault_proxy(std::uint16_t target, fault f, std::size_t at) : target_(target), fault_(f), at_(at) {
-    listen_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a = loopback(0);
-    const int one = 1;
-    ::setsockopt(listen_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    REQUIRE(::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  // `taken`: the deployment's ports (chosen free, but not held): the proxy's
+  // own port, which the kernel picks, must be none of them.
+  fault_proxy(std::uint16_t target, fault f, std::size_t at, const std::set<std::uint16_t>& taken)
+      : target_(target), fault_(f), at_(at) {
+    std::vector<int> refused;  // held open until a port is found, so the kernel moves on
+    for (int tries = 0; tries < 64; ++tries) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a = loopback(0);
+      REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+      socklen_t len = sizeof a;
+      REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+      if (taken.count(ntohs(a.sin_port)) == 0) {
+        listen_ = fd;
+        port_ = ntohs(a.sin_port);
+        break;
+      }
+      refused.push_back(fd);
+    }
+    for (int fd : refused) ::close(fd);
+    REQUIRE(listen_ >= 0);
     REQUIRE(::listen(listen_, 4) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
     accept_thread_ = std::thread([this] { accept_and_link(); });
   }
   fault_proxy(const fault_proxy&) = delete;
@@ -213,10 +225,13 @@ void run_with_fault(fault f, std::size_t at, std::chrono::milliseconds receive_d
   constexpr std::uint64_t images = 2;
   local_run r(std::string("fault-") + to_string(f), 2, 1, test_timeouts(receive_deadline));
   std::uint16_t garbler_port = 0;
-  for (const auto& p : r.files.file.parties)
+  std::set<std::uint16_t> taken;
+  for (const auto& p : r.files.file.parties) {
+    taken.insert(p.port);
     if (p.role == garbler0) garbler_port = p.port;
+  }
   REQUIRE(garbler_port != 0);
-  fault_proxy proxy(garbler_port, f, at);
+  fault_proxy proxy(garbler_port, f, at, taken);
   // evaluator[0] alone sees garbler[0] at the proxy's port.
   run::deployment_file seen = r.files.file;
   for (auto& p : seen.parties)
@@ -292,45 +307,44 @@ TEST_CASE("a stalled peer ends every party within its receive deadline plus 1 s"
 TEST_CASE("parties killed at random moments leave nobody hanging and no wrong output", "[processes][faults]") {
   constexpr std::uint64_t images = 3;
   const auto receive_deadline = 10s;
-  // A run without faults first: its outputs, and how long a run takes here.
-  double run_s = 0;
-  {
-    local_run r("kill-random-baseline", 2, 1, test_timeouts(receive_deadline));
-    r.start_all(images);
-    const auto st = r.group.wait_all(clock_type::now() + 120s);
-    for (const auto& role : r.roles) {
-      INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
-      REQUIRE(st.at(role.path()).ok());
-      run_s = std::max(run_s, st.at(role.path()).seconds);
-    }
-    REQUIRE(run::read_outputs<V>(r.files.dir / "outputs.txt") == oracle_outputs(images));
-  }
   const unsigned seed = std::random_device{}();
-  INFO("seed " << seed << ", a run without faults took " << run_s << " s");
+  INFO("seed " << seed);
   std::mt19937 rng(seed);
+  // A random party, killed as soon as it is in a random step of its life
+  // (the steps its status file shows: docs/deployment.md, section 4).
+  const std::vector<std::string> steps{"setup",    "offline 1", "offline 2", "offline 3",
+                                       "online 1", "online 2",  "online 3",  "finish"};
   int killed = 0;
   constexpr int runs = 4;
   for (int k = 0; k < runs; ++k) {
     local_run r("kill-random-" + std::to_string(k), 2, 1, test_timeouts(receive_deadline));
     r.start_all(images);
-    std::this_thread::sleep_for(std::chrono::duration<double>(
-        std::uniform_real_distribution<double>(0.05, 0.9)(rng) * run_s));
-    std::vector<run::role_id> running;
-    for (const auto& role : r.roles)
-      if (!r.group.poll(role.path())) running.push_back(role);
-    std::optional<run::role_id> victim;
-    if (!running.empty()) {
-      victim = running[std::uniform_int_distribution<std::size_t>(0, running.size() - 1)(rng)];
-      r.group.kill(victim->path(), SIGKILL);
+    const auto victim = r.roles[std::uniform_int_distribution<std::size_t>(0, r.roles.size() - 1)(rng)];
+    auto step = steps[std::uniform_int_distribution<std::size_t>(0, steps.size() - 1)(rng)];
+    if (victim.kind == proto::role_kind::cloud && step.rfind("online", 0) == 0) step = "finish";  // no online steps
+    // Waits until the victim is in that step or a later one (a step may last
+    // less than the polling interval).
+    const auto order = [&](const std::string& status) {
+      for (std::size_t i = steps.size(); i-- > 0;)
+        if (status.rfind(steps[i], 0) == 0) return static_cast<int>(i);
+      return status.rfind("done", 0) == 0 ? static_cast<int>(steps.size()) : -1;
+    };
+    const int wanted = order(step);
+    bool reached = false;
+    for (const auto until = clock_type::now() + 60s; !reached && clock_type::now() < until;) {
+      reached = order(r.status(victim)) >= wanted;
+      if (!reached && r.group.poll(victim.path())) break;
+      if (!reached) std::this_thread::sleep_for(200us);
     }
+    r.group.kill(victim.path(), SIGKILL);
     const auto at = clock_type::now();
     const double kill_at = std::chrono::duration<double>(at - r.started).count();
     const auto st = r.group.wait_all(at + 2 * receive_deadline);
-    INFO("run " << k << ": killed " << (victim ? victim->to_string() : "nobody (all had ended)") << " at " << kill_at
-                << " s");
-    if (victim && st.at(victim->path()).signal == SIGKILL) ++killed;
+    INFO("run " << k << ": " << victim.to_string() << " killed at " << kill_at << " s, in step '" << step << "'"
+                << (reached ? "" : " (not reached)"));
+    if (st.at(victim.path()).signal == SIGKILL) ++killed;
     for (const auto& role : r.roles) {
-      if (victim && role == *victim) continue;
+      if (role == victim) continue;
       const auto& s = st.at(role.path());
       const std::string text = run::read_text(r.log(role));
       INFO(role.to_string() << ": " << s.str() << " after " << s.seconds << " s\n" << text);
@@ -346,5 +360,5 @@ TEST_CASE("parties killed at random moments leave nobody hanging and no wrong ou
     const auto out = r.files.dir / "outputs.txt";
     if (std::filesystem::exists(out)) CHECK(run::read_outputs<V>(out) == oracle_outputs(images));
   }
-  CHECK(killed >= runs - 1);  // the kills fell within the runs
+  CHECK(killed >= runs - 1);  // the kills fell within the parties' lives
 }
