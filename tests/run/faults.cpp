@@ -316,8 +316,8 @@ TEST_CASE("parties killed at random moments leave nobody hanging and no wrong ou
                                        "online 1", "online 2",  "online 3",  "finish"};
   int killed = 0;
   constexpr int runs = 4;
-  for (int k = 0; k < runs; ++k) {
-    local_run r("kill-random-" + std::to_string(k), 2, 1, test_timeouts(receive_deadline));
+  for (int run_index = 0; run_index < runs; ++run_index) {
+    local_run r("kill-random-" + std::to_string(run_index), 2, 1, test_timeouts(receive_deadline));
     r.start_all(images);
     const auto victim = r.roles[std::uniform_int_distribution<std::size_t>(0, r.roles.size() - 1)(rng)];
     auto step = steps[std::uniform_int_distribution<std::size_t>(0, steps.size() - 1)(rng)];
@@ -330,32 +330,20 @@ TEST_CASE("parties killed at random moments leave nobody hanging and no wrong ou
       return status.rfind("done", 0) == 0 ? static_cast<int>(steps.size()) : -1;
     };
     const int wanted = order(step);
-    bool reached = false;
-    for (const auto until = clock_type::now() + 60s; !reached && clock_type::now() < until;) {
-      reached = order(r.status(victim)) >= wanted;
-      if (!reached && r.group.poll(victim.path())) break;
-      if (!reached) std::this_thread::sleep_for(200us);
-    }
-    r.group.kill(victim.path(), SIGKILL);
-    const auto at = clock_type::now();
-    const double kill_at = std::chrono::duration<double>(at - r.started).count();
-    const auto st = r.group.wait_all(at + 2 * receive_deadline);
-    INFO("run " << k << ": " << victim.to_string() << " killed at " << kill_at << " s, in step '" << step << "'"
-                << (reached ? "" : " (not reached)"));
-    if (st.at(victim.path()).signal == SIGKILL) ++killed;
-    for (const auto& role : r.roles) {
-      if (role == victim) continue;
-      const auto& s = st.at(role.path());
-      const std::string text = run::read_text(r.log(role));
-      INFO(role.to_string() << ": " << s.str() << " after " << s.seconds << " s\n" << text);
-      REQUIRE(s.finished);
-      CHECK(s.seconds - kill_at < std::chrono::duration<double>(receive_deadline).count());
+    const bool reached = r.wait_until(victim, [&](const std::string& s) { return order(s) >= wanted; }, 60s);
+    const auto k = r.kill_and_wait(victim, 2 * receive_deadline);
+    INFO("run " << run_index << ": " << victim.to_string() << " killed at " << k.at_s << " s, in step '" << step
+                << "'" << (reached ? "" : " (not reached)"));
+    if (k.status.at(victim.path()).signal == SIGKILL) ++killed;
+    r.each_other_party(victim, k.status, [&](const run::role_id& role, const run::exit_status& s,
+                                             const std::string& text) {
+      CHECK(s.seconds - k.at_s < std::chrono::duration<double>(receive_deadline).count());
       CHECK((s.code == 0 || s.code == 1));
       if (s.code == 1) {
         const auto m = failure_sentence(text, role.to_string());
         CHECK(!m.empty());
       }
-    }
+    });
     // What the client wrote, if anything, is the oracle's; nothing half-written.
     const auto out = r.files.dir / "outputs.txt";
     if (std::filesystem::exists(out)) CHECK(run::read_outputs<V>(out) == oracle_outputs(images));

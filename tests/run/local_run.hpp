@@ -5,6 +5,7 @@
 // status lines, and the outputs the fixed-point oracle gives.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -91,15 +92,50 @@ struct local_run {
   [[nodiscard]] std::string status(const run::role_id& r) const {
     return run::last_line(files.dir / run::party_file(r, ".status"));
   }
-  // Waits until `r`'s status starts with `prefix`; false after `limit`.
-  bool wait_status(const run::role_id& r, const std::string& prefix, std::chrono::milliseconds limit) {
+  // Waits until `r`'s status satisfies `wanted`; false once `r` has ended
+  // without, or after `limit`.
+  template <class Pred>
+  bool wait_until(const run::role_id& r, Pred&& wanted, std::chrono::milliseconds limit) {
     const auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
-      if (status(r).rfind(prefix, 0) == 0) return true;
+      if (wanted(status(r))) return true;
       if (group.poll(r.path())) return false;
-      std::this_thread::sleep_for(1ms);
+      std::this_thread::sleep_for(200us);
     }
     return false;
+  }
+  // Waits until `r`'s status starts with `prefix`.
+  bool wait_status(const run::role_id& r, const std::string& prefix, std::chrono::milliseconds limit) {
+    return wait_until(r, [&](const std::string& s) { return s.rfind(prefix, 0) == 0; }, limit);
+  }
+
+  struct kill_outcome {
+    std::map<std::string, run::exit_status> status;  // every party's, the victim's too
+    std::chrono::steady_clock::time_point at;        // the kill
+    double at_s = 0;                                 // the kill, seconds since started
+  };
+  // Kills `victim` (SIGKILL) and waits for every party, at most `limit` after the kill.
+  kill_outcome kill_and_wait(const run::role_id& victim, std::chrono::milliseconds limit) {
+    group.kill(victim.path(), SIGKILL);
+    kill_outcome k;
+    k.at = std::chrono::steady_clock::now();
+    k.at_s = std::chrono::duration<double>(k.at - started).count();
+    k.status = group.wait_all(k.at + limit);
+    return k;
+  }
+  // check(role, its exit status, its log) for every party but `victim`, each
+  // required to have ended, its status and log shown if a check fails.
+  template <class F>
+  void each_other_party(const run::role_id& victim, const std::map<std::string, run::exit_status>& st,
+                        F&& check) const {
+    for (const auto& role : roles) {
+      if (role == victim) continue;
+      const auto& s = st.at(role.path());
+      const std::string text = run::read_text(log(role));
+      INFO(role.to_string() << ": " << s.str() << " after " << s.seconds << " s\n" << text);
+      REQUIRE(s.finished);
+      check(role, s, text);
+    }
   }
 };
 

@@ -269,34 +269,26 @@ void kill_during(const std::string& what, const run::role_id& victim, const std:
   r.start_all(images, extra);
   REQUIRE(r.wait_status(victim, phase, 60s));
   const std::string at = r.status(victim);
-  r.group.kill(victim.path(), SIGKILL);
-  const auto killed = std::chrono::steady_clock::now();
-  const double kill_at = std::chrono::duration<double>(killed - r.started).count();
+  const auto k = r.kill_and_wait(victim, 2 * receive_deadline);
   int naming_victim = 0;
-  const auto st = r.group.wait_all(killed + 2 * receive_deadline);
   INFO("killed " << victim.to_string() << " at '" << at << "'");
-  CHECK(st.at(victim.path()).signal == SIGKILL);
-  for (const auto& role : r.roles) {
-    if (role == victim) continue;
-    const auto& s = st.at(role.path());
-    const std::string text = run::read_text(r.log(role));
-    INFO(role.to_string() << ": " << s.str() << " after " << s.seconds << " s\n" << text);
-    REQUIRE(s.finished);
+  CHECK(k.status.at(victim.path()).signal == SIGKILL);
+  r.each_other_party(victim, k.status, [&](const run::role_id& role, const run::exit_status& s, const std::string& text) {
     if (std::find(finished_before.begin(), finished_before.end(), role.path()) != finished_before.end()) {
       CHECK(s.code == 0);  // its part was over before the kill
-      continue;
+      return;
     }
     CHECK(s.code == 1);
     // Failing fast: the peers' closes end the run, well within the receive deadline.
-    CHECK(s.seconds - kill_at < std::chrono::duration<double>(receive_deadline).count());
+    CHECK(s.seconds - k.at_s < std::chrono::duration<double>(receive_deadline).count());
     const auto m = failure_sentence(text, role.to_string());
     REQUIRE(!m.empty());
     CHECK(!m[1].str().empty());  // the step
     CHECK(m[2].matched);         // the peer
     CHECK_THAT(text, !Catch::Contains("timed out"));
     if (m[2].str() == victim.to_string()) ++naming_victim;
-  }
-  CHECK(std::chrono::steady_clock::now() - killed < receive_deadline);
+  });
+  CHECK(std::chrono::steady_clock::now() - k.at < receive_deadline);
   // The victim's peers see it go first; at least one of them names it.
   CHECK(naming_victim >= 1);
 }
@@ -416,8 +408,10 @@ void netns_run(const std::string& what, const std::string& rate, double rate_bit
   // cannot have taken less time than its bytes at that rate (less the bursts).
   const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
   std::uint64_t crossing = 0;
-  for (const auto& [peer, w] : client.wire)
-    if (peer != "cloud" && (also_user.empty() || peer != also_user.front().to_string())) crossing += w.first + w.second;
+  for (const auto& role : r.roles)
+    if (!on_user(role))
+      if (const auto w = client.wire.find(role.to_string()); w != client.wire.end())
+        crossing += w->second.first + w->second.second;
   const double floor_s = 0.5 * static_cast<double>(crossing) * 8 / rate_bits;
   INFO("client <-> edge: " << crossing << " bytes; offline " << client.phase("offline").seconds << " s");
   CHECK(client.phase("offline").seconds + client.phase("online").seconds + client.phase("setup").seconds >= floor_s);
