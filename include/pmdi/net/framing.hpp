@@ -1,17 +1,17 @@
 #pragma once
 // Framing shared by every byte-stream transport (memory pipe, TCP):
 //
-//   header (8 bytes, little endian) = u32 payload length | u16 type | u16 reserved (0)
+//   header (8 bytes, little endian, Boost.Endian) = u32 payload length | u16 type | u16 reserved (0)
 //   payload (length bytes)
 //
 // The receiver checks the type against the caller's limits and the length
 // against that type's maximum before it allocates the payload buffer.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/endian/conversion.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <array>
-#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -30,9 +30,9 @@ using frame_header = std::array<std::byte, frame_header_bytes>;
   if (length > max_frame_payload)
     throw usage_error("net: a message of " + std::to_string(length) + " bytes does not fit one frame");
   frame_header h{};
-  const auto len = static_cast<std::uint32_t>(length);
-  std::memcpy(h.data(), &len, 4);
-  std::memcpy(h.data() + 4, &type, 2);
+  auto* p = reinterpret_cast<unsigned char*>(h.data());
+  boost::endian::store_little_u32(p, static_cast<std::uint32_t>(length));
+  boost::endian::store_little_u16(p + 4, type);
   return h;
 }
 
@@ -43,11 +43,8 @@ struct decoded_header {
 };
 
 [[nodiscard]] inline decoded_header decode_frame_header(const frame_header& h) noexcept {
-  decoded_header d{};
-  std::memcpy(&d.length, h.data(), 4);
-  std::memcpy(&d.type, h.data() + 4, 2);
-  std::memcpy(&d.reserved, h.data() + 6, 2);
-  return d;
+  const auto* p = reinterpret_cast<const unsigned char*>(h.data());
+  return {boost::endian::load_little_u32(p), boost::endian::load_little_u16(p + 4), boost::endian::load_little_u16(p + 6)};
 }
 
 [[nodiscard]] inline std::string type_label(message_type t) {

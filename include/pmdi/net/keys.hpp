@@ -89,32 +89,27 @@ struct key_pair {
   return ok;
 }
 
+// Lower-case hex (libsodium's sodium_bin2hex: constant time, so secret keys
+// may pass through it).
 [[nodiscard]] inline std::string to_hex(std::span<const std::byte> b) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(2 * b.size());
-  for (std::byte x : b) {
-    s += digits[static_cast<unsigned>(x) >> 4];
-    s += digits[static_cast<unsigned>(x) & 0xF];
-  }
+  std::string s(2 * b.size() + 1, '\0');
+  ::sodium_bin2hex(s.data(), s.size(), reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  s.pop_back();
   return s;
 }
 
-// Decodes exactly N bytes of hex (either case); nullopt on any other input.
+// Decodes exactly N bytes of hex (either case; libsodium's sodium_hex2bin,
+// constant time); nullopt on any other input.
 template <std::size_t N>
 [[nodiscard]] std::optional<std::array<std::byte, N>> from_hex(std::string_view s) {
   if (s.size() != 2 * N) return std::nullopt;
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   std::array<std::byte, N> out{};
-  for (std::size_t i = 0; i < N; ++i) {
-    const int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<std::byte>(hi * 16 + lo);
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (::sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), N, s.data(), s.size(), nullptr, &len, &end) != 0 ||
+      len != N || end != s.data() + s.size()) {
+    ::sodium_memzero(out.data(), N);
+    return std::nullopt;
   }
   return out;
 }

@@ -12,6 +12,7 @@
 // holds one channel per peer type; these loops visit them. The callable is
 // kept alive by the loop's own frame while each step runs.
 #include <boost/asio/awaitable.hpp>
+#include <boost/mp11/algorithm.hpp>  // mp_with_index
 
 #include <cstddef>
 #include <string>
@@ -49,19 +50,6 @@ asio::awaitable<void> for_each_from(F& f) {
   co_return;
 }
 
-template <std::size_t I, std::size_t N, class F>
-asio::awaitable<void> with_index_from(std::size_t i, F& f) {
-  if constexpr (I < N) {
-    if (i == I)
-      co_await f.template operator()<I>();
-    else
-      co_await with_index_from<I + 1, N>(i, f);
-  } else {
-    throw usage_error("index " + std::to_string(i) + " is out of range [0, " + std::to_string(N) + ")");
-  }
-  co_return;
-}
-
 }  // namespace detail
 
 template <template <std::size_t> class F, std::size_t N>
@@ -73,10 +61,12 @@ template <std::size_t N, class F>
   co_await detail::for_each_from<0, N>(f);
 }
 
-// Awaits f.template operator()<I>() for the I equal to the run-time `i`.
+// Awaits f.template operator()<I>() for the I equal to the run-time `i`
+// (Boost.Mp11's mp_with_index picks it; an `i` out of range is refused).
 template <std::size_t N, class F>
 [[nodiscard]] asio::awaitable<void> with_index(std::size_t i, F f) {
-  co_await detail::with_index_from<0, N>(i, f);
+  if (i >= N) throw usage_error("index " + std::to_string(i) + " is out of range [0, " + std::to_string(N) + ")");
+  co_await boost::mp11::mp_with_index<N>(i, [&](auto I) { return f.template operator()<decltype(I)::value>(); });
 }
 
 // Calls f.template operator()<I>() for I = 0, ..., N - 1 (no awaiting).
