@@ -39,85 +39,20 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/tensor.hpp"
+#include "pmdi/io/cpp_type.hpp"
+#include "pmdi/io/onnx_chain.hpp"
+#include "pmdi/io/onnx_model.hpp"
 #include "pmdi/nn/layer_info.hpp"
 
 namespace pmdi::io {
 
 namespace detail {
 
-inline std::string dims_str(const std::vector<std::int64_t>& d) {
-  std::string s;
-  for (std::size_t i = 0; i < d.size(); ++i) {
-    if (i) s += 'x';
-    s += std::to_string(d[i]);
-  }
-  return s.empty() ? "scalar" : s;
-}
-
-inline std::string kind_str(nn::layer_kind k) {
-  switch (k) {
-    case nn::layer_kind::input: return "input";
-    case nn::layer_kind::conv2d: return "conv2d";
-    case nn::layer_kind::dense: return "dense";
-    case nn::layer_kind::relu: return "relu";
-    case nn::layer_kind::meanpool: return "meanpool";
-    case nn::layer_kind::maxpool: return "maxpool";
-    case nn::layer_kind::flatten: return "flatten";
-    case nn::layer_kind::batchnorm: return "batchnorm";
-    case nn::layer_kind::residual_add: return "residual_add";
-    case nn::layer_kind::argmax: return "argmax";
-  }
-  return "?";
-}
-
-// The C++ spelling of one layer, as the DSL writes it.
-inline std::string layer_spelling(const nn::layer_info& l) {
-  const auto n = [](std::size_t v) { return std::to_string(v); };
-  switch (l.kind) {
-    case nn::layer_kind::input: return "input<" + n(l.out.c) + ", " + n(l.out.h) + ", " + n(l.out.w) + ">";
-    case nn::layer_kind::conv2d: {
-      std::string s = l.kernel_h == l.kernel_w ? "conv2d<" + n(l.out_channels) + ", " + n(l.kernel_h)
-                                               : "conv2d_rect<" + n(l.out_channels) + ", " + n(l.kernel_h) + ", " +
-                                                     n(l.kernel_w);
-      if (l.stride != 1 || l.pad != 0) s += ", " + n(l.stride);
-      if (l.pad != 0) s += ", " + n(l.pad);
-      return s + ">";
-    }
-    case nn::layer_kind::dense: return "dense<" + n(l.units) + ">";
-    case nn::layer_kind::meanpool:
-    case nn::layer_kind::maxpool:
-      return std::string(l.kind == nn::layer_kind::meanpool ? "meanpool<" : "maxpool<") + n(l.kernel_h) +
-             (l.stride != l.kernel_h ? ", " + n(l.stride) : std::string()) + ">";
-    default: return kind_str(l.kind);
-  }
-}
-
 // One graph walk. With `declared` empty it infers the layers (for the
 // generator); otherwise every inferred layer is checked against the declared one.
-class onnx_walker {
+class onnx_walker : public onnx_chain {
  public:
-  // Opsets whose semantics of the ops above the loader follows (BatchNormalization
-  // lost `spatial` in 9, Dropout's ratio became an input in 12, Pad's pads in 11).
-  static constexpr std::int64_t min_opset = 9, max_opset = 21;
-
-  onnx_walker(std::string file, std::span<const nn::layer_info> declared)
-      : file_(std::move(file)), declared_(declared), check_(!declared.empty()) {}
-
-  void parse(std::span<const std::byte> bytes) {
-    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      throw decode_error(file_ + ": file too large for an ONNX model (" + std::to_string(bytes.size()) + " bytes)");
-    if (!model_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-      throw decode_error(file_ + ": not a valid ONNX model (protobuf parse failed after " +
-                         std::to_string(bytes.size()) + " bytes; truncated or not ONNX?)");
-    for (const auto& op : model_.opset_import())
-      if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
-    if (opset_ <= 0) throw decode_error(file_ + ": the model imports no default-domain opset");
-    if (opset_ < min_opset || opset_ > max_opset)
-      throw usage_error(file_ + ": opset " + std::to_string(opset_) + " is outside the range pmdi reads (" +
-                        std::to_string(min_opset) + " to " + std::to_string(max_opset) + ")");
-    if (!model_.has_graph() || model_.graph().node_size() == 0)
-      throw decode_error(file_ + ": the model has no graph nodes");
-  }
+  using onnx_chain::onnx_chain;
 
   void walk() {
     const auto& g = model_.graph();
@@ -139,252 +74,8 @@ class onnx_walker {
                         std::to_string(declared_.size() - next_ - 1) + " more declared layers have no node");
   }
 
-  [[nodiscard]] const std::vector<nn::layer_info>& layers() const noexcept { return layers_; }
-  [[nodiscard]] nn::model_weights take_weights() { return std::move(weights_); }
-  [[nodiscard]] std::int64_t opset() const noexcept { return opset_; }
 
  private:
-  // ---- errors -------------------------------------------------------------
-  [[nodiscard]] std::string where() const {
-    if (!node_) return file_ + ": ";
-    return file_ + ": node " + std::to_string(node_index_) + " '" + node_->name() + "' (" + node_->op_type() +
-           ", opset " + std::to_string(opset_) + "): ";
-  }
-  [[noreturn]] void fail(const std::string& what) const { throw usage_error(where() + what); }
-  [[noreturn]] void fail_bytes(const std::string& what) const { throw decode_error(where() + what); }
-  [[noreturn]] void fail_file(const std::string& what) const { throw usage_error(file_ + ": " + what); }
-
-  [[nodiscard]] static std::string layer_ref(const nn::layer_info& l) {
-    return (l.name.empty() ? layer_spelling(l) : l.name) + " (layer " + std::to_string(l.index) + ")";
-  }
-
-  // ---- attributes ---------------------------------------------------------
-  [[nodiscard]] const onnx::AttributeProto* attr(std::string_view name) const {
-    for (const auto& a : node_->attribute())
-      if (a.name() == name) return &a;
-    return nullptr;
-  }
-  [[nodiscard]] std::vector<std::int64_t> ints(std::string_view name, std::vector<std::int64_t> def) const {
-    const auto* a = attr(name);
-    if (!a) return def;
-    return {a->ints().begin(), a->ints().end()};
-  }
-  [[nodiscard]] std::int64_t int_attr(std::string_view name, std::int64_t def) const {
-    const auto* a = attr(name);
-    return a ? a->i() : def;
-  }
-  [[nodiscard]] float float_attr(std::string_view name, float def) const {
-    const auto* a = attr(name);
-    return a ? a->f() : def;
-  }
-  void no_auto_pad() const {
-    if (const auto* a = attr("auto_pad"); a && a->s() != "NOTSET")
-      fail("auto_pad " + a->s() + " is not supported; export with explicit pads");
-  }
-
-  // ---- tensors ------------------------------------------------------------
-  struct weights_t {
-    std::vector<std::int64_t> dims;
-    std::vector<float> data;
-  };
-
-  [[nodiscard]] weights_t tensor(const onnx::TensorProto& t) const {
-    weights_t w;
-    w.dims.assign(t.dims().begin(), t.dims().end());
-    std::size_t n = 1;
-    for (auto d : w.dims) {
-      if (d < 0 || d > (std::int64_t{1} << 31)) fail_bytes("tensor '" + t.name() + "' has dimension " + std::to_string(d));
-      n *= static_cast<std::size_t>(d);
-      if (n > (std::size_t{1} << 31)) fail_bytes("tensor '" + t.name() + "' is too large");
-    }
-    if (t.data_location() == onnx::TensorProto::EXTERNAL)
-      fail("tensor '" + t.name() + "' is stored in an external file; export with the weights inside the model");
-    if (t.data_type() == onnx::TensorProto::FLOAT) {
-      if (t.has_raw_data()) {
-        if (t.raw_data().size() != 4 * n)
-          fail_bytes("tensor '" + t.name() + "' of shape " + dims_str(w.dims) + " needs " + std::to_string(4 * n) +
-                     " bytes but holds " + std::to_string(t.raw_data().size()));
-        w.data.resize(n);
-        for (std::size_t i = 0; i < n; ++i) {  // raw_data is little-endian
-          const auto* p = reinterpret_cast<const unsigned char*>(t.raw_data().data()) + 4 * i;
-          const std::uint32_t u = std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-                                  std::uint32_t{p[3]} << 24;
-          std::memcpy(&w.data[i], &u, 4);
-        }
-      } else {
-        if (static_cast<std::size_t>(t.float_data_size()) != n)
-          fail_bytes("tensor '" + t.name() + "' of shape " + dims_str(w.dims) + " needs " + std::to_string(n) +
-                     " floats but holds " + std::to_string(t.float_data_size()));
-        w.data.assign(t.float_data().begin(), t.float_data().end());
-      }
-      for (float v : w.data)
-        if (!std::isfinite(v)) fail_bytes("tensor '" + t.name() + "' holds a non-finite value");
-    } else if (t.data_type() == onnx::TensorProto::INT64) {
-      if (t.has_raw_data()) {
-        if (t.raw_data().size() != 8 * n)
-          fail_bytes("tensor '" + t.name() + "' of shape " + dims_str(w.dims) + " needs " + std::to_string(8 * n) +
-                     " bytes but holds " + std::to_string(t.raw_data().size()));
-        for (std::size_t i = 0; i < n; ++i) {
-          const auto* p = reinterpret_cast<const unsigned char*>(t.raw_data().data()) + 8 * i;
-          std::uint64_t u = 0;
-          for (int b = 7; b >= 0; --b) u = u << 8 | p[b];
-          w.data.push_back(static_cast<float>(static_cast<std::int64_t>(u)));
-        }
-      } else {
-        if (static_cast<std::size_t>(t.int64_data_size()) != n)
-          fail_bytes("tensor '" + t.name() + "' needs " + std::to_string(n) + " integers but holds " +
-                     std::to_string(t.int64_data_size()));
-        for (auto v : t.int64_data()) w.data.push_back(static_cast<float>(v));
-      }
-    } else {
-      fail("tensor '" + t.name() + "' has ONNX data type " + std::to_string(t.data_type()) + ", pmdi reads float32");
-    }
-    return w;
-  }
-
-  [[nodiscard]] std::optional<weights_t> constant(std::string_view name) const {
-    if (auto it = tensors_.find(std::string(name)); it != tensors_.end()) return tensor(*it->second);
-    return std::nullopt;
-  }
-  [[nodiscard]] weights_t need_constant(int input, std::string_view what) const {
-    if (node_->input_size() <= input || node_->input(input).empty()) fail("missing " + std::string(what));
-    auto t = constant(node_->input(input));
-    if (!t) fail(std::string(what) + " '" + node_->input(input) + "' is not an initializer or constant");
-    return *std::move(t);
-  }
-
-  // ---- the chain ------------------------------------------------------------
-  void start_input(const onnx::GraphProto& g) {
-    const onnx::ValueInfoProto* in = nullptr;
-    for (const auto& v : g.input())
-      if (!tensors_.count(v.name())) {
-        if (in) fail_file("the graph has more than one data input ('" + in->name() + "', '" + v.name() + "')");
-        in = &v;
-      }
-    if (!in) fail_file("the graph has no data input");
-    if (!in->type().has_tensor_type() || in->type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
-      fail_file("input '" + in->name() + "' is not a float tensor");
-    std::vector<std::int64_t> d;
-    for (const auto& dim : in->type().tensor_type().shape().dim())
-      d.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
-    if (d.size() == 4 && d[1] > 0 && d[2] > 0 && d[3] > 0) {
-      shape_ = {static_cast<std::size_t>(d[1]), static_cast<std::size_t>(d[2]), static_cast<std::size_t>(d[3])};
-      flat_ = false;
-    } else if (d.size() == 2 && d[1] > 0) {
-      shape_ = {static_cast<std::size_t>(d[1]), 1, 1};
-      flat_ = true;
-    } else {
-      fail_file("input '" + in->name() + "' has shape " + dims_str(d) + "; pmdi expects [N, C, H, W] or [N, features]");
-    }
-    nn::layer_info l;
-    l.kind = nn::layer_kind::input;
-    l.in = l.out = shape_;
-    l.name = layer_spelling(l);
-    if (check_) {
-      const auto& want = declared_[0];
-      if (want.kind != nn::layer_kind::input)
-        throw usage_error(file_ + ": declared layer 0 is " + layer_ref(want) + ", expected the input");
-      if (!(want.out == shape_) && !(flat_ && want.out.size() == shape_.size()))
-        throw usage_error(file_ + ": input '" + in->name() + "' is " + shape_.str() + " but " + layer_ref(want) +
-                          " declares " + want.out.str());
-    }
-    producer_[in->name()] = 0;
-    layers_.push_back(l);
-    flat_of_.push_back(flat_);
-    next_ = 1;
-  }
-
-  // The layer whose output a tensor is (index into layers_).
-  [[nodiscard]] std::size_t producer(const std::string& tensor) const {
-    auto it = producer_.find(tensor);
-    if (it == producer_.end()) fail("reads '" + tensor + "', which is neither the input nor a layer's output");
-    return it->second;
-  }
-  // Reads the node's data input: sets the current shape from its producer and,
-  // for a layer (not a no-op), checks that the declaration reads that layer too.
-  void consume_chain(bool layer = true) {
-    if (node_->input_size() < 1 || node_->input(0).empty()) fail("has no data input");
-    in_from_ = producer(node_->input(0));
-    shape_ = layers_[in_from_].out;
-    flat_ = flat_of_[in_from_];
-    if (layer && check_ && next_ < declared_.size() && declared_[next_].input_from != in_from_)
-      fail("reads the output of layer " + std::to_string(in_from_) + " but " + layer_ref(declared_[next_]) +
-           " reads layer " + std::to_string(declared_[next_].input_from));
-  }
-
-  // Matches the inferred layer against the next declared one and records it.
-  const nn::layer_info& emit(nn::layer_info got) {
-    got.index = layers_.size();
-    got.name = layer_spelling(got);
-    if (check_) {
-      if (next_ >= declared_.size())
-        fail("the declared network has " + std::to_string(declared_.size()) + " layers and ends before this " +
-             layer_spelling(got));
-      const auto& want = declared_[next_];
-      if (want.kind != got.kind) {
-        // A batch-norm in the graph may be already folded away in the declaration.
-        fail("is " + got.name + " but the declared layer is " + layer_ref(want));
-      }
-      check_layer(got, want);
-      got.index = want.index;
-      got.name = want.name.empty() ? got.name : want.name;
-      ++next_;
-    }
-    if (got.kind != nn::layer_kind::residual_add) got.input_from = in_from_;
-    layers_.push_back(got);
-    flat_of_.push_back(flat_);
-    if (node_->output_size() < 1) fail("has no output");
-    producer_[node_->output(0)] = layers_.size() - 1;
-    return layers_.back();
-  }
-
-  void check_layer(const nn::layer_info& got, const nn::layer_info& want) const {
-    const auto ref = layer_ref(want);
-    const auto n = [](std::size_t v) { return std::to_string(v); };
-    switch (got.kind) {
-      case nn::layer_kind::conv2d:
-        if (got.out_channels != want.out_channels || got.kernel_h != want.kernel_h || got.kernel_w != want.kernel_w ||
-            got.in.c != want.in.c)
-          fail("weight shape " + n(got.out_channels) + "x" + n(got.in.c) + "x" + n(got.kernel_h) + "x" +
-               n(got.kernel_w) + " but " + ref + " declares " + n(want.out_channels) + "x" + n(want.in.c) + "x" +
-               n(want.kernel_h) + "x" + n(want.kernel_w));
-        if (got.stride != want.stride) fail("stride " + n(got.stride) + " but " + ref + " declares " + n(want.stride));
-        if (got.pad != want.pad) fail("pad " + n(got.pad) + " but " + ref + " declares " + n(want.pad));
-        break;
-      case nn::layer_kind::dense:
-        if (got.units != want.units || got.in.size() != want.in.size())
-          fail("weight shape " + n(got.units) + "x" + n(got.in.size()) + " but " + ref + " declares " +
-               n(want.units) + "x" + n(want.in.size()));
-        break;
-      case nn::layer_kind::meanpool:
-      case nn::layer_kind::maxpool:
-        if (got.kernel_h != want.kernel_h || got.kernel_w != want.kernel_w || got.stride != want.stride)
-          fail("kernel " + n(got.kernel_h) + "x" + n(got.kernel_w) + " stride " + n(got.stride) + " but " + ref +
-               " declares kernel " + n(want.kernel_h) + "x" + n(want.kernel_w) + " stride " + n(want.stride));
-        break;
-      case nn::layer_kind::residual_add:
-        if (got.skip_from != want.skip_from)
-          fail("adds the output of layer " + n(got.skip_from) + " but " + ref + " declares layer " + n(want.skip_from));
-        break;
-      default: break;
-    }
-    const bool same = got.out == want.out || (flat_shape(got) && got.out.size() == want.out.size());
-    if (!same)
-      fail("yields " + got.out.str() + " but " + ref + " declares " + want.out.str() + " (input " + want.in.str() +
-           ")");
-  }
-  [[nodiscard]] static bool flat_shape(const nn::layer_info& l) {
-    return l.kind == nn::layer_kind::flatten || l.kind == nn::layer_kind::dense || l.out.h * l.out.w == 1;
-  }
-
-  [[nodiscard]] nn::layer_info base(nn::layer_kind k, bool linear) const {
-    nn::layer_info l;
-    l.kind = k;
-    l.in = l.out = shape_;
-    l.linear = linear;
-    return l;
-  }
-
   void step() {
     const std::string& op = node_->op_type();
     if (!node_->domain().empty() && node_->domain() != "ai.onnx")
@@ -415,12 +106,6 @@ class onnx_walker {
     if (op == "ArgMax") return argmax();
     fail("unsupported op '" + op + "': pmdi reads Conv, Gemm, MatMul, Add, Relu, AveragePool, MaxPool, Flatten, "
          "Reshape, BatchNormalization, ArgMax, Identity, Dropout, Pad (zero), Constant");
-  }
-
-  // A no-op: the output names the same layer's result as the input.
-  void alias() {
-    if (node_->output_size() < 1) fail("has no output");
-    producer_[node_->output(0)] = in_from_;
   }
 
   void constant_node() {
@@ -493,22 +178,6 @@ class onnx_walker {
     shape_ = l.out;
     const auto& done = emit(l);
     push_weights(done.index, std::move(w.data), std::move(bias));
-  }
-
-  // Conv parameters are compared before the input-channel check, so the
-  // message names the declared kernel first (the most common mistake).
-  void check_layer_params(const nn::layer_info& got) const {
-    auto g = got;
-    g.out = declared_[next_].out;  // shapes are checked after inference
-    check_layer(g, declared_[next_]);
-  }
-
-  void push_weights(std::size_t index, std::vector<float> w, std::vector<float> b) {
-    nn::layer_weights lw;
-    lw.layer_index = index;
-    lw.weight = std::move(w);
-    lw.bias = std::move(b);
-    weights_.layers.push_back(std::move(lw));
   }
 
   void dense_from(std::vector<float> w_out_in, std::size_t units, std::size_t in, std::vector<float> bias) {
@@ -712,33 +381,8 @@ class onnx_walker {
     emit(l);
   }
 
-  std::string file_;
-  std::span<const nn::layer_info> declared_;
-  bool check_;
-  onnx::ModelProto model_;
-  std::int64_t opset_ = 0;
-  std::map<std::string, const onnx::TensorProto*> tensors_;  // initializers and Constant values, inside model_
-  std::map<std::string, std::size_t> producer_;  // tensor name -> index into layers_
-  const onnx::NodeProto* node_ = nullptr;
-  int node_index_ = 0;
-  std::string matmul_out_;
-  std::size_t in_from_ = 0;
-  std::vector<bool> flat_of_;
-  shape3 shape_{};
-  bool flat_ = false;
-  std::size_t next_ = 0;
-  std::vector<nn::layer_info> layers_;
-  nn::model_weights weights_;
+  std::string matmul_out_;  // a MatMul's output, waiting for its bias Add
 };
-
-inline std::vector<std::byte> read_file(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw usage_error(path.string() + ": cannot open the file");
-  std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> b(c.size());
-  if (!c.empty()) std::memcpy(b.data(), c.data(), c.size());
-  return b;
-}
 
 }  // namespace detail
 
@@ -770,60 +414,6 @@ inline std::vector<std::byte> read_file(const std::filesystem::path& path) {
   w.parse(bytes);
   w.walk();
   return w.layers();
-}
-
-// The C++ type of a layer list (as describe<Net>() or describe_onnx lays it
-// out: a residual block's body, then its shortcut, then the add), one
-// top-level layer per line:
-//   using net = pmdi::nn::sequential<
-//       pmdi::nn::input<1, 28, 28>,
-//       pmdi::nn::residual<pmdi::nn::conv2d<4, 3, 1, 1>, ..., pmdi::nn::shortcut<...>>,
-//       ...>;
-[[nodiscard]] inline std::string cpp_type(std::span<const nn::layer_info> layers, const std::string& alias = "net") {
-  struct item {
-    std::size_t first;  // index of the first layer the item spells
-    std::string text;
-  };
-  std::vector<item> items;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const auto& l = layers[i];
-    if (l.kind != nn::layer_kind::residual_add) {
-      items.push_back({i, "pmdi::nn::" + detail::layer_spelling(l)});
-      continue;
-    }
-    // Block input X: where the add's two chains meet.
-    auto chain = [&](std::size_t k) {
-      std::vector<std::size_t> c{k};
-      while (k > 0) c.push_back(k = layers[k].input_from);
-      return c;
-    };
-    const auto a = chain(l.input_from), b = chain(l.skip_from);
-    std::size_t x = 0;
-    for (auto k : a)
-      if (std::find(b.begin(), b.end(), k) != b.end()) {
-        x = k;
-        break;
-      }
-    // The shortcut's first layer reads X and comes after the body.
-    std::size_t sc = i;
-    if (l.skip_from != x)
-      for (std::size_t k = x + 2; k < i; ++k)
-        if (layers[k].input_from == x) {
-          sc = k;
-          break;
-        }
-    std::string body, shortcut;
-    while (!items.empty() && items.back().first > x) {
-      auto& s = items.back().first >= sc ? shortcut : body;
-      s = items.back().text + (s.empty() ? "" : ", ") + s;
-      items.pop_back();
-    }
-    if (body.empty()) throw usage_error("cpp_type: residual add (layer " + std::to_string(i) + ") has an empty body");
-    items.push_back({x + 1, "pmdi::nn::residual<" + body + (shortcut.empty() ? "" : ", pmdi::nn::shortcut<" + shortcut + ">") + ">"});
-  }
-  std::string s = "using " + alias + " = pmdi::nn::sequential<";
-  for (std::size_t i = 0; i < items.size(); ++i) s += std::string(i ? "," : "") + "\n    " + items[i].text;
-  return s + ">;\n";
 }
 
 }  // namespace pmdi::io
