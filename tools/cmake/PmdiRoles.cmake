@@ -72,8 +72,9 @@ function(pmdi_add_deployment)
     if(TARGET pmdi::onnx)
       set(onnx ON)
     else()
-      message(WARNING "pmdi_add_deployment(${D_NAME}): ONNX requested but the pmdi::onnx target is missing; "
-                      "the cloud will take --random-weights only")
+      message(FATAL_ERROR "pmdi_add_deployment(${D_NAME}): ONNX is asked for, but there is no pmdi::onnx target: "
+                          "use find_package(pmdi REQUIRED COMPONENTS onnx) (it needs libonnx-dev and protobuf), "
+                          "or leave out ONNX (the cloud then takes --random-weights only)")
     endif()
   endif()
 

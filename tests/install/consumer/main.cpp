@@ -1,4 +1,6 @@
-// A user of the installed pmdi: encodes, shares and reconstructs a fixed-point value.
+// A user of the installed pmdi: encodes, shares and reconstructs a fixed-point
+// value; includes the IDX reader of the io component.
+#include <pmdi/io/idx.hpp>
 #include <pmdi/pmdi.hpp>
 
 #include <cstdio>
