@@ -356,6 +356,37 @@ class channel {
   party_turns* turns_ = nullptr;
 };
 
+// ---- who talks to whom -------------------------------------------------------
+//
+// Each role declares its channels once, in its links struct (client_links,
+// cloud_links, garbler_links, evaluator_links, compute_links), whose each(f)
+// visits every channel<Self, Peer>. That is the one definition of who talks
+// to whom: a party's peers (peers_of: the links a role binary opens) and the
+// wiring of a one-process run (with_channel_to, in run/local.hpp) are read
+// from it.
+
+// The peers of a role, in the order its links struct lists them.
+template <class Links>
+[[nodiscard]] std::vector<role_id> peers_of() {
+  Links l;
+  std::vector<role_id> peers;
+  l.each([&]<class C>(C&) { peers.push_back(role_id_v<typename C::peer_role>); });
+  return peers;
+}
+
+// Calls f on the channel of `links` that leads to Peer; false if it has none.
+template <class Peer, class Links, class F>
+bool with_channel_to(Links& links, F&& f) {
+  bool found = false;
+  links.each([&]<class C>(C& ch) {
+    if constexpr (std::is_same_v<typename C::peer_role, Peer>) {
+      found = true;
+      f(ch);
+    }
+  });
+  return found;
+}
+
 // Two channels joined in memory (tests, single-process runs): what `first`
 // sends, `second` receives.
 template <role_type A, role_type B>

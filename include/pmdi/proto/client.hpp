@@ -31,6 +31,7 @@
 #include "pmdi/proto/offline_layout.hpp"
 #include "pmdi/proto/offload.hpp"
 #include "pmdi/proto/messages.hpp"
+#include "pmdi/proto/party.hpp"
 
 namespace pmdi::proto {
 
@@ -57,25 +58,18 @@ struct client_links {
 };
 
 template <class Ring, class Shape>
-class client {
+class client : public party<role::client, client_links<Shape::clusters>, Shape> {
+  using base = party<role::client, client_links<Shape::clusters>, Shape>;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+
  public:
+  using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
   static constexpr std::size_t P = Shape::clusters;
-  using self_role = role::client;
-  using links = client_links<P>;
+  using typename base::links;
 
-  client(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)) {
-    validate(cfg_.plan);
-    split_ = split(cfg_.plan, cfg_.topo);
-    check_shape<Shape>(cfg_.topo, name());
-    report_.party = name();
-    links_.each([&](const auto& ch) { meter_.add(ch); });
-  }
-  client(const client&) = delete;
-  client& operator=(const client&) = delete;
-
-  [[nodiscard]] static std::string name() { return "client"; }
+  client(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)) {}
 
   asio::awaitable<void> setup(prg& g) {
     meter_.begin();
@@ -91,9 +85,7 @@ class client {
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& g) {
-    meter_.begin();
-    co_await store_.prepare(id, name(), [&](material& m) { return offline_steps(id, g, m); });
-    meter_.end(report_.offline);
+    co_await prepare_offline(store_, id, [&](material& m) { return offline_steps(id, g, m); });
   }
 
   // x: the input as ring elements (fixed point); returns the output tensor.
@@ -134,8 +126,6 @@ class client {
     co_return out;
   }
 
-  [[nodiscard]] links& channels() noexcept { return links_; }
-  [[nodiscard]] const party_report& report() const noexcept { return report_; }
   [[nodiscard]] std::size_t ready() const noexcept { return store_.ready(); }
 
  private:
@@ -246,17 +236,12 @@ class client {
     });
   }
 
-  public_config cfg_;
-  links links_;
-  cluster_split split_;
   paillier::key_pair keys_;
   std::vector<stage_layout> layouts_;  // each stage's offline layout (from the slot widths, at setup)
   work_thread work_;                   // the Paillier work of the offline steps
   std::array<ot_key, P> ot_master_;  // pair secrets with each cluster's evaluator: the bits b
   material_store<material> store_;
   std::map<std::uint64_t, material> pending_;  // submitted, output not yet collected
-  party_report report_;
-  phase_meter meter_;
 };
 
 }  // namespace pmdi::proto

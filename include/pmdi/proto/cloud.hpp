@@ -26,6 +26,7 @@
 #include "pmdi/proto/offline_layout.hpp"
 #include "pmdi/proto/offload.hpp"
 #include "pmdi/proto/messages.hpp"
+#include "pmdi/proto/party.hpp"
 
 namespace pmdi::proto {
 
@@ -65,18 +66,19 @@ struct cloud_links {
 };
 
 template <class Ring, class Shape>
-class cloud {
+class cloud : public party<role::cloud, cloud_links<Shape::clusters, Shape::compute>, Shape> {
+  using base = party<role::cloud, cloud_links<Shape::clusters, Shape::compute>, Shape>;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+
  public:
+  using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
   static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
-  using self_role = role::cloud;
-  using links = cloud_links<P, T>;
+  using typename base::links;
 
   cloud(public_config cfg, std::vector<stage> model, links lk)
-      : cfg_(std::move(cfg)), model_(std::move(model)), links_(std::move(lk)) {
-    validate(cfg_.plan);
-    split_ = split(cfg_.plan, cfg_.topo);
+      : base(std::move(cfg), std::move(lk)), model_(std::move(model)) {
     if (model_.size() != cfg_.plan.stages.size()) throw usage_error("cloud: model and plan differ in stage count");
     for (std::size_t k = 0; k < model_.size(); ++k) {
       const auto& st = cfg_.plan.stages[k];
@@ -97,14 +99,7 @@ class cloud {
       plan_macs_ += lin.macs();
       widths_.push_back(slot_width(bound_bits(lin, model_[k].weights, model_[k].bias, c_bits)));
     }
-    check_shape<Shape>(cfg_.topo, name());
-    report_.party = name();
-    links_.each([&](const auto& ch) { meter_.add(ch); });
   }
-  cloud(const cloud&) = delete;
-  cloud& operator=(const cloud&) = delete;
-
-  [[nodiscard]] static std::string name() { return "cloud"; }
 
   asio::awaitable<void> setup(prg& g) {
     meter_.begin();
@@ -237,8 +232,6 @@ class cloud {
     meter_.end(report_.offline);
   }
 
-  [[nodiscard]] const party_report& report() const noexcept { return report_; }
-  [[nodiscard]] links& channels() noexcept { return links_; }
 
  private:
   // T + 1 additive shares: [0, T) for the compute servers, T for the garbler.
@@ -268,19 +261,14 @@ class cloud {
     }
   }
 
-  public_config cfg_;
   std::vector<stage> model_;
   std::vector<std::vector<std::int64_t>> out_bias_;  // b_k at each stage's output
   std::size_t plan_macs_ = 0;                         // every stage's MACs (the unit of progress)
   std::vector<std::uint32_t> widths_;                 // W_k: the slot width of each stage
   std::vector<stage_layout> layouts_;                 // each stage's offline layout (after setup)
   work_thread work_;                                  // the Paillier work of the offline steps
-  links links_;
-  cluster_split split_;
   paillier::public_key pk_;
   std::set<std::uint64_t> ids_;
-  party_report report_;
-  phase_meter meter_;
 };
 
 }  // namespace pmdi::proto

@@ -10,6 +10,7 @@
 #include "pmdi/core/secret.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/messages.hpp"
+#include "pmdi/proto/party.hpp"
 
 namespace pmdi::proto {
 
@@ -26,26 +27,18 @@ struct compute_links {
   }
 };
 
-template <class Ring, std::size_t J, std::size_t Vi>
-class compute {
+template <class Ring, class Shape, std::size_t J, std::size_t Vi>
+class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Shape> {
+  using base = party<role::compute<J, Vi>, compute_links<J, Vi>, Shape>;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+
  public:
+  using base::name;
   using V = typename Ring::value_type;
-  using self_role = role::compute<J, Vi>;
-  using links = compute_links<J, Vi>;
+  static_assert(J < Shape::clusters && Vi < Shape::compute, "compute<J, V>: not a server of this shape");
+  using typename base::links;
 
-  compute(public_config cfg, links l) : cfg_(std::move(cfg)), links_(std::move(l)) {
-    validate(cfg_.plan);
-    split_ = split(cfg_.plan, cfg_.topo);
-    if (J >= cfg_.topo.clusters || Vi >= cfg_.topo.compute)
-      throw usage_error(name() + ": not a party of a deployment of " + std::to_string(cfg_.topo.clusters) +
-                        " clusters of " + std::to_string(cfg_.topo.compute));
-    report_.party = name();
-    links_.each([&](const auto& ch) { meter_.add(ch); });
-  }
-  compute(const compute&) = delete;
-  compute& operator=(const compute&) = delete;
-
-  [[nodiscard]] static std::string name() { return std::string(role_name_v<self_role>); }
+  compute(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)) {}
   [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
   [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
 
@@ -62,8 +55,7 @@ class compute {
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& /*g*/) {
-    meter_.begin();
-    co_await store_.prepare(id, name(), [&](material& m) -> asio::awaitable<void> {
+    co_await prepare_offline(store_, id, [&](material& m) -> asio::awaitable<void> {
       for (std::size_t k = first(); k < end(); ++k) {
         auto s = co_await receive_words<msg_mask_share_compute<J, Vi>, V>(links_.cloud, id,
                                                                           cfg_.plan.stages[k].mid_size());
@@ -72,7 +64,6 @@ class compute {
         secure_zero(std::span<V>(s));
       }
     });
-    meter_.end(report_.offline);
   }
 
   asio::awaitable<void> online(std::uint64_t id) {
@@ -89,21 +80,14 @@ class compute {
     meter_.end(report_.online);
   }
 
-  [[nodiscard]] links& channels() noexcept { return links_; }
-  [[nodiscard]] const party_report& report() const noexcept { return report_; }
 
  private:
   struct material {
     std::vector<secret_vector<V>> s;
   };
 
-  public_config cfg_;
-  links links_;
-  cluster_split split_;
   std::vector<secret_vector<V>> model_;  // shares of each stage's weights
   material_store<material> store_;
-  party_report report_;
-  phase_meter meter_;
 };
 
 }  // namespace pmdi::proto

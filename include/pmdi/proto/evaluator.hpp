@@ -19,6 +19,7 @@
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/messages.hpp"
+#include "pmdi/proto/party.hpp"
 
 namespace pmdi::proto {
 
@@ -35,26 +36,19 @@ struct evaluator_links {
   }
 };
 
-template <class Ring, std::size_t J>
-class evaluator {
+template <class Ring, class Shape, std::size_t J>
+class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> {
+  using base = party<role::evaluator<J>, evaluator_links<J>, Shape>;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+
  public:
+  using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
-  using self_role = role::evaluator<J>;
-  using links = evaluator_links<J>;
+  static_assert(J < Shape::clusters, "evaluator<J>: J is not a cluster of this shape");
+  using typename base::links;
 
-  evaluator(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)), pool_(cfg_.threads) {
-    validate(cfg_.plan);
-    split_ = split(cfg_.plan, cfg_.topo);
-    if (J >= cfg_.topo.clusters)
-      throw usage_error(name() + ": not a party of a deployment of " + std::to_string(cfg_.topo.clusters) + " clusters");
-    report_.party = name();
-    links_.each([&](const auto& ch) { meter_.add(ch); });
-  }
-  evaluator(const evaluator&) = delete;
-  evaluator& operator=(const evaluator&) = delete;
-
-  [[nodiscard]] static std::string name() { return std::string(role_name_v<self_role>); }
+  evaluator(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
   [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
   [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
 
@@ -69,8 +63,7 @@ class evaluator {
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& /*g*/) {
-    meter_.begin();
-    co_await store_.prepare(id, name(), [&](material& m) -> asio::awaitable<void> {
+    co_await prepare_offline(store_, id, [&](material& m) -> asio::awaitable<void> {
       const auto& plan = cfg_.plan;
       m.stages.resize(end() - first());
       for (std::size_t k = first(); k < end(); ++k) {
@@ -91,7 +84,6 @@ class evaluator {
         report_.stage_entry(k).offline_s = seconds_since(t0);
       }
     });
-    meter_.end(report_.offline);
   }
 
   asio::awaitable<void> online(std::uint64_t id) {
@@ -117,8 +109,6 @@ class evaluator {
     meter_.end(report_.online);
   }
 
-  [[nodiscard]] links& channels() noexcept { return links_; }
-  [[nodiscard]] const party_report& report() const noexcept { return report_; }
 
  private:
   struct stage_material {
@@ -130,14 +120,9 @@ class evaluator {
     std::vector<stage_material> stages;
   };
 
-  public_config cfg_;
-  links links_;
-  cluster_split split_;
   std::vector<stage_chunks> circuits_;
   ot_key master_client_, master_garbler_;  // pair secrets with the client and the garbler
   material_store<material> store_;
-  party_report report_;
-  phase_meter meter_;
   worker_pool pool_;  // this party's threads for garbled-circuit work
 };
 

@@ -32,6 +32,7 @@
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/messages.hpp"
+#include "pmdi/proto/party.hpp"
 #include "pmdi/proto/offload.hpp"
 
 namespace pmdi::proto {
@@ -74,26 +75,19 @@ template <class V>
 }
 
 template <class Ring, class Shape, std::size_t J>
-class garbler {
+class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Shape> {
+  using base = party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Shape>;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+
  public:
+  using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
   static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
   static_assert(J < P, "garbler<J>: J is not a cluster of this shape");
-  using self_role = role::garbler<J>;
-  using links = garbler_links<P, T, J>;
+  using typename base::links;
 
-  garbler(public_config cfg, links lk) : cfg_(std::move(cfg)), links_(std::move(lk)), pool_(cfg_.threads) {
-    validate(cfg_.plan);
-    split_ = split(cfg_.plan, cfg_.topo);
-    check_shape<Shape>(cfg_.topo, name());
-    report_.party = name();
-    links_.each([&](const auto& ch) { meter_.add(ch); });
-  }
-  garbler(const garbler&) = delete;
-  garbler& operator=(const garbler&) = delete;
-
-  [[nodiscard]] static std::string name() { return std::string(role_name_v<self_role>); }
+  garbler(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
   [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
   [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
 
@@ -120,9 +114,7 @@ class garbler {
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& g) {
-    meter_.begin();
-    co_await store_.prepare(id, name(), [&](material& m) { return offline_steps(id, g, m); });
-    meter_.end(report_.offline);
+    co_await prepare_offline(store_, id, [&](material& m) { return offline_steps(id, g, m); });
   }
 
   asio::awaitable<void> online(std::uint64_t id) {
@@ -178,8 +170,6 @@ class garbler {
     meter_.end(report_.online);
   }
 
-  [[nodiscard]] links& channels() noexcept { return links_; }
-  [[nodiscard]] const party_report& report() const noexcept { return report_; }
 
  private:
   struct stage_material {
@@ -235,15 +225,10 @@ class garbler {
     }
   }
 
-  public_config cfg_;
-  links links_;
-  cluster_split split_;
   std::vector<secret_vector<V>> model_;  // [A_k]_{T+1}: shares of the weights of this cluster's stages
   std::vector<stage_chunks> circuits_;
   ot_key ot_master_;  // the pair secret with the evaluator: the pads u0, u1
   material_store<material> store_;
-  party_report report_;
-  phase_meter meter_;
   worker_pool pool_;  // this party's threads for garbled-circuit work
   work_thread work_;  // runs the garbling of the offline steps (on pool_)
 };

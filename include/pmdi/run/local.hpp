@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -112,36 +113,30 @@ class local_parties final : public local_parties_base<Ring> {
     if (opt_.test_seed) master.emplace(*opt_.test_seed);
     link_rng_.emplace(master ? prg(master->next<seed>()) : prg::from_os());
 
-    typename client_t::links cl;
-    typename cloud_t::links cd;
-    proto::indexed_tuple<garbler_links, P> gl;
-    proto::indexed_tuple<evaluator_links, P> el;
-    proto::indexed_tuple<compute_links_of, P> ml;
-    connect(cl.cloud, cd.client);
-    proto::each_index<P>([&]<std::size_t J>() {
-      auto& g = std::get<J>(gl);
-      auto& e = std::get<J>(el);
-      auto& c = std::get<J>(cd.clusters);
-      connect(std::get<J>(cl.garblers), g.client);
-      connect(std::get<J>(cl.evaluators), e.client);
-      connect(c.garbler, g.cloud);
-      connect(g.evaluator, e.garbler);
-      proto::each_index<T>([&]<std::size_t Vi>() {
-        auto& m = std::get<Vi>(std::get<J>(ml));
-        connect(std::get<Vi>(c.compute), m.cloud);
-        connect(std::get<Vi>(g.compute), m.garbler);
+    // Every channel a role's links struct declares, joined to its
+    // counterpart in the peer's links struct (each pair once, from its
+    // smaller end): the wiring is read from the roles, not written here.
+    all_links l;
+    l.each_party([&](auto& links) {
+      links.each([&]<class C>(C& ch) {
+        using A = typename C::self_role;
+        using B = typename C::peer_role;
+        if constexpr (proto::role_id_v<A> < proto::role_id_v<B>) {
+          if (!proto::with_channel_to<A>(l.template of<B>(), [&](auto& back) { connect(ch, back); }))
+            throw std::logic_error(std::string(proto::role_name_v<A>) + " has a channel to " +
+                                   std::string(proto::role_name_v<B>) + ", which has none back");
+        }
       });
-      if constexpr (J > 0) connect(std::get<J - 1>(gl).next, g.prev);
     });
 
-    client_ = std::make_unique<client_t>(cfg, std::move(cl));
-    cloud_ = std::make_unique<cloud_t>(cfg, std::move(model), std::move(cd));
+    client_ = std::make_unique<client_t>(cfg, std::move(l.client));
+    cloud_ = std::make_unique<cloud_t>(cfg, std::move(model), std::move(l.cloud));
     proto::each_index<P>([&]<std::size_t J>() {
-      std::get<J>(garblers_) = std::make_unique<garbler_t<J>>(cfg, std::move(std::get<J>(gl)));
-      std::get<J>(evaluators_) = std::make_unique<evaluator_t<J>>(cfg, std::move(std::get<J>(el)));
+      std::get<J>(garblers_) = std::make_unique<garbler_t<J>>(cfg, std::move(std::get<J>(l.garblers)));
+      std::get<J>(evaluators_) = std::make_unique<evaluator_t<J>>(cfg, std::move(std::get<J>(l.evaluators)));
       proto::each_index<T>([&]<std::size_t Vi>() {
         std::get<Vi>(std::get<J>(computes_)) =
-            std::make_unique<compute_t<J, Vi>>(cfg, std::move(std::get<Vi>(std::get<J>(ml))));
+            std::make_unique<compute_t<J, Vi>>(cfg, std::move(std::get<Vi>(std::get<J>(l.computes))));
       });
     });
     // One generator per party.
@@ -210,9 +205,9 @@ class local_parties final : public local_parties_base<Ring> {
   template <std::size_t J>
   using garbler_t = proto::garbler<Ring, Shape, J>;
   template <std::size_t J>
-  using evaluator_t = proto::evaluator<Ring, J>;
+  using evaluator_t = proto::evaluator<Ring, Shape, J>;
   template <std::size_t J, std::size_t Vi>
-  using compute_t = proto::compute<Ring, J, Vi>;
+  using compute_t = proto::compute<Ring, Shape, J, Vi>;
 
   template <std::size_t J>
   using garbler_links = typename garbler_t<J>::links;
@@ -233,6 +228,35 @@ class local_parties final : public local_parties_base<Ring> {
   using evaluator_ptr = std::unique_ptr<evaluator_t<J>>;
   template <std::size_t J>
   using compute_ptrs = proto::indexed_tuple<compute_of<J>::template party, T>;
+
+  // Every party's links struct, by role type.
+  struct all_links {
+    typename client_t::links client;
+    typename cloud_t::links cloud;
+    proto::indexed_tuple<garbler_links, P> garblers;
+    proto::indexed_tuple<evaluator_links, P> evaluators;
+    proto::indexed_tuple<compute_links_of, P> computes;
+
+    template <class R>
+    [[nodiscard]] auto& of() {
+      constexpr proto::role_id id = proto::role_id_v<R>;
+      if constexpr (id.kind == proto::role_kind::client) return client;
+      else if constexpr (id.kind == proto::role_kind::cloud) return cloud;
+      else if constexpr (id.kind == proto::role_kind::garbler) return std::get<id.cluster>(garblers);
+      else if constexpr (id.kind == proto::role_kind::evaluator) return std::get<id.cluster>(evaluators);
+      else return std::get<id.server>(std::get<id.cluster>(computes));
+    }
+    template <class F>
+    void each_party(F&& f) {
+      f(client);
+      f(cloud);
+      proto::each_index<P>([&]<std::size_t J>() {
+        f(std::get<J>(garblers));
+        f(std::get<J>(evaluators));
+        proto::each_index<T>([&]<std::size_t Vi>() { f(std::get<Vi>(std::get<J>(computes))); });
+      });
+    }
+  };
 
   struct task {
     std::string party;

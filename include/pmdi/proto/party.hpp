@@ -1,0 +1,63 @@
+#pragma once
+// The part every role builds on (client, cloud, garbler<J>, evaluator<J>,
+// compute<J, V>), each a class template over the ring, the shape and its
+// indices: its public configuration and the plan's split over the clusters,
+// checked against the shape it is built for; its typed channels (its links
+// struct, the one definition of its peers: proto/channel.hpp), every one
+// metered; its report; and the metered offline step that fills the material
+// of one inference (used exactly once online: material_store).
+//
+//   template <class Ring, class Shape, std::size_t J>
+//   class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> { ... };
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "pmdi/proto/channel.hpp"
+#include "pmdi/proto/common.hpp"
+
+namespace pmdi::proto {
+
+template <class Self, class Links, class Shape>
+class party {
+ public:
+  using self_role = Self;
+  using links = Links;
+
+  party(const party&) = delete;
+  party& operator=(const party&) = delete;
+
+  [[nodiscard]] static std::string name() { return std::string(role_name_v<Self>); }
+  [[nodiscard]] const party_report& report() const noexcept { return report_; }
+  // The role's channels (tests reach into them).
+  [[nodiscard]] Links& channels() noexcept { return links_; }
+
+ protected:
+  party(public_config cfg, Links lk) : cfg_(std::move(cfg)), links_(std::move(lk)) {
+    validate(cfg_.plan);
+    split_ = split(cfg_.plan, cfg_.topo);
+    check_shape<Shape>(cfg_.topo, name());
+    report_.party = name();
+    links_.each([&](const auto& ch) { meter_.add(ch); });
+  }
+  ~party() = default;
+
+  // The offline step of inference `id`, metered as the report's offline
+  // phase: prepare(material&) fills what the online step of `id` takes.
+  template <class Material, class Prepare>
+  asio::awaitable<void> prepare_offline(material_store<Material>& store, std::uint64_t id, Prepare prepare) {
+    meter_.begin();
+    co_await store.prepare(id, name(), std::move(prepare));
+    meter_.end(report_.offline);
+  }
+
+  public_config cfg_;
+  Links links_;
+  cluster_split split_;
+  party_report report_;
+  phase_meter meter_;  // time and traffic of every channel, per phase
+};
+
+}  // namespace pmdi::proto
