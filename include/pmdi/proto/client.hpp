@@ -60,16 +60,15 @@ struct client_links {
 template <class Ring, class Shape>
 class client : public party<role::client, client_links<Shape::clusters>, Shape> {
   using base = party<role::client, client_links<Shape::clusters>, Shape>;
-  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
   using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
   static constexpr std::size_t P = Shape::clusters;
-  using typename base::links;
 
-  client(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)) {}
+  client(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)) {}
 
   asio::awaitable<void> setup(prg& g) {
     meter_.begin();

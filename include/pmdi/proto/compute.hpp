@@ -30,17 +30,13 @@ struct compute_links {
 template <class Ring, class Shape, std::size_t J, std::size_t Vi>
 class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Shape> {
   using base = party<role::compute<J, Vi>, compute_links<J, Vi>, Shape>;
-  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
   using base::name;
   using V = typename Ring::value_type;
-  static_assert(J < Shape::clusters && Vi < Shape::compute, "compute<J, V>: not a server of this shape");
-  using typename base::links;
 
-  compute(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)) {}
-  [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
-  [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
+  compute(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)) {}
 
   asio::awaitable<void> setup(prg& /*g*/) {
     meter_.begin();

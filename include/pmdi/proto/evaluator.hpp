@@ -39,18 +39,14 @@ struct evaluator_links {
 template <class Ring, class Shape, std::size_t J>
 class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> {
   using base = party<role::evaluator<J>, evaluator_links<J>, Shape>;
-  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
   using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
-  static_assert(J < Shape::clusters, "evaluator<J>: J is not a cluster of this shape");
-  using typename base::links;
 
-  evaluator(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
-  [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
-  [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
+  evaluator(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
 
   asio::awaitable<void> setup(prg& /*g*/) {
     meter_.begin();

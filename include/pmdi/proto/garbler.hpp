@@ -77,19 +77,15 @@ template <class V>
 template <class Ring, class Shape, std::size_t J>
 class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Shape> {
   using base = party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Shape>;
-  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline;
+  using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
   using base::name;
   using V = typename Ring::value_type;
   static constexpr unsigned l = Ring::bits;
   static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
-  static_assert(J < P, "garbler<J>: J is not a cluster of this shape");
-  using typename base::links;
 
-  garbler(public_config cfg, links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
-  [[nodiscard]] std::size_t first() const noexcept { return split_.first(J); }
-  [[nodiscard]] std::size_t end() const noexcept { return split_.end(J); }
+  garbler(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
 
   asio::awaitable<void> setup(prg& /*g*/) {
     meter_.begin();

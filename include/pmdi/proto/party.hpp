@@ -11,6 +11,7 @@
 //   class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> { ... };
 #include <boost/asio/awaitable.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -22,6 +23,10 @@ namespace pmdi::proto {
 
 template <class Self, class Links, class Shape>
 class party {
+  static constexpr role_id id = role_id_v<Self>;
+  static_assert(!id.has_cluster() || id.cluster < Shape::clusters, "a cluster party whose J is not a cluster of the shape");
+  static_assert(id.kind != role_kind::compute || id.server < Shape::compute, "compute<J, V>: V is not a server of the shape");
+
  public:
   using self_role = Self;
   using links = Links;
@@ -43,6 +48,10 @@ class party {
     links_.each([&](const auto& ch) { meter_.add(ch); });
   }
   ~party() = default;
+
+  // The stages of this party's cluster, [first(), end()) (cluster parties).
+  [[nodiscard]] std::size_t first() const noexcept { return split_.first(id.cluster); }
+  [[nodiscard]] std::size_t end() const noexcept { return split_.end(id.cluster); }
 
   // The offline step of inference `id`, metered as the report's offline
   // phase: prepare(material&) fills what the online step of `id` takes.
