@@ -1,11 +1,9 @@
 // expect: PMDI_E_NOT_A_MESSAGE
-// A payload without sender/receiver/id cannot be sent.
+// A payload without sender/receiver/id cannot be sent as a frame.
 #include "pmdi/proto/channel.hpp"
 
-struct loose_payload {
-  void serialize(pmdi::byte_writer&) const {}
-};
+struct loose_payload {};
 
 boost::asio::awaitable<void> misuse(pmdi::proto::channel<pmdi::role::client, pmdi::role::cloud>& ch) {
-  co_await ch.send(loose_payload{});
+  co_await ch.send_frame<loose_payload>({});
 }

@@ -99,24 +99,14 @@ struct role_self_channel {
 };
 
 // PMDI_E_NOT_A_MESSAGE: a message type needs `using sender`, `using receiver`
-// (roles), `static constexpr std::uint16_t id` (below 0xFF00), and
-// `void serialize(byte_writer&) const`.
+// (roles) and `static constexpr std::uint16_t id` (below 0xFF00); the
+// catalogue (proto/messages.hpp) declares them with proto::message_decl.
 template <class NotAMessage>
 struct not_a_message {
   static_assert(always_false_v<NotAMessage>,
                 "PMDI_E_NOT_A_MESSAGE: the type shown is not a message: it needs `using sender = <role>`, "
-                "`using receiver = <role>`, `static constexpr std::uint16_t id` (below 0xFF00) and "
-                "`void serialize(pmdi::byte_writer&) const`");
-};
-
-// PMDI_E_MESSAGE_NOT_RECEIVABLE: receive<Msg>(deadline, args...) needs
-// `static std::size_t max_bytes(args...)` and `static Msg parse(pmdi::byte_reader&, args...)`.
-template <class Message, class... Args>
-struct message_not_receivable {
-  static_assert(always_false_v<Message, Args...>,
-                "PMDI_E_MESSAGE_NOT_RECEIVABLE: receive<Msg>(deadline, args...) needs "
-                "`static std::size_t Msg::max_bytes(args...)` and `static Msg Msg::parse(pmdi::byte_reader&, args...)` "
-                "callable with the arguments shown");
+                "`using receiver = <role>` and `static constexpr std::uint16_t id` (below 0xFF00), as "
+                "proto::message_decl declares them");
 };
 
 // PMDI_E_ROLE_WRONG_SENDER (send side): the role that sends is not the message's declared sender.

@@ -1,33 +1,12 @@
 #pragma once
-// Typed channels: a channel<Self, Peer> wraps a net::transport and moves
-// messages whose declared sender and receiver match its two roles. Sending or
-// receiving any other message does not compile (diag/errors.hpp, "roles").
-//
-// A message type (the catalogue lives in proto/messages.hpp):
-//
-//   template <std::size_t J>
-//   struct masked_input {                       // client -> garbler<J>
-//     using sender = role::client;
-//     using receiver = role::garbler<J>;
-//     static constexpr std::uint16_t id = 0x0101;
-//     static constexpr std::string_view name = "masked_input";   // optional, for errors
-//     std::vector<std::uint64_t> z;
-//     void serialize(byte_writer& w) const { w.put<std::uint32_t>(z.size()); w.put_array<std::uint64_t>(z); }
-//     static std::size_t max_bytes(std::size_t n) { return 4 + 8 * n; }
-//     static masked_input parse(byte_reader& r, std::size_t n) {
-//       masked_input m;
-//       m.z.resize(r.get_in<std::uint32_t>(n, n, "count"));
-//       r.get_array<std::uint64_t>(m.z);
-//       return m;
-//     }
-//   };
-//
-//   co_await ch.send(masked_input<0>{z});                                   // on channel<client, garbler<0>>
-//   auto m = co_await ch.template receive<masked_input<0>>(net::after(5s), n);  // on channel<garbler<0>, client>
-//
-// The extra arguments of receive() go to max_bytes() (the frame limit checked
-// before any allocation) and to parse(); the channel then checks that parse()
-// consumed every byte. Errors name this role, the peer and the message.
+// Typed channels: a channel<Self, Peer> wraps a net::transport and moves the
+// frames of messages whose declared sender and receiver match its two roles.
+// The messages, their ids and payload codecs are the catalogue of
+// proto/messages.hpp; its send<M>(ch, inference, ...) and receive<M>(ch,
+// inference, ...) reach a channel through send_frame<M> and receive_frame<M>,
+// which compile only for M declared Self -> Peer (or Peer -> Self): sending
+// or receiving any other message does not compile (diag/errors.hpp, "roles").
+// Errors name this role, the peer and the message.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -42,7 +21,6 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
@@ -64,16 +42,6 @@ concept declared_message = requires {
   typename M::receiver;
   { M::id } -> std::convertible_to<std::uint16_t>;
 } && is_role_v<typename M::sender> && is_role_v<typename M::receiver> && (M::id < net::first_reserved_type);
-
-// A declared message that is also a value: it serializes itself.
-template <class M>
-concept typed_message = declared_message<M> && requires(const M& m, byte_writer& w) { m.serialize(w); };
-
-template <class M, class... Args>
-concept receivable_with = requires(byte_reader& r, const Args&... args) {
-  { M::max_bytes(args...) } -> std::convertible_to<std::size_t>;
-  { M::parse(r, args...) } -> std::same_as<M>;
-};
 
 // The message's name for errors: M::name when declared, else "message type 0x....".
 template <class M>
@@ -134,18 +102,6 @@ constexpr bool check_receive_roles() {
   }
 }
 
-template <class Self, class Peer, class Msg, class... Args>
-constexpr bool check_receive() {
-  if constexpr (!check_receive_roles<Self, Peer, Msg>()) {
-    return false;
-  } else if constexpr (!receivable_with<Msg, Args...>) {
-    (void)diag::roles::message_not_receivable<Msg, Args...>{};
-    return false;
-  } else {
-    return true;
-  }
-}
-
 }  // namespace detail
 
 // One party's turn across all its channels (see channel::set_turns).
@@ -178,38 +134,6 @@ class channel {
   [[nodiscard]] static constexpr std::string_view peer_name() noexcept {
     if constexpr (roles_ok) return role_name_v<Peer>;
     else return "?";
-  }
-
-  // Sends `m`; compiles only when Msg::sender is Self and Msg::receiver is Peer.
-  template <class Msg>
-  [[nodiscard]] asio::awaitable<void> send(const Msg& m) {
-    if constexpr (detail::check_send<Self, Peer, Msg>())
-      return send_checked(m);
-    else
-      return {};
-  }
-
-  // Receives the next message, which must be a Msg; compiles only when
-  // Msg::sender is Peer and Msg::receiver is Self. `args` go to
-  // Msg::max_bytes (checked before allocation) and Msg::parse.
-  template <class Msg, class... Args>
-  [[nodiscard]] asio::awaitable<Msg> receive(net::deadline until, Args... args) {
-    if constexpr (detail::check_receive<Self, Peer, Msg, Args...>())
-      return receive_checked<Msg>(until, std::move(args)...);
-    else
-      return {};
-  }
-
-  // Receives the next message, which may be any of Msgs (e.g. the next
-  // inference's input or a stop message); each must be receivable here with
-  // the same `args`. Returns the one that came.
-  template <class... Msgs, class... Args>
-    requires(sizeof...(Msgs) >= 2)
-  [[nodiscard]] asio::awaitable<std::variant<Msgs...>> receive_any(net::deadline until, Args... args) {
-    if constexpr ((detail::check_receive<Self, Peer, Msgs, Args...>() && ...))
-      return receive_any_checked<Msgs...>(until, std::move(args)...);
-    else
-      return {};
   }
 
   [[nodiscard]] bool connected() const noexcept { return link_ != nullptr; }
@@ -263,58 +187,6 @@ class channel {
   }
 
  private:
-  template <class Msg>
-  asio::awaitable<void> send_checked(const Msg& m) {
-    byte_writer w;
-    m.serialize(w);
-    if constexpr (requires { Msg::max_bytes(); }) {
-      if (w.bytes().size() > Msg::max_bytes())
-        throw usage_error(std::string(self_name()) + ": " + message_name<Msg>() + " to " + std::string(peer_name()) +
-                          " serializes to " + std::to_string(w.bytes().size()) + " bytes, more than its max_bytes() " +
-                          std::to_string(Msg::max_bytes()));
-    }
-    co_await require()->send(Msg::id, w.bytes());
-  }
-
-  template <class Msg, class... Args>
-  asio::awaitable<Msg> receive_checked(net::deadline until, Args... args) {
-    const std::size_t max = Msg::max_bytes(args...);
-    const std::string name = message_name<Msg>();
-    net::message raw = co_await require()->receive(net::expect_type(Msg::id, max), until, name);
-    byte_reader r(raw.payload, std::string(self_name()) + ": " + name + " from " + std::string(peer_name()));
-    Msg out = Msg::parse(r, args...);
-    r.expect_end();
-    co_return out;
-  }
-
-  template <class... Msgs, class... Args>
-  asio::awaitable<std::variant<Msgs...>> receive_any_checked(net::deadline until, Args... args) {
-    static_assert(sizeof...(Msgs) == std::variant_size_v<std::variant<Msgs...>>);
-    constexpr std::array<std::uint16_t, sizeof...(Msgs)> ids{Msgs::id...};
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      for (std::size_t j = i + 1; j < ids.size(); ++j)
-        if (ids[i] == ids[j]) throw usage_error(std::string(self_name()) + ": receive_any with two messages of one id");
-    const std::array<std::size_t, sizeof...(Msgs)> max{static_cast<std::size_t>(Msgs::max_bytes(args...))...};
-    std::string names;
-    ((names += (names.empty() ? "" : " or ") + message_name<Msgs>()), ...);
-    const net::type_limits limits = [&](net::message_type t) -> std::optional<std::size_t> {
-      for (std::size_t i = 0; i < ids.size(); ++i)
-        if (ids[i] == t) return max[i];
-      return std::nullopt;
-    };
-    net::message raw = co_await require()->receive(limits, until, names);
-    std::optional<std::variant<Msgs...>> out;
-    const auto try_one = [&]<class M>(std::type_identity<M>) {
-      if (out || raw.type != M::id) return;
-      byte_reader r(raw.payload, std::string(self_name()) + ": " + message_name<M>() + " from " + std::string(peer_name()));
-      M m = M::parse(r, args...);
-      r.expect_end();
-      out.emplace(std::in_place_type<M>, std::move(m));
-    };
-    (try_one(std::type_identity<Msgs>{}), ...);
-    co_return std::move(*out);
-  }
-
   net::transport* require() const {
     if (!link_)
       throw usage_error(std::string(self_name()) + ": the channel to " + std::string(peer_name()) + " is not connected");

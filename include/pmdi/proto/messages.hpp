@@ -9,6 +9,8 @@
 // decode_error, re-thrown as a protocol_error naming party, step and peer.
 //
 // Frame: the net message type is the id; payload [u64 inference][body].
+#include <boost/mp11/list.hpp>
+
 #include <algorithm>
 #include <array>
 #include <concepts>
@@ -368,5 +370,25 @@ template <class M, class V, class Self, class Peer>
   co_return detail::parse_payload<M>(payload, inference, ch.self_name(), ch.peer_name(),
                                      [&](byte_reader& r) { return M::template read<V>(r, n); });
 }
+
+// Every message of the catalogue (at cluster 0 and server 0: ids do not depend
+// on J or V). Their ids are distinct, so no message can be taken for another
+// on any channel.
+using catalogue = boost::mp11::mp_list<
+    msg_public_key, msg_model_share_garbler<0>, msg_model_share_compute<0, 0>, msg_slot_widths,
+    msg_enc_stage_input, msg_mask_share_garbler<0>, msg_mask_share_compute<0, 0>, msg_enc_stage_value,
+    msg_garbled_tables<0>, msg_decode_bits<0>, msg_ot_choice<0>, msg_ot_reply<0>, msg_ot_forward<0>,
+    msg_enc_output_mask, msg_masked_input, msg_stage_input<0, 0>, msg_partial_product<0, 0>,
+    msg_garbler_labels<0>, msg_stage_output<0>, msg_cluster_handoff<0>, msg_masked_output<0>>;
+
+namespace detail {
+template <class... M>
+consteval bool distinct_ids(boost::mp11::mp_list<M...>) {
+  std::array<std::uint16_t, sizeof...(M)> ids{M::id...};
+  std::sort(ids.begin(), ids.end());
+  return std::adjacent_find(ids.begin(), ids.end()) == ids.end();
+}
+}  // namespace detail
+static_assert(detail::distinct_ids(catalogue{}), "two messages of the catalogue share an id");
 
 }  // namespace pmdi::proto

@@ -1,7 +1,8 @@
-// Typed channels and role names (proto/roles.hpp, proto/channel.hpp).
+// Typed channels and role names (proto/roles.hpp, proto/channel.hpp), with
+// messages of the catalogue (proto/messages.hpp).
 #include <catch2/catch.hpp>
 
-#include "pmdi/proto/channel.hpp"
+#include "pmdi/proto/messages.hpp"
 #include "net_test_util.hpp"
 
 namespace asio = boost::asio;
@@ -11,59 +12,14 @@ namespace role = pmdi::role;
 using pmdi::test::run_all;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Example messages (the real catalogue is proto/messages.hpp).
-template <std::size_t J>
-struct masked_input {
-  using sender = role::client;
-  using receiver = role::garbler<J>;
-  static constexpr std::uint16_t id = 0x0101;
-  static constexpr std::string_view name = "masked_input";
-  std::vector<std::uint64_t> z;
-  void serialize(pmdi::byte_writer& w) const {
-    w.put<std::uint32_t>(static_cast<std::uint32_t>(z.size()));
-    w.put_array<std::uint64_t>(z);
-  }
-  static std::size_t max_bytes(std::size_t n) { return 4 + 8 * n; }
-  static masked_input parse(pmdi::byte_reader& r, std::size_t n) {
-    masked_input m;
-    m.z.resize(r.get_in<std::uint32_t>(static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n), "count"));
-    r.get_array<std::uint64_t>(m.z);
-    return m;
-  }
-};
-
-template <std::size_t J>
-struct result_back {  // garbler<J> -> client, no name, fixed size
-  using sender = role::garbler<J>;
-  using receiver = role::client;
-  static constexpr std::uint16_t id = 0x0102;
-  std::uint64_t value = 0;
-  void serialize(pmdi::byte_writer& w) const { w.put(value); }
-  static std::size_t max_bytes() { return 8; }
-  static result_back parse(pmdi::byte_reader& r) { return {r.get<std::uint64_t>()}; }
-};
-
-// Another client -> garbler<0> message the garbler does not expect in receive_any.
-struct probe_msg {
-  using sender = role::client;
-  using receiver = role::garbler<0>;
-  static constexpr std::uint16_t id = 0x0104;
-  void serialize(pmdi::byte_writer&) const {}
-};
-probe_msg result_back_probe() { return {}; }
-
-}  // namespace
-
 static_assert(proto::role_name_v<role::client> == "client");
 static_assert(proto::role_name_v<role::cloud> == "cloud");
 static_assert(proto::role_name_v<role::garbler<1>> == "garbler[1]");
 static_assert(proto::role_name_v<role::evaluator<12>> == "evaluator[12]");
 static_assert(proto::role_name_v<role::compute<0, 2>> == "compute[0,2]");
 static_assert(!proto::is_role_v<int>);
-static_assert(proto::typed_message<masked_input<0>>);
-static_assert(!proto::typed_message<int>);
+static_assert(proto::declared_message<proto::msg_masked_input>);
+static_assert(!proto::declared_message<int>);
 
 TEST_CASE("role ids: names, paths and parsing", "[proto][roles]") {
   CHECK(proto::role_id_v<role::compute<3, 1>>.to_string() == "compute[3,1]");
@@ -77,94 +33,70 @@ TEST_CASE("role ids: names, paths and parsing", "[proto][roles]") {
   CHECK_THROWS_WITH(proto::role_id::parse("client/1"), Catch::Contains("takes 0 index(es)"));
 }
 
-TEST_CASE("channel: typed round trip in memory", "[proto][channel]") {
+namespace {
+using words = std::vector<std::uint64_t>;
+
+// What the receiving end of masked_input (client -> garbler[0], 3 ring
+// elements expected) makes of what the client end sends; "" when it is taken.
+template <class Send>
+std::string garbler_receives(Send send, words* got = nullptr) {
   asio::io_context io;
   auto chans = proto::memory_channel_pair<role::client, role::garbler<0>>(io.get_executor());
-    auto& c = chans.first;
-    auto& g = chans.second;
-  std::vector<std::uint64_t> got;
-  std::uint64_t back = 0;
+  std::string what;
   run_all(io, [&]() -> asio::awaitable<void> {
-    const masked_input<0> msg{std::vector<std::uint64_t>{1, 2, 3}};
-      co_await c.send(msg);
-    auto m = co_await g.receive<masked_input<0>>(net::after(1s), std::size_t{3});
-    got = m.z;
-    co_await g.send(result_back<0>{42});
-    back = (co_await c.receive<result_back<0>>(net::after(1s))).value;
+    co_await send(chans.first);
+    try {
+      auto z = co_await proto::receive_words<proto::msg_masked_input, std::uint64_t>(chans.second, 1, 3);
+      if (got) *got = z;
+    } catch (const pmdi::error& e) {
+      what = e.what();
+    }
   }());
-  CHECK(got == std::vector<std::uint64_t>{1, 2, 3});
-  CHECK(back == 42);
+  return what;
+}
+}  // namespace
+
+TEST_CASE("channel: catalogue messages round trip in memory, counted", "[proto][channel]") {
+  asio::io_context io;
+  auto chans = proto::memory_channel_pair<role::client, role::garbler<0>>(io.get_executor());
+  auto& c = chans.first;
+  auto& g = chans.second;
+  words got, back;
+  run_all(io, [&]() -> asio::awaitable<void> {
+    const words z{1, 2, 3};
+    co_await proto::send<proto::msg_masked_input>(c, 1, std::span<const std::uint64_t>(z));
+    got = co_await proto::receive_words<proto::msg_masked_input, std::uint64_t>(g, 1, 3);
+    const words y{42};
+    co_await proto::send<proto::msg_masked_output<0>>(g, 1, std::span<const std::uint64_t>(y));
+    back = co_await proto::receive_words<proto::msg_masked_output<0>, std::uint64_t>(c, 1, 1);
+  }());
+  CHECK(got == words{1, 2, 3});
+  CHECK(back == words{42});
   CHECK(c.counters().messages_sent == 1);
-  CHECK(c.counters().payload_bytes_sent == 4 + 24);
-  CHECK(g.counters().payload_bytes_sent == 8);
+  CHECK(c.counters().payload_bytes_sent == 8 + 4 + 3 * 8);  // inference, count, values
+  CHECK(g.counters().payload_bytes_sent == 8 + 4 + 8);
 }
 
-TEST_CASE("channel: refusals name self, peer and message", "[proto][channel]") {
-  asio::io_context io;
-  SECTION("wrong count is out of range") {
-    auto chans = proto::memory_channel_pair<role::client, role::garbler<0>>(io.get_executor());
-    auto& c = chans.first;
-    auto& g = chans.second;
-    std::string what;
-    run_all(io, [&]() -> asio::awaitable<void> {
-      const masked_input<0> msg{std::vector<std::uint64_t>{1, 2}};
-      co_await c.send(msg);
-      try {
-        (void)co_await g.receive<masked_input<0>>(net::after(1s), std::size_t{3});
-      } catch (const pmdi::decode_error& e) {
-        what = e.what();
-      }
-    }());
-    CHECK(what == "garbler[0]: masked_input from client: field 'count' = 2 out of range [3, 3]");
-  }
-  SECTION("too long for the expected size") {
-    auto chans = proto::memory_channel_pair<role::client, role::garbler<0>>(io.get_executor());
-    auto& c = chans.first;
-    auto& g = chans.second;
-    std::string what;
-    run_all(io, [&]() -> asio::awaitable<void> {
-      const masked_input<0> msg{std::vector<std::uint64_t>{1, 2, 3, 4}};
-      co_await c.send(msg);
-      try {
-        (void)co_await g.receive<masked_input<0>>(net::after(1s), std::size_t{3});
-      } catch (const pmdi::decode_error& e) {
-        what = e.what();
-      }
-    }());
-    CHECK(what == "garbler[0]: message type 0x0101 from client announces 36 bytes, more than the 28 allowed for "
-                  "masked_input");
-  }
-  SECTION("another message than the awaited one") {
-    auto chans = proto::memory_channel_pair<role::garbler<0>, role::client>(io.get_executor());
-    auto& g = chans.first;
-    auto& c = chans.second;
-    std::string what;
-    run_all(io, [&]() -> asio::awaitable<void> {
-      co_await g.link().send(0x0101, {});
-      try {
-        (void)co_await c.receive<result_back<0>>(net::after(1s));
-      } catch (const pmdi::decode_error& e) {
-        what = e.what();
-      }
-    }());
-    CHECK(what == "client: unexpected message type 0x0101 from garbler[0] while waiting for message type 0x0102");
-  }
-  SECTION("short payload") {
-    auto chans = proto::memory_channel_pair<role::garbler<0>, role::client>(io.get_executor());
-    auto& g = chans.first;
-    auto& c = chans.second;
-    std::string what;
-    run_all(io, [&]() -> asio::awaitable<void> {
-      const std::vector<std::byte> seven(7);
-      co_await g.link().send(0x0102, seven);
-      try {
-        (void)co_await c.receive<result_back<0>>(net::after(1s));
-      } catch (const pmdi::decode_error& e) {
-        what = e.what();
-      }
-    }());
-    CHECK(what == "client: message type 0x0102 from garbler[0]: truncated: need 8 bytes at offset 0, have 7");
-  }
+TEST_CASE("channel: refusals name self, step, peer and message", "[proto][channel]") {
+  const auto send_words = [](words z, std::uint64_t inference = 1) {
+    return [z, inference](proto::channel<role::client, role::garbler<0>>& c) -> asio::awaitable<void> {
+      co_await proto::send<proto::msg_masked_input>(c, inference, std::span<const std::uint64_t>(z));
+    };
+  };
+  words got;
+  CHECK(garbler_receives(send_words({7, 8, 9}), &got).empty());
+  CHECK(got == words{7, 8, 9});
+  CHECK(garbler_receives(send_words({1, 2})) ==
+        "garbler[0]: step 'receive masked_input' with client: masked_input from client: field 'values' has 2 "
+        "elements, expected 3");
+  CHECK(garbler_receives(send_words({1, 2, 3}, 2)) ==
+        "garbler[0]: step 'receive masked_input' with client: message for inference 2 while working on inference 1");
+  CHECK_THAT(garbler_receives(send_words({1, 2, 3, 4})),
+             Catch::Contains("announces 44 bytes, more than the 36 allowed for masked_input"));
+  CHECK_THAT(garbler_receives([](auto& c) { return c.link().send(0x0307, {}); }),
+             Catch::Contains("unexpected message type 0x0307 from client while waiting for masked_input"));
+  CHECK_THAT(garbler_receives([](auto& c) { return c.link().send(0x0301, std::vector<std::byte>(7)); }),
+             Catch::Contains("truncated: need 8 bytes at offset 0, have 7"));
 }
 
 TEST_CASE("channel: over the secure wrapper in memory, with pair secrets", "[proto][channel][secure]") {
@@ -184,41 +116,26 @@ TEST_CASE("channel: over the secure wrapper in memory, with pair secrets", "[pro
 }
 
 namespace {
-template <std::size_t J>
-struct stop_msg {  // client -> garbler<J>, empty
-  using sender = role::client;
-  using receiver = role::garbler<J>;
-  static constexpr std::uint16_t id = 0x0103;
-  static constexpr std::string_view name = "stop";
-  void serialize(pmdi::byte_writer&) const {}
-  static std::size_t max_bytes(std::size_t) { return 0; }
-  static stop_msg parse(pmdi::byte_reader&, std::size_t) { return {}; }
+// A links struct as the roles declare theirs (proto/garbler.hpp, ...).
+struct toy_links {
+  proto::channel<role::garbler<1>, role::cloud> cloud;
+  proto::channel<role::garbler<1>, role::evaluator<1>> evaluator;
+  template <class F>
+  void each(F&& f) {
+    f(cloud);
+    f(evaluator);
+  }
 };
 }  // namespace
 
-TEST_CASE("channel: receive_any returns whichever message came", "[proto][channel]") {
-  asio::io_context io;
-  auto chans = proto::memory_channel_pair<role::client, role::garbler<0>>(io.get_executor());
-  auto& c = chans.first;
-  auto& g = chans.second;
-  std::vector<std::size_t> kinds;
-  std::string what;
-  run_all(io, [&]() -> asio::awaitable<void> {
-    const masked_input<0> in{std::vector<std::uint64_t>{5, 6}};
-    co_await c.send(in);
-    co_await c.send(stop_msg<0>{});
-    co_await c.send(result_back_probe());
-    for (int i = 0; i < 2; ++i) {
-      auto v = co_await g.receive_any<masked_input<0>, stop_msg<0>>(net::after(1s), std::size_t{2});
-      kinds.push_back(v.index());
-      if (v.index() == 0) CHECK(std::get<0>(v).z == std::vector<std::uint64_t>{5, 6});
-    }
-    try {
-      (void)co_await g.receive_any<masked_input<0>, stop_msg<0>>(net::after(1s), std::size_t{2});
-    } catch (const pmdi::decode_error& e) {
-      what = e.what();
-    }
-  }());
-  CHECK(kinds == std::vector<std::size_t>{0, 1});
-  CHECK(what == "garbler[0]: unexpected message type 0x0104 from client while waiting for masked_input or stop");
+TEST_CASE("links: the peers and the channel to a peer are read from a links struct", "[proto][channel]") {
+  using proto::role_id;
+  using K = proto::role_kind;
+  CHECK(proto::peers_of<toy_links>() == std::vector<role_id>{{K::cloud, 0, 0}, {K::evaluator, 1, 0}});
+  toy_links l;
+  std::string found;
+  CHECK(proto::with_channel_to<role::evaluator<1>>(l, [&](auto& ch) { found = std::string(ch.peer_name()); }));
+  CHECK(found == "evaluator[1]");
+  CHECK_FALSE(proto::with_channel_to<role::client>(l, [&](auto&) { found = "client"; }));
+  CHECK(found == "evaluator[1]");
 }
