@@ -19,7 +19,7 @@
 #include "pmdi/core/ring.hpp"
 #include "pmdi/io/idx.hpp"
 #include "pmdi/io/onnx.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bench.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/costs.hpp"
 #include "pmdi/plan/lower.hpp"

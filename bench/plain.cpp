@@ -9,7 +9,7 @@
 
 #include "../examples/networks/resnet32.hpp"
 #include "bench.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"
 

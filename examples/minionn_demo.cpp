@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "pmdi/core/ring.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"

@@ -25,7 +25,7 @@
 #include "pmdi/plan/costs.hpp"
 #include "pmdi/plan/lower.hpp"
 #include "pmdi/nn/weights.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/net/framing.hpp"
 #include "pmdi/net/memory.hpp"
 #include "pmdi/net/transport.hpp"

@@ -1,10 +1,10 @@
 // The protocol on networks declared as types and lowered by plan::lower,
-// checked bit for bit against the fixed-point oracle (nn/oracle.hpp), over
+// checked bit for bit against the fixed-point oracle (plan/oracle.hpp), over
 // odd sizes, stride, padding, max-pool, residual blocks, P in {1, 2, 3} and
 // T in {1, 2}, for 32- and 64-bit rings.
 #include <catch2/catch.hpp>
 
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/lower.hpp"

@@ -28,22 +28,8 @@
 
 #include "pmdi/core/ring.hpp"
 #include "pmdi/diag/errors.hpp"
+#include "pmdi/nn/bounds.hpp"
 #include "pmdi/plan/split.hpp"
-
-namespace pmdi::nn {
-
-// Declared magnitude bounds (see above). The Paillier modulus size is the
-// plaintext capacity the offline phase packs |A c + b| into.
-template <unsigned WeightIntBits = 1, unsigned ActivationIntBits = 4, unsigned PaillierBits = 2048>
-struct bounds {
-  static constexpr unsigned weight_int_bits = WeightIntBits;
-  static constexpr unsigned activation_int_bits = ActivationIntBits;
-  static constexpr unsigned paillier_bits = PaillierBits;
-  static constexpr unsigned statistical_bits = 40;
-};
-using default_bounds = bounds<>;
-
-}  // namespace pmdi::nn
 
 namespace pmdi::plan {
 

@@ -14,7 +14,7 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/proto/common.hpp"
 #include "pmdi/run/role_options.hpp"

@@ -47,7 +47,7 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/lower.hpp"

@@ -10,7 +10,7 @@
 
 #include "layers.hpp"
 #include "pmdi/io/idx.hpp"
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"

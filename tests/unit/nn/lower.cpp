@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "pmdi/nn/oracle.hpp"
+#include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/plan/lower.hpp"
 
