@@ -93,9 +93,13 @@ TEST_CASE("channel: refusals name self, step, peer and message", "[proto][channe
         "garbler[0]: step 'receive masked_input' with client: message for inference 2 while working on inference 1");
   CHECK_THAT(garbler_receives(send_words({1, 2, 3, 4})),
              Catch::Contains("announces 44 bytes, more than the 36 allowed for masked_input"));
-  CHECK_THAT(garbler_receives([](auto& c) { return c.link().send(0x0307, {}); }),
+  // Raw frames; each coroutine owns its payload until the send completes.
+  CHECK_THAT(garbler_receives([](auto& c) -> asio::awaitable<void> { co_await c.link().send(0x0307, {}); }),
              Catch::Contains("unexpected message type 0x0307 from client while waiting for masked_input"));
-  CHECK_THAT(garbler_receives([](auto& c) { return c.link().send(0x0301, std::vector<std::byte>(7)); }),
+  CHECK_THAT(garbler_receives([](auto& c) -> asio::awaitable<void> {
+               const std::vector<std::byte> seven(7);
+               co_await c.link().send(0x0301, seven);
+             }),
              Catch::Contains("truncated: need 8 bytes at offset 0, have 7"));
 }
 
