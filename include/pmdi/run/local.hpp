@@ -115,17 +115,19 @@ class local_parties final : public local_parties_base<Ring> {
 
     // Every channel a role's links struct declares, joined to its
     // counterpart in the peer's links struct (each pair once, from its
-    // smaller end): the wiring is read from the roles, not written here.
+    // smaller end; from either end, a channel without a counterpart is
+    // refused): the wiring is read from the roles, not written here.
     all_links l;
     l.each_party([&](auto& links) {
       links.each([&]<class C>(C& ch) {
         using A = typename C::self_role;
         using B = typename C::peer_role;
-        if constexpr (proto::role_id_v<A> < proto::role_id_v<B>) {
-          if (!proto::with_channel_to<A>(l.template of<B>(), [&](auto& back) { connect(ch, back); }))
-            throw std::logic_error(std::string(proto::role_name_v<A>) + " has a channel to " +
-                                   std::string(proto::role_name_v<B>) + ", which has none back");
-        }
+        const bool back = proto::with_channel_to<A>(l.template of<B>(), [&](auto& other) {
+          if constexpr (proto::role_id_v<A> < proto::role_id_v<B>) connect(ch, other);
+        });
+        if (!back)
+          throw std::logic_error(std::string(proto::role_name_v<A>) + " has a channel to " +
+                                 std::string(proto::role_name_v<B>) + ", which has none back");
       });
     });
 
