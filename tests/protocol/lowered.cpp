@@ -25,8 +25,8 @@ using pools = nn::sequential<nn::input<2, 13, 12>, nn::meanpool<3>, nn::conv2d<3
                              nn::maxpool<2>, nn::relu, nn::flatten, nn::dense<4>>;
 using starts_nonlinear = nn::sequential<nn::input<2, 5, 5>, nn::relu, nn::maxpool<2, 1>, nn::conv2d<3, 2>>;
 
-template <class Net, class Ring>
-void check(std::size_t P, std::size_t T, unsigned char seed_byte) {
+template <class Net, class Ring, std::size_t P, std::size_t T>
+void check(unsigned char seed_byte) {
   seed s{};
   s[0] = static_cast<std::byte>(seed_byte);
   s[1] = std::byte{0x77};
@@ -38,7 +38,7 @@ void check(std::size_t P, std::size_t T, unsigned char seed_byte) {
   opt.paillier_bits = 1024;
   opt.deadline = std::chrono::seconds(120);
   opt.test_seed = s;
-  run::local_deployment<Ring> d(stages, pmdi::proto::input_size(stages), opt);
+  run::local_deployment<Ring, run::shape_list<proto::shape<P, T>>> d(stages, pmdi::proto::input_size(stages), opt);
   d.setup();
   d.offline(1);
   std::vector<typename Ring::value_type> x(pmdi::proto::input_size(stages));
@@ -50,10 +50,10 @@ void check(std::size_t P, std::size_t T, unsigned char seed_byte) {
 }  // namespace
 
 TEST_CASE("lowered networks: protocol output equals the fixed-point oracle", "[protocol][lowered]") {
-  SECTION("odd sizes, stride, padding, max-pool, argmax; ring<32, 6>; P=3, T=1") { check<odd, ring<32, 6>>(3, 1, 1); }
-  SECTION("odd sizes; ring<32, 6>; P=1, T=2") { check<odd, ring<32, 6>>(1, 2, 2); }
-  SECTION("residual blocks; ring<64, 12>; P=2, T=2") { check<res, ring<64, 12>>(2, 2, 3); }
-  SECTION("residual blocks; ring<64, 12>; P=3, T=1 (skips cross clusters)") { check<res, ring<64, 12>>(3, 1, 4); }
-  SECTION("mean-pool 3, max-pool; ring<64, 13>; P=2, T=1") { check<pools, ring<64, 13>>(2, 1, 5); }
-  SECTION("starts with non-linear layers; ring<64, 13>; P=2, T=2") { check<starts_nonlinear, ring<64, 13>>(2, 2, 6); }
+  SECTION("odd sizes, stride, padding, max-pool, argmax; ring<32, 6>; P=3, T=1") { check<odd, ring<32, 6>, 3, 1>(1); }
+  SECTION("odd sizes; ring<32, 6>; P=1, T=2") { check<odd, ring<32, 6>, 1, 2>(2); }
+  SECTION("residual blocks; ring<64, 12>; P=2, T=2") { check<res, ring<64, 12>, 2, 2>(3); }
+  SECTION("residual blocks; ring<64, 12>; P=3, T=1 (skips cross clusters)") { check<res, ring<64, 12>, 3, 1>(4); }
+  SECTION("mean-pool 3, max-pool; ring<64, 13>; P=2, T=1") { check<pools, ring<64, 13>, 2, 1>(5); }
+  SECTION("starts with non-linear layers; ring<64, 13>; P=2, T=2") { check<starts_nonlinear, ring<64, 13>, 2, 2>(6); }
 }

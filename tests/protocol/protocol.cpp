@@ -30,8 +30,12 @@ std::vector<typename Ring::value_type> random_input(prg& g, std::size_t n) {
   return x;
 }
 
-template <class Ring>
-void check_agreement(std::size_t P, std::size_t T, int variant, std::uint64_t seed_byte) {
+// A local deployment that compiles the one shape a test runs.
+template <class Ring, std::size_t P, std::size_t T>
+using deployment = run::local_deployment<Ring, run::shape_list<proto::shape<P, T>>>;
+
+template <class Ring, std::size_t P, std::size_t T>
+void check_agreement(int variant, std::uint64_t seed_byte) {
   seed s{};
   s[0] = static_cast<std::byte>(seed_byte);
   prg g(s);
@@ -41,7 +45,7 @@ void check_agreement(std::size_t P, std::size_t T, int variant, std::uint64_t se
   opt.topo = {P, T};
   opt.paillier_bits = test_key_bits;
   opt.deadline = std::chrono::seconds(120);
-  run::local_deployment<Ring> d(std::move(stages), net.input_size, opt);
+  deployment<Ring, P, T> d(std::move(stages), net.input_size, opt);
   d.setup();
   for (std::uint64_t id = 1; id <= 2; ++id) {
     auto x = random_input<Ring>(g, net.input_size);
@@ -65,15 +69,15 @@ void check_agreement(std::size_t P, std::size_t T, int variant, std::uint64_t se
 
 TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<32, 8>", "[protocol]") {
   using R = ring<32, 8>;
-  SECTION("P=1, T=1, linear last stage") { check_agreement<R>(1, 1, 0, 1); }
-  SECTION("P=2, T=2, argmax last stage") { check_agreement<R>(2, 2, 1, 2); }
-  SECTION("P=3, T=1, residual across clusters") { check_agreement<R>(3, 1, 2, 3); }
+  SECTION("P=1, T=1, linear last stage") { check_agreement<R, 1, 1>(0, 1); }
+  SECTION("P=2, T=2, argmax last stage") { check_agreement<R, 2, 2>(1, 2); }
+  SECTION("P=3, T=1, residual across clusters") { check_agreement<R, 3, 1>(2, 3); }
 }
 
 TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<64, 13>", "[protocol]") {
   using R = ring<64, 13>;
-  SECTION("P=2, T=1") { check_agreement<R>(2, 1, 0, 4); }
-  SECTION("P=3, T=2, argmax") { check_agreement<R>(3, 2, 3, 5); }
+  SECTION("P=2, T=1") { check_agreement<R, 2, 1>(0, 4); }
+  SECTION("P=3, T=2, argmax") { check_agreement<R, 3, 2>(3, 5); }
 }
 
 TEST_CASE("offline material is used at most once", "[protocol]") {
@@ -84,7 +88,7 @@ TEST_CASE("offline material is used at most once", "[protocol]") {
   opt.topo = {2, 1};
   opt.paillier_bits = test_key_bits;
   opt.deadline = std::chrono::seconds(60);
-  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  deployment<R, 2, 1> d(net.stages, net.input_size, opt);
   d.setup();
   d.offline(7);
   auto x = random_input<R>(g, net.input_size);
@@ -108,7 +112,7 @@ TEST_CASE("party reports are JSON with per-peer traffic, rounds and stages", "[p
   opt.topo = {2, 1};
   opt.paillier_bits = test_key_bits;
   opt.deadline = std::chrono::seconds(60);
-  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  deployment<R, 2, 1> d(net.stages, net.input_size, opt);
   d.setup();
   d.offline(1);
   (void)d.online(1, random_input<R>(g, net.input_size));
@@ -140,7 +144,7 @@ TEST_CASE("preparing the same inference twice is refused", "[protocol]") {
   opt.topo = {1, 1};
   opt.paillier_bits = test_key_bits;
   opt.deadline = std::chrono::seconds(60);
-  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  deployment<R, 1, 1> d(net.stages, net.input_size, opt);
   d.setup();
   d.offline(3);
   CHECK_THROWS_AS(d.offline(3), protocol_error);
@@ -178,7 +182,7 @@ TEST_CASE("transcripts: only the client sees the input, only the cloud the weigh
   opt.paillier_bits = test_key_bits;
   opt.record = true;
   opt.deadline = std::chrono::seconds(60);
-  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  deployment<R, 2, 2> d(net.stages, net.input_size, opt);
   d.setup();
   d.offline(1);
   auto y = d.online(1, x);
@@ -211,7 +215,7 @@ TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure
   opt.paillier_bits = test_key_bits;
   opt.secure_channels = true;
   opt.deadline = std::chrono::seconds(60);
-  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  deployment<R, 2, 1> d(net.stages, net.input_size, opt);
   d.setup();
   d.offline(1);
   auto x = random_input<R>(g, net.input_size);
@@ -318,7 +322,7 @@ TEST_CASE("a stream of inferences flows through the cluster pipeline", "[protoco
   opt.topo = {3, 1};
   opt.paillier_bits = test_key_bits;
   opt.deadline = std::chrono::seconds(60);
-  run::local_deployment<R> d(net.stages, net.input_size, opt);
+  deployment<R, 3, 1> d(net.stages, net.input_size, opt);
   d.setup();
   std::vector<std::uint64_t> ids{11, 12, 13, 14};
   std::vector<std::vector<R::value_type>> xs;

@@ -43,37 +43,11 @@
 #include "pmdi/proto/compute.hpp"
 #include "pmdi/proto/evaluator.hpp"
 #include "pmdi/proto/garbler.hpp"
+#include "pmdi/run/local_options.hpp"
 
 namespace pmdi::run {
 
 namespace asio = boost::asio;
-
-struct local_options {
-  proto::topology topo{};
-  unsigned paillier_bits = 2048;
-  unsigned threads = 2;                                         // worker threads for Paillier work and garbling
-  std::chrono::milliseconds deadline{std::chrono::minutes(10)};  // every wait
-  bool record = false;                                          // keep every received payload per party
-  // Authenticated, encrypted channels (net's secure handshake and AEAD over
-  // in-memory transports) instead of plain in-memory pairs.
-  bool secure_channels = false;
-  std::optional<seed> test_seed;                                // fixed seeds: reproducible transcripts
-  proto::progress_sink progress;                         // done/total and ETA of long offline work
-  std::function<void(const std::string&)> stage_log;     // the cloud's line per offline stage
-};
-
-// Traffic of one link, seen from its first end.
-struct link_figures {
-  std::string a, b;
-  proto::link_counters counters;  // a's view: sent = a -> b
-};
-
-template <class... Shapes>
-struct shape_list {};
-
-// The shapes local_deployment compiles by default.
-using default_local_shapes = shape_list<proto::shape<1, 1>, proto::shape<1, 2>, proto::shape<2, 1>,
-                                        proto::shape<2, 2>, proto::shape<3, 1>, proto::shape<3, 2>>;
 
 namespace detail {
 
@@ -375,11 +349,20 @@ class local_parties final : public local_parties_base<Ring> {
   proto::indexed_tuple<compute_ptrs, P> computes_;
 };
 
+// One compiled shape's parties. Not inline, so that a program can compile it
+// once, apart, and declare it here (PMDI_LOCAL_PARTIES_INSTANCE below).
+template <class Ring, class Shape>
+std::unique_ptr<local_parties_base<Ring>> make_local_parties(const proto::public_config& cfg,
+                                                             std::vector<proto::stage>& model,
+                                                             const local_options& opt) {
+  return std::make_unique<local_parties<Ring, Shape>>(cfg, std::move(model), opt);
+}
+
 template <class Ring, class S, class... Rest>
 std::unique_ptr<local_parties_base<Ring>> make_parties(shape_list<S, Rest...>, const proto::public_config& cfg,
                                                        std::vector<proto::stage>& model, const local_options& opt) {
   if (cfg.topo.clusters == S::clusters && cfg.topo.compute == S::compute)
-    return std::make_unique<local_parties<Ring, S>>(cfg, std::move(model), opt);
+    return make_local_parties<Ring, S>(cfg, model, opt);
   if constexpr (sizeof...(Rest) > 0)
     return make_parties<Ring>(shape_list<Rest...>{}, cfg, model, opt);
   else
@@ -394,6 +377,19 @@ template <class... S>
 }
 
 }  // namespace detail
+
+// The explicit instantiation of one compiled shape: compiling every role of a
+// shape takes tens of seconds, and a program that builds several executables
+// on local deployments can compile each (ring, shape) once, in its own
+// translation unit,
+//   PMDI_LOCAL_PARTIES_INSTANCE(template, 32, 5, 2, 1)
+// and declare it in the others, which then skip that work:
+//   PMDI_LOCAL_PARTIES_INSTANCE(extern template, 32, 5, 2, 1)
+// (pmdi's own tests, demo and benchmarks do: instances/CMakeLists.txt).
+#define PMDI_LOCAL_PARTIES_INSTANCE(KIND, BITS, FRAC, P, T)                                                  \
+  KIND std::unique_ptr<::pmdi::run::detail::local_parties_base<::pmdi::ring<BITS, FRAC>>>                   \
+  pmdi::run::detail::make_local_parties<::pmdi::ring<BITS, FRAC>, ::pmdi::proto::shape<P, T>>(              \
+      const ::pmdi::proto::public_config&, std::vector<::pmdi::proto::stage>&, const ::pmdi::run::local_options&)
 
 template <class Ring, class Shapes = default_local_shapes>
 class local_deployment {
@@ -446,3 +442,8 @@ class local_deployment {
 };
 
 }  // namespace pmdi::run
+
+// The instances this program compiles apart (see PMDI_LOCAL_PARTIES_INSTANCE).
+#ifdef PMDI_LOCAL_INSTANCES
+#include <pmdi_local_instances.hpp>
+#endif
