@@ -1,4 +1,5 @@
 // expect: PMDI_E_BATCHNORM_PLACEMENT
+// first error: PMDI_E_BATCHNORM_PLACEMENT, pmdi::nn::layer_at<3, pmdi::nn::batchnorm>, pmdi::nn::layer_at<2, pmdi::nn::relu>
 // batchnorm after relu
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

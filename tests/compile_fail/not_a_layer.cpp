@@ -1,4 +1,5 @@
 // expect: PMDI_E_NOT_A_LAYER
+// first error: PMDI_E_NOT_A_LAYER, int>
 // an int is not a layer
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

@@ -1,4 +1,5 @@
 // expect: PMDI_E_NOT_A_LAYER
+// first error: PMDI_E_NOT_A_LAYER, my_layer>
 // a non-layer inside a residual block
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

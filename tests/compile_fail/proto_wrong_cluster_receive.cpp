@@ -1,4 +1,5 @@
 // expect: PMDI_E_ROLE_WRONG_RECEIVER
+// first error: static assertion failed: PMDI_E_ROLE_WRONG_RECEIVER
 // A compute server of cluster 1 reads a stage input meant for compute<0, 0>
 // (declared garbler<J> -> compute<J, V>: one cluster's garbler to its own servers).
 #include "pmdi/proto/messages.hpp"

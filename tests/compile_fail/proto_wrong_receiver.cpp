@@ -1,4 +1,5 @@
 // expect: PMDI_E_ROLE_WRONG_RECEIVER
+// first error: static assertion failed: PMDI_E_ROLE_WRONG_RECEIVER
 // The garbler of cluster 0 tries to send its garbled tables to the evaluator
 // of cluster 1 (declared garbler<J> -> evaluator<J>: the same cluster only).
 #include "pmdi/proto/messages.hpp"

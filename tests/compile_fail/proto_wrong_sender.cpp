@@ -1,4 +1,5 @@
 // expect: PMDI_E_ROLE_WRONG_SENDER
+// first error: static assertion failed: PMDI_E_ROLE_WRONG_SENDER
 // A garbler tries to send the client's masked input (declared client -> garbler<0>).
 #include "pmdi/proto/messages.hpp"
 

@@ -1,4 +1,5 @@
 // expect: PMDI_E_RESIDUAL_SOURCE
+// first error: PMDI_E_RESIDUAL_SOURCE, pmdi::nn::layer_at<5, pmdi::nn::residual_add>, pmdi::nn::layer_at<1, pmdi::nn::conv2d<4, 3, 1, 1> >
 // block starts at a conv output
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

@@ -1,4 +1,5 @@
 // expect: PMDI_E_NOT_A_MESSAGE
+// first error: static assertion failed: PMDI_E_NOT_A_MESSAGE
 // A payload without sender/receiver/id cannot be sent as a frame.
 #include "pmdi/proto/channel.hpp"
 

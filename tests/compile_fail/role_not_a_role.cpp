@@ -1,4 +1,5 @@
 // expect: PMDI_E_NOT_A_ROLE
+// first error: static assertion failed: PMDI_E_NOT_A_ROLE
 // channel<> takes role types only.
 #include "pmdi/proto/channel.hpp"
 

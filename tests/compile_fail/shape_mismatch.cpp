@@ -1,4 +1,5 @@
 // expect: PMDI_E_SHAPE_MISMATCH
+// first error: PMDI_E_SHAPE_MISMATCH, pmdi::nn::layer_at<7, pmdi::nn::dense<10> >, pmdi::nn::layer_at<6, pmdi::nn::meanpool<2, 2> >, pmdi::nn::shape<16, 4, 4>
 // dense on a 3-D tensor without flatten
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

@@ -1,4 +1,5 @@
 // expect: PMDI_E_SHORTCUT_NOT_LINEAR
+// first error: PMDI_E_SHORTCUT_NOT_LINEAR, pmdi::nn::layer_at<3, pmdi::nn::relu>
 // relu in a shortcut
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

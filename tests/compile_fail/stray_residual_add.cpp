@@ -1,4 +1,5 @@
 // expect: PMDI_E_NOT_A_LAYER
+// first error: PMDI_E_NOT_A_LAYER, pmdi::nn::layer_at<2, pmdi::nn::residual_add>
 // residual_add written by hand outside nn::residual<...>
 #include "pmdi/nn/sequential.hpp"
 namespace nn = pmdi::nn;

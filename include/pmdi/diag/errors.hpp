@@ -2,13 +2,13 @@
 // The one catalogue of pmdi's compile-time error identifiers.
 //
 // Every static_assert message in pmdi starts with one of these identifiers and
-// then reads like the user's code. The failing template also carries the
-// identifier's tag type and the offending layer types in its arguments, so the
-// compiler's "required from" line names them (Boost.SML's trick). docs/errors.md
-// has one entry per identifier with its cause and fix.
+// then reads like the user's code. A failed network check's first error line
+// names the identifier, the offending layers and the numbers (diag::error
+// below); docs/errors.md has one entry per identifier with its cause and fix.
 //
 // Layout: one block per area. Add a new area as a new block; keep each tag an
 // empty struct with `id`, `cause` and `fix` strings (the docs mirror them).
+#include <cstddef>
 #include <string_view>
 
 namespace pmdi::diag {
@@ -58,12 +58,20 @@ PMDI_DIAG_ENTRY(PMDI_E_PAILLIER_CAPACITY, "|A c + b| plus the 40-bit statistical
 
 #undef PMDI_DIAG_ENTRY
 
-// Carrier of a failed check: instantiating it with a catalogue tag and the
-// offending context makes the compiler print all of them.
-template <class Id, class... Context>
-struct reject {
-  static constexpr bool value = false;
-};
+// The first error line of a failed check. error<Id, Where...> is declared and
+// never defined: a check takes its size, which is the error, and the
+// compiler spells the type with its arguments, so that line names the
+// identifier, the layer (index and spelling) and the numbers:
+//   error: invalid application of 'sizeof' to incomplete type
+//     'pmdi::diag::error<pmdi::diag::PMDI_E_RING_OVERFLOW, pmdi::nn::layer_at<4, pmdi::nn::conv2d<16, 5> >,
+//      pmdi::plan::stage<1>, pmdi::plan::needs_bits<34>, pmdi::plan::has_bits<32>, ...>'
+// A check writes
+//   static_assert(sizeof(diag::error<diag::PMDI_E_..., Where...>) != 0);
+//   static_assert(always_false_v<Where...>, "PMDI_E_...: the sentence with the fix");
+// and its value stays true, so that no unlabelled "static assertion failed"
+// follows at the user's static_assert(nn::valid_v<...>) or checked_v.
+template <class Id, class... Where>
+struct error;
 
 }  // namespace pmdi::diag
 

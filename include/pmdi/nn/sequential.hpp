@@ -202,97 +202,110 @@ struct report {
 };
 template <class At, class Other, class S>
 struct report<fault::first_not_input, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_FIRST_NOT_INPUT, At>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_FIRST_NOT_INPUT, At>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At>,
                 "PMDI_E_FIRST_NOT_INPUT: nn::sequential<...> must start with nn::input<C, H, W> and contain it only "
                 "once; the layer named in layer_at<index, layer> is in the wrong place");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::empty, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_EMPTY_NETWORK, At>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_EMPTY_NETWORK, At>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At>,
                 "PMDI_E_EMPTY_NETWORK: nn::sequential<nn::input<...>> has no layer after the input");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::bad_parameter, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_BAD_PARAMETER, At>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_BAD_PARAMETER, At>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At>,
                 "PMDI_E_BAD_PARAMETER: the layer in layer_at<index, layer> has a zero size, kernel or stride; give it "
                 "positive values");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::dense_needs_flat, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_SHAPE_MISMATCH, At, Other, S>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_SHAPE_MISMATCH, At, Other, S>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other, S>,
                 "PMDI_E_SHAPE_MISMATCH: dense<N> (layer_at<index, dense<N>>) expects a flat input but the layer before "
                 "it (second layer_at<...>) yields shape<C, H, W> with H, W > 1; insert nn::flatten before dense");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::spatial_on_flat, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_SHAPE_MISMATCH, At, Other, S>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_SHAPE_MISMATCH, At, Other, S>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other, S>,
                 "PMDI_E_SHAPE_MISMATCH: conv2d/meanpool/maxpool (first layer_at<...>) expects a CxHxW tensor but the "
                 "layer before it (second layer_at<...>) yields a flat vector; remove nn::flatten or move it after");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::kernel_too_large, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_KERNEL_TOO_LARGE, At, Other, S>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_KERNEL_TOO_LARGE, At, Other, S>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other, S>,
                 "PMDI_E_KERNEL_TOO_LARGE: the window of the first layer_at<...> is larger than its (padded) input "
                 "shape<C, H, W> from the second layer_at<...>; use a smaller kernel, padding or fewer poolings");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::argmax_not_last, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_ARGMAX_NOT_LAST, At, Other>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_ARGMAX_NOT_LAST, At, Other>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other>,
                 "PMDI_E_ARGMAX_NOT_LAST: nn::argmax (first layer_at<...>) must be the final layer but the second "
                 "layer_at<...> follows it");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::batchnorm_placement, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_BATCHNORM_PLACEMENT, At, Other>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_BATCHNORM_PLACEMENT, At, Other>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other>,
                 "PMDI_E_BATCHNORM_PLACEMENT: nn::batchnorm (first layer_at<...>) must directly follow a conv2d or "
                 "dense layer (it is folded into it) but follows the second layer_at<...>");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::residual_shape, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_RESIDUAL_SHAPE, At, Other, S>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_RESIDUAL_SHAPE, At, Other, S>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other, S>,
                 "PMDI_E_RESIDUAL_SHAPE: the residual add (first layer_at<...>) gets the body's output (second "
                 "layer_at<...>) and a skip tensor of another shape (body_and_skip<shape<...>, shape<...>>); add "
                 "nn::shortcut<nn::conv2d<C, 1, S>> to the nn::residual<...> to project the skip path");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::residual_source, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_RESIDUAL_SOURCE, At, Other>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_RESIDUAL_SOURCE, At, Other>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, Other>,
                 "PMDI_E_RESIDUAL_SOURCE: the residual block closed by the first layer_at<...> starts at the output of "
                 "the second layer_at<...>, which is not a stage boundary (the network input or the output of a "
                 "non-linear run); start the block after a relu/maxpool");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class Other, class S>
 struct report<fault::shortcut_not_linear, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_SHORTCUT_NOT_LINEAR, At>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_SHORTCUT_NOT_LINEAR, At>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At>,
                 "PMDI_E_SHORTCUT_NOT_LINEAR: nn::shortcut<...> may hold only linear layers (conv2d, batchnorm, "
                 "meanpool) but contains the layer_at<...> above");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 
 template <class At, class Other, class S>
 struct report<fault::stray_residual_add, At, Other, S> {
-  static_assert(diag::reject<diag::PMDI_E_NOT_A_LAYER, At>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_NOT_A_LAYER, At>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At>,
                 "PMDI_E_NOT_A_LAYER: nn::residual_add (layer_at<...>) is generated by nn::residual<...>; write the "
                 "block as nn::residual<body..., nn::shortcut<...>> instead");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 
 template <class T, std::size_t Pos>
 struct not_a_layer {
-  static_assert(diag::reject<diag::PMDI_E_NOT_A_LAYER, T>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_NOT_A_LAYER, T>) != 0);  // the first error line
+  static_assert(diag::always_false_v<T>,
                 "PMDI_E_NOT_A_LAYER: a template argument of nn::sequential<...> (or of nn::residual / nn::shortcut) "
                 "is not a pmdi layer; the offending type is named in not_a_layer<type, argument position>");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 
 // First argument (recursively through residual/shortcut) that is not a layer.
@@ -353,9 +366,10 @@ struct report_fault<G, graph_fault{}> {
 
 template <class Net>
 struct not_sequential {
-  static_assert(diag::reject<diag::PMDI_E_NOT_A_LAYER, Net>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_NOT_A_LAYER, Net>) != 0);  // the first error line
+  static_assert(diag::always_false_v<Net>,
                 "PMDI_E_NOT_A_LAYER: expected a network nn::sequential<nn::input<C, H, W>, layers...>");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 }  // namespace detail
 
@@ -436,25 +450,28 @@ template <class Net>
   using T = traits<Net>;
   static_assert(T::valid);
   std::vector<layer_info> out;
-  for (std::size_t i = 0; i < T::flat_size; ++i) {
-    const node& n = T::nodes[i];
-    if (!n.is_layer()) continue;
-    layer_info li;
-    li.kind = n.spec.kind;
-    li.index = n.index;
-    li.name = layer_name(n.spec);
-    li.in = n.in;
-    li.out = n.out;
-    li.out_channels = n.spec.kind == layer_kind::conv2d ? n.spec.out_channels : 0;
-    li.kernel_h = n.spec.kernel_h;
-    li.kernel_w = n.spec.kernel_w;
-    li.stride = n.spec.stride;
-    li.pad = n.spec.pad;
-    li.units = n.spec.units;
-    li.input_from = n.src == npos ? 0 : T::nodes[n.src].index;
-    li.skip_from = n.skip == npos ? 0 : T::nodes[n.skip].index;
-    li.linear = n.linear();
-    out.push_back(std::move(li));
+  // (A type that is not a network has been reported by valid: nothing to describe.)
+  if constexpr (requires { T::flat_size; }) {
+    for (std::size_t i = 0; i < T::flat_size; ++i) {
+      const node& n = T::nodes[i];
+      if (!n.is_layer()) continue;
+      layer_info li;
+      li.kind = n.spec.kind;
+      li.index = n.index;
+      li.name = layer_name(n.spec);
+      li.in = n.in;
+      li.out = n.out;
+      li.out_channels = n.spec.kind == layer_kind::conv2d ? n.spec.out_channels : 0;
+      li.kernel_h = n.spec.kernel_h;
+      li.kernel_w = n.spec.kernel_w;
+      li.stride = n.spec.stride;
+      li.pad = n.spec.pad;
+      li.units = n.spec.units;
+      li.input_from = n.src == npos ? 0 : T::nodes[n.src].index;
+      li.skip_from = n.skip == npos ? 0 : T::nodes[n.skip].index;
+      li.linear = n.linear();
+      out.push_back(std::move(li));
+    }
   }
   return out;
 }

@@ -170,27 +170,30 @@ struct report_numeric {
 };
 template <class At, class St, class Needs, class Has, class Ring, class Bounds>
 struct report_numeric<1, At, St, Needs, Has, Ring, Bounds> {
-  static_assert(diag::reject<diag::PMDI_E_RING_OVERFLOW, At, St, Needs, Has, Ring, Bounds>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_RING_OVERFLOW, At, St, Needs, Has, Ring, Bounds>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, St, Needs, Has, Ring, Bounds>,
                 "PMDI_E_RING_OVERFLOW: the linear output of stage<k>, ending at layer_at<index, layer>, may need "
                 "needs_bits<B> bits (sign included) but the ring has has_bits<l>; use ring<64, F>, fewer fractional "
                 "bits F, or tighter nn::bounds<weight_int_bits, activation_int_bits>");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class St, class Needs, class Has, class Ring, class Bounds>
 struct report_numeric<2, At, St, Needs, Has, Ring, Bounds> {
-  static_assert(diag::reject<diag::PMDI_E_COEFF_OVERFLOW, At, St, Needs, Has, Ring, Bounds>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_COEFF_OVERFLOW, At, St, Needs, Has, Ring, Bounds>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, St, Needs, Has, Ring, Bounds>,
                 "PMDI_E_COEFF_OVERFLOW: the coefficients of stage<k>, ending at layer_at<index, layer>, may have "
                 "entries of needs_bits<B> bits, more than int64 holds; use fewer fractional bits F or put a "
                 "non-linear layer inside the linear run");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 template <class At, class St, class Needs, class Has, class Ring, class Bounds>
 struct report_numeric<3, At, St, Needs, Has, Ring, Bounds> {
-  static_assert(diag::reject<diag::PMDI_E_PAILLIER_CAPACITY, At, St, Needs, Has, Ring, Bounds>::value,
+  static_assert(sizeof(diag::error<diag::PMDI_E_PAILLIER_CAPACITY, At, St, Needs, Has, Ring, Bounds>) != 0);  // the first error line
+  static_assert(diag::always_false_v<At, St, Needs, Has, Ring, Bounds>,
                 "PMDI_E_PAILLIER_CAPACITY: |A c + b| of stage<k>, ending at layer_at<index, layer>, with the 40-bit "
                 "statistical mask needs needs_bits<B> bits but a Paillier plaintext holds has_bits<P>; use a smaller "
                 "ring, fewer fractional bits or a larger modulus in nn::bounds<..., PaillierBits>");
-  static constexpr bool value = false;
+  static constexpr bool value = true;  // reported above (diag::error)
 };
 }  // namespace detail
 
