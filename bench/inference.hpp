@@ -117,7 +117,7 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
     t0 = std::chrono::steady_clock::now();
     const auto y = d.online(static_cast<std::uint64_t>(i + 1), x);
     on.push_back(proto::seconds_since(t0));
-    on_client.push_back(d.client_report().online.seconds);
+    on_client.push_back(d.client_report().phase("online").seconds);
     const auto l2 = d.links();
     off_b.push_back(static_cast<double>(traffic(l0, l1)));
     on_b.push_back(static_cast<double>(traffic(l1, l2)));

@@ -155,7 +155,7 @@ int run(const options& o) {
     std::printf("image %zu: predicted %zu (float model %zu, label %d); oracle %s; offline %.3f s, online %.2f ms "
                 "(client-measured %.2f ms)\n",
                 i, pred, fpred, d.labels[i], same ? "bit-exact" : "MISMATCH", off, on * 1e3,
-                dep.client_report().online.seconds * 1e3);
+                dep.client_report().phase("online").seconds * 1e3);
     if (i + 1 == d.images.size()) {
       print_links("offline", b0, b1);
       print_links("online", b1, b2);

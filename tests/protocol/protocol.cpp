@@ -122,16 +122,22 @@ TEST_CASE("party reports are JSON with per-peer traffic, rounds and stages", "[p
     INFO(r.to_json());
     const auto v = boost::json::parse(r.to_json()).as_object();
     CHECK(v.at("party").as_string() == r.party);
-    CHECK(v.at("online").as_object().contains("peers"));
+    CHECK(v.at("peak_rss_bytes").to_number<double>() > 0);
+    const auto& phases = v.at("phases");
+    CHECK(phases.at("online").as_object().contains("peers"));
     if (r.party == "cloud") {
-      CHECK(v.at("online").at("bytes_sent").to_number<double>() == 0);
-      CHECK(v.at("online").at("bytes_received").to_number<double>() == 0);
-      CHECK(v.at("offline").at("bytes_sent").to_number<double>() > 0);
+      CHECK(phases.at("online").at("bytes_sent").to_number<double>() == 0);
+      CHECK(phases.at("online").at("bytes_received").to_number<double>() == 0);
+      CHECK(phases.at("offline").at("bytes_sent").to_number<double>() > 0);
     }
     if (r.party == "client") {
-      CHECK(v.at("online").at("rounds").to_number<double>() == 1);  // waits once: the masked output
-      CHECK(v.at("online").at("peers").at("garbler[0]").at("bytes_sent").to_number<double>() == 8 + 4 + 4.0 * net.input_size);  // inference, count, values
+      // one flight online: z_1 to garbler[0], then the wait for the result
+      CHECK(phases.at("online").at("rounds").to_number<double>() == 1);
+      CHECK(phases.at("online").at("peers").at("garbler[0]").at("flights").to_number<double>() == 1);
+      CHECK(phases.at("online").at("peers").at("garbler[0]").at("bytes_sent").to_number<double>() == 8 + 4 + 4.0 * net.input_size);  // inference, count, values
     }
+    // The JSON reads back as the same report.
+    CHECK(proto::report_from_json(boost::json::parse(r.to_json())).to_json() == r.to_json());
     if (r.party == "evaluator[0]") CHECK(v.at("stages").as_array().size() >= 1);
   }
 }

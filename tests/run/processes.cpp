@@ -70,7 +70,7 @@ TEST_CASE("separate processes over loopback agree with the oracle and the in-pro
   }
 
   // Reports: every party's, with the cloud silent online and traffic where the plan puts it.
-  std::map<std::string, run::run_report> rep;
+  std::map<std::string, proto::party_report> rep;
   for (const auto& role : r.roles) rep[role.to_string()] = run::read_report(r.files.dir / run::party_file(role, ".report.json"));
   for (const auto& [p, x] : rep) {
     CHECK(x.ok);
@@ -100,7 +100,7 @@ TEST_CASE("separate processes over loopback agree with the oracle and the in-pro
   CHECK(rep.at("garbler[0]").phase("setup").peers.size() == 5);  // client, cloud, evaluator, compute, garbler[1]
 
   std::ostringstream table;
-  std::vector<run::run_report> all;
+  std::vector<proto::party_report> all;
   for (const auto& role : r.roles) all.push_back(rep.at(role.to_string()));
   run::print_table(table, all);
   CHECK_THAT(table.str(), Catch::Contains("garbler[0] -> evaluator[0]"));
@@ -411,7 +411,7 @@ void netns_run(const std::string& what, const std::string& rate, double rate_bit
   for (const auto& role : r.roles)
     if (!on_user(role))
       if (const auto w = client.wire.find(role.to_string()); w != client.wire.end())
-        crossing += w->second.first + w->second.second;
+        crossing += w->second.bytes_sent + w->second.bytes_received;
   const double floor_s = 0.5 * static_cast<double>(crossing) * 8 / rate_bits;
   INFO("client <-> edge: " << crossing << " bytes; offline " << client.phase("offline").seconds << " s");
   CHECK(client.phase("offline").seconds + client.phase("online").seconds + client.phase("setup").seconds >= floor_s);

@@ -109,6 +109,9 @@ constexpr bool check_receive_roles() {
 struct party_turns {
   bool last_was_send = false;
   std::map<std::string, std::uint64_t, std::less<>> flights;
+  // A phase starts a new turn: its first send starts a flight, even when the
+  // party's last act of the phase before was a send.
+  void new_phase() noexcept { last_was_send = false; }
 };
 
 template <class Self, class Peer>
@@ -146,8 +149,14 @@ class channel {
   void set_deadline(net::clock::duration d) noexcept { deadline_ = d; }
   [[nodiscard]] net::clock::duration deadline() const noexcept { return deadline_; }
   // The party's channels share one turn: a send that follows a receive on any
-  // of them (or is the party's first send) starts a flight, counted here.
+  // of them (or is the party's first send in a phase) starts a flight, counted here.
   void set_turns(party_turns* t) noexcept { turns_ = t; }
+  // The flights this end started to Peer (0 without set_turns).
+  [[nodiscard]] std::uint64_t flights() const {
+    if (turns_ == nullptr) return 0;
+    const auto it = turns_->flights.find(peer_name());
+    return it == turns_->flights.end() ? 0 : it->second;
+  }
   // Sees every protocol payload this end receives (transcript tests).
   std::function<void(std::uint16_t, std::span<const std::byte>)> on_receive;
 

@@ -80,7 +80,7 @@ class client : public party<role::client, client_links<Shape::clusters>, Shape> 
     layouts_.clear();
     for (std::size_t k = 0; k < widths.size(); ++k) layouts_.push_back(layout_of(cfg_.plan, k, widths[k], plain_bits, l));
     each_index<P>([&]<std::size_t J>() { ot_master_[J].take_from(std::get<J>(links_.evaluators)); });
-    meter_.end(report_.setup);
+    meter_.end(report_.phase("setup"));
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& g) {
@@ -93,7 +93,7 @@ class client : public party<role::client, client_links<Shape::clusters>, Shape> 
     meter_.begin();
     co_await submit(id, x);
     auto out = co_await collect(id);
-    meter_.end(report_.online);
+    meter_.end(report_.phase("online"));
     co_return out;
   }
 

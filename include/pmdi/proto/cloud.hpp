@@ -126,7 +126,7 @@ class cloud : public party<role::cloud, cloud_links<Shape::clusters, Shape::comp
       for (auto& s : shares) secure_zero(std::span<V>(s));
       secure_zero(std::span<V>(a));
     }
-    meter_.end(report_.setup);
+    meter_.end(report_.phase("setup"));
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& g) {
@@ -228,7 +228,7 @@ class cloud : public party<role::cloud, cloud_links<Shape::clusters, Shape::comp
                       " s (products " + std::to_string(matvec_s) + " s, packing " + std::to_string(pack_s) +
                       " s, waiting for the client's masks " + std::to_string(wait_s) + " s)");
     }
-    meter_.end(report_.offline);
+    meter_.end(report_.phase("offline"));
   }
 
 

@@ -1,10 +1,8 @@
 #pragma once
 // Shared pieces of the role steps: the public configuration every party
-// holds, per-party reports (JSON-able), the meter that attributes link
-// counters to phases, the store of one-use offline material, and the
+// holds, the meter that attributes link counters to a report's phases
+// (proto/report.hpp), the store of one-use offline material, and the
 // derivation of the per-(inference, stage) OT generators.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -13,7 +11,6 @@
 #include <map>
 #include <set>
 #include <span>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +22,7 @@
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/shape.hpp"
 #include "pmdi/proto/progress.hpp"
+#include "pmdi/proto/report.hpp"
 #include "pmdi/proto/stage.hpp"
 
 namespace pmdi::proto {
@@ -61,109 +59,6 @@ void check_shape(const topology& t, const std::string& who) {
   return "compute[" + std::to_string(j) + "," + std::to_string(v) + "]";
 }
 
-// ---- reports ------------------------------------------------------------------
-// Protocol traffic of one link: the payloads handed to and taken from the
-// transport (net's framing, record tags and handshake not included).
-struct link_counters {
-  std::uint64_t bytes_sent = 0, bytes_received = 0, messages_sent = 0, messages_received = 0;
-  [[nodiscard]] static link_counters of(const net::link_counters& c) noexcept {
-    return {c.payload_bytes_sent, c.payload_bytes_received, c.messages_sent, c.messages_received};
-  }
-  friend link_counters operator-(link_counters a, const link_counters& b) noexcept {
-    a.bytes_sent -= b.bytes_sent;
-    a.bytes_received -= b.bytes_received;
-    a.messages_sent -= b.messages_sent;
-    a.messages_received -= b.messages_received;
-    return a;
-  }
-};
-
-struct phase_figures {
-  double seconds = 0;
-  std::map<std::string, link_counters> per_peer;  // traffic with each peer in this phase
-  [[nodiscard]] std::uint64_t bytes_sent() const {
-    std::uint64_t s = 0;
-    for (const auto& [p, c] : per_peer) s += c.bytes_sent;
-    return s;
-  }
-  [[nodiscard]] std::uint64_t bytes_received() const {
-    std::uint64_t s = 0;
-    for (const auto& [p, c] : per_peer) s += c.bytes_received;
-    return s;
-  }
-  [[nodiscard]] std::uint64_t messages_sent() const {
-    std::uint64_t s = 0;
-    for (const auto& [p, c] : per_peer) s += c.messages_sent;
-    return s;
-  }
-  // Messages this party waited for: its rounds in this phase (every receive
-  // is a wait on a peer; the steps never receive speculatively).
-  [[nodiscard]] std::uint64_t rounds() const {
-    std::uint64_t s = 0;
-    for (const auto& [p, c] : per_peer) s += c.messages_received;
-    return s;
-  }
-};
-
-struct stage_figures {
-  std::size_t stage = 0;
-  double offline_s = 0, online_s = 0;
-  std::uint64_t and_gates = 0;
-};
-
-// The peak resident set of this process so far, in bytes (every party's
-// report carries it; in one process all parties share one figure).
-[[nodiscard]] inline std::uint64_t peak_rss_bytes() noexcept {
-  rusage u{};
-  if (::getrusage(RUSAGE_SELF, &u) != 0) return 0;
-  return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;  // ru_maxrss is in KiB on Linux
-}
-
-struct party_report {
-  std::string party;
-  phase_figures setup, offline, online;  // offline and online: the latest inference
-  std::vector<stage_figures> stages;
-  std::uint64_t paillier_products = 0;  // the cloud: exponentiation steps of the latest offline phase
-
-  stage_figures& stage_entry(std::size_t k) {
-    for (auto& s : stages)
-      if (s.stage == k) return s;
-    stages.push_back(stage_figures{k});
-    return stages.back();
-  }
-
-  [[nodiscard]] std::string to_json() const {
-    std::ostringstream o;
-    auto phase = [&](const char* name, const phase_figures& f) {
-      o << "\"" << name << "\": {\"seconds\": " << f.seconds << ", \"bytes_sent\": " << f.bytes_sent()
-        << ", \"bytes_received\": " << f.bytes_received() << ", \"messages_sent\": " << f.messages_sent()
-        << ", \"rounds\": " << f.rounds()
-        << ", \"peers\": {";
-      bool first = true;
-      for (const auto& [p, c] : f.per_peer) {
-        o << (first ? "" : ", ") << "\"" << p << "\": {\"bytes_sent\": " << c.bytes_sent
-          << ", \"bytes_received\": " << c.bytes_received << ", \"messages_sent\": " << c.messages_sent
-          << ", \"messages_received\": " << c.messages_received << "}";
-        first = false;
-      }
-      o << "}}";
-    };
-    o << "{\"party\": \"" << party << "\", \"peak_rss_bytes\": " << peak_rss_bytes()
-      << ", \"paillier_products\": " << paillier_products << ", ";
-    phase("setup", setup);
-    o << ", ";
-    phase("offline", offline);
-    o << ", ";
-    phase("online", online);
-    o << ", \"stages\": [";
-    for (std::size_t i = 0; i < stages.size(); ++i)
-      o << (i ? ", " : "") << "{\"stage\": " << stages[i].stage << ", \"offline_s\": " << stages[i].offline_s
-        << ", \"online_s\": " << stages[i].online_s << ", \"and_gates\": " << stages[i].and_gates << "}";
-    o << "]}";
-    return o.str();
-  }
-};
-
 // Counts what crossed a party's links during one phase.
 class phase_meter {
  public:
@@ -172,7 +67,7 @@ class phase_meter {
   template <class Self, class Peer>
   void add(const channel<Self, Peer>& ch) {
     if (ch.connected())
-      links_.emplace_back(std::string(ch.peer_name()), [&ch] { return link_counters::of(ch.counters()); });
+      links_.emplace_back(std::string(ch.peer_name()), [&ch] { return link_counters::of(ch.counters(), ch.flights()); });
   }
   void begin() {
     start_ = clock::now();
@@ -181,8 +76,8 @@ class phase_meter {
   }
   void end(phase_figures& f) const {
     f.seconds = std::chrono::duration<double>(clock::now() - start_).count();
-    f.per_peer.clear();
-    for (std::size_t i = 0; i < links_.size(); ++i) f.per_peer[links_[i].first] = links_[i].second() - before_[i];
+    f.peers.clear();
+    for (std::size_t i = 0; i < links_.size(); ++i) f.peers[links_[i].first] = links_[i].second() - before_[i];
   }
 
  private:
@@ -195,7 +90,9 @@ class phase_meter {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// One-way message latencies on the online critical path: z_1 to the first
+// The rounds of one inference's online phase as flights one after another on
+// its critical path (rounds: proto/report.hpp), each a one-way message
+// latency: z_1 to the first
 // garbler; per stage a round trip to the compute servers (in parallel) and,
 // with a garbled part, one to the evaluator; a hop per cluster boundary; the
 // result to the client.

@@ -47,7 +47,7 @@ class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Shape> 
       std::copy(v.begin(), v.end(), model_.back().begin());
       secure_zero(std::span<V>(v));
     }
-    meter_.end(report_.setup);
+    meter_.end(report_.phase("setup"));
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& /*g*/) {
@@ -73,7 +73,7 @@ class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Shape> 
       share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(s.data(), s.size()), out, /*counts_public_paths=*/false);
       co_await send<msg_partial_product<J, Vi>>(links_.garbler, id, std::span<const V>(out));
     }
-    meter_.end(report_.online);
+    meter_.end(report_.phase("online"));
   }
 
 

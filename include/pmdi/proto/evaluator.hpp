@@ -54,7 +54,7 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> {
     master_garbler_.take_from(links_.garbler);
     for (std::size_t k = first(); k < end(); ++k)
       circuits_.push_back(cfg_.plan.stages[k].garbled() ? stage_circuit_chunks(cfg_.plan.stages[k], l) : stage_chunks{});
-    meter_.end(report_.setup);
+    meter_.end(report_.phase("setup"));
     co_return;
   }
 
@@ -102,7 +102,7 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> {
       co_await send<msg_stage_output<J>>(links_.garbler, id, std::span<const V>(z));
       report_.stage_entry(k).online_s = seconds_since(t0);
     }
-    meter_.end(report_.online);
+    meter_.end(report_.phase("online"));
   }
 
 

@@ -106,7 +106,7 @@ class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Sh
         circuits_.emplace_back();
       }
     }
-    meter_.end(report_.setup);
+    meter_.end(report_.phase("setup"));
   }
 
   asio::awaitable<void> offline(std::uint64_t id, prg& g) {
@@ -163,7 +163,7 @@ class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Sh
     } else {
       co_await send<msg_masked_output<J>>(links_.client, id, std::span<const V>(tensors.back()));
     }
-    meter_.end(report_.online);
+    meter_.end(report_.phase("online"));
   }
 
 

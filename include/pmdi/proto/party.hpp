@@ -45,6 +45,7 @@ class party {
     split_ = split(cfg_.plan, cfg_.topo);
     check_shape<Shape>(cfg_.topo, name());
     report_.party = name();
+    for (const char* ph : {"setup", "offline", "online"}) report_.phases[ph];  // a role without a phase reports zeros
     links_.each([&](const auto& ch) { meter_.add(ch); });
   }
   ~party() = default;
@@ -59,7 +60,7 @@ class party {
   asio::awaitable<void> prepare_offline(material_store<Material>& store, std::uint64_t id, Prepare prepare) {
     meter_.begin();
     co_await store.prepare(id, name(), std::move(prepare));
-    meter_.end(report_.offline);
+    meter_.end(report_.phase("offline"));
   }
 
   public_config cfg_;

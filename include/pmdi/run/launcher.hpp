@@ -143,7 +143,7 @@ template <class Net, class Ring, class Bounds>
 // In-process run: every role in this process over in-memory channels, for
 // the one shape Shape.
 template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape = proto::shape<2, 1>>
-[[nodiscard]] std::vector<run_report> launch_in_process(const launch_options& o,
+[[nodiscard]] std::vector<proto::party_report> launch_in_process(const launch_options& o,
                                                        std::vector<std::vector<typename Ring::value_type>>& y) {
   using V = typename Ring::value_type;
   const role_options ro = data_options(o);
@@ -159,55 +159,46 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     lo.stage_log = [](const std::string& line) { std::cerr << line << std::endl; };
   }
   local_deployment<Ring, shape_list<Shape>> d(cloud_model<Net, Ring, Bounds>(ro), proto::input_size(structure), lo);
-  std::map<std::string, run_report> reps;
+  // Each role's report holds its latest phases; the run's report sums them
+  // over the images, as a party process's does.
+  std::map<std::string, proto::party_report> reps;
   for (const auto& n : d.party_names()) {
     reps[n].party = n;
     reps[n].images = o.images;
-    reps[n].ok = true;
   }
-  auto collect = [&](const char* phase, double seconds_override) {
-    for (const auto& pr : d.reports()) {
-      const proto::phase_figures& f = std::string(phase) == "setup"     ? pr.setup
-                                      : std::string(phase) == "offline" ? pr.offline
-                                                                        : pr.online;
-      auto& t = reps[pr.party].phases[phase];
-      t.seconds += seconds_override >= 0 ? seconds_override : f.seconds;
-      for (const auto& [peer, c] : f.per_peer)
-        t.peers[peer] += peer_figures{c.bytes_sent, c.bytes_received, c.messages_sent, c.messages_received, 0};
-    }
+  auto collect = [&](const char* phase) {
+    for (const auto& pr : d.reports())
+      if (std::string(phase) != "online" || pr.party != "cloud") reps[pr.party].phase(phase) += pr.phase(phase);
   };
   if (!o.quiet) std::cerr << "setup" << std::endl;
   d.setup();
-  collect("setup", -1);
+  collect("setup");
   for (std::uint64_t i = 1; i <= o.images; ++i) {
     if (!o.quiet) std::cerr << "offline " << i << std::endl;
     d.offline(i);
-    collect("offline", -1);
+    collect("offline");
   }
   y.clear();
   for (std::uint64_t i = 1; i <= o.images; ++i) {
     y.push_back(d.online(i, std::span<const V>(x[i - 1])));
-    for (const auto& pr : d.reports())
-      if (pr.party != "cloud") {
-        auto& t = reps[pr.party].phases["online"];
-        t.seconds += pr.online.seconds;
-        for (const auto& [peer, c] : pr.online.per_peer)
-          t.peers[peer] += peer_figures{c.bytes_sent, c.bytes_received, c.messages_sent, c.messages_received, 0};
-      }
+    collect("online");
   }
-  for (const auto& pr : d.reports())
-    for (const auto& st : pr.stages) reps[pr.party].stages.push_back({st.stage, st.offline_s, st.online_s, st.and_gates});
+  for (const auto& pr : d.reports()) {
+    reps[pr.party].stages = pr.stages;
+    reps[pr.party].paillier_products = pr.paillier_products;
+    reps[pr.party].peak_rss_bytes = pr.peak_rss_bytes;
+  }
   if (!o.output.empty()) write_outputs(o.output, y);
   for (std::size_t i = 0; i < y.size(); ++i)
     std::cout << "image " << i + 1 << ": " << describe_output<Ring>(structure, std::span<const V>(y[i])) << "\n";
-  std::vector<run_report> out;
+  std::vector<proto::party_report> out;
   for (const auto& n : d.party_names()) out.push_back(reps[n]);
   return out;
 }
 
 // Every party as its own process over 127.0.0.1, in o.dir; `watch`, if given,
 // sees the running parties every few milliseconds until they have all ended.
-[[nodiscard]] inline std::vector<run_report> launch_processes(
+[[nodiscard]] inline std::vector<proto::party_report> launch_processes(
     const launch_options& o, std::string_view name, unsigned ring_bits, unsigned fraction_bits, bool& all_ok,
     const std::function<void(const process_group&)>& watch = {}) {
   const std::filesystem::path dir = o.dir;
@@ -237,10 +228,10 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
   }
   const auto st = g.wait_all(std::chrono::steady_clock::now() + o.limit, watch);
   all_ok = true;
-  std::vector<run_report> reports;
+  std::vector<proto::party_report> reports;
   for (const auto& r : roles) {
     const auto& s = st.at(r.path());
-    run_report rep;
+    proto::party_report rep;
     try {
       rep = read_report(dir / party_file(r, ".report.json"));
     } catch (const error& e) {
@@ -311,7 +302,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
   if (argc >= 2 && std::string_view(argv[1]) == "--table") {
     // The table from reports written elsewhere (e.g. one party per host).
     try {
-      std::vector<run_report> reports;
+      std::vector<proto::party_report> reports;
       for (int i = 2; i < argc; ++i) reports.push_back(read_report(argv[i]));
       if (reports.empty()) throw usage_error("--table needs the report files (role binaries' --report)");
       print_table(std::cout, reports);
@@ -336,7 +327,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
                         std::to_string(Shape::clusters) + " --compute " + std::to_string(Shape::compute) +
                         " or build them with pmdi_add_deployment(... CLUSTERS P COMPUTE T)");
     bool ok = true;
-    std::vector<run_report> reports;
+    std::vector<proto::party_report> reports;
     std::vector<std::vector<V>> y;
     if (o.processes) {
       if (o.dir.empty()) {

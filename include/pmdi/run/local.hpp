@@ -162,7 +162,10 @@ class local_parties final : public local_parties_base<Ring> {
 
   [[nodiscard]] std::vector<proto::party_report> reports() const override {
     std::vector<proto::party_report> r;
-    for_each_party([&](auto& p) { r.push_back(p.report()); });
+    for_each_party([&](auto& p) {
+      r.push_back(p.report());
+      r.back().peak_rss_bytes = proto::peak_rss_bytes();
+    });
     return r;
   }
   [[nodiscard]] const proto::party_report& client_report() const override { return client_->report(); }
@@ -300,6 +303,8 @@ class local_parties final : public local_parties_base<Ring> {
     eb = proto::channel<B, A>(std::move(tb));
     ea.set_deadline(opt_.deadline);
     eb.set_deadline(opt_.deadline);
+    ea.set_turns(&turns_[a]);  // each party's flights, as in a party process
+    eb.set_turns(&turns_[b]);
     if (opt_.record) {
       ea.on_receive = [this, a](std::uint16_t, std::span<const std::byte> f) { transcripts_[a].emplace_back(f.begin(), f.end()); };
       eb.on_receive = [this, b](std::uint16_t, std::span<const std::byte> f) { transcripts_[b].emplace_back(f.begin(), f.end()); };
@@ -321,6 +326,7 @@ class local_parties final : public local_parties_base<Ring> {
   }
 
   void run_all(std::vector<task> tasks) {
+    for (auto& [party, t] : turns_) t.new_phase();
     std::exception_ptr first;
     for (auto& t : tasks)
       asio::co_spawn(io_, std::move(t.run), [this, &first, party = t.party](std::exception_ptr e) {
@@ -341,6 +347,7 @@ class local_parties final : public local_parties_base<Ring> {
   std::vector<pipe_entry> pipes_;
   std::map<std::string, std::vector<net::transport*>> party_links_;
   std::map<std::string, prg> prgs_;
+  std::map<std::string, proto::party_turns> turns_;  // by party; outlives the channels
   std::map<std::string, std::vector<proto::frame>> transcripts_;
   std::unique_ptr<client_t> client_;
   std::unique_ptr<cloud_t> cloud_;
@@ -350,7 +357,7 @@ class local_parties final : public local_parties_base<Ring> {
 };
 
 // One compiled shape's parties. Not inline, so that a program can compile it
-// once, apart, and declare it here (PMDI_LOCAL_PARTIES_INSTANCE below).
+// once, apart, and declare it elsewhere (run/local_instance.hpp).
 template <class Ring, class Shape>
 std::unique_ptr<local_parties_base<Ring>> make_local_parties(const proto::public_config& cfg,
                                                              std::vector<proto::stage>& model,
@@ -377,19 +384,6 @@ template <class... S>
 }
 
 }  // namespace detail
-
-// The explicit instantiation of one compiled shape: compiling every role of a
-// shape takes tens of seconds, and a program that builds several executables
-// on local deployments can compile each (ring, shape) once, in its own
-// translation unit,
-//   PMDI_LOCAL_PARTIES_INSTANCE(template, 32, 5, 2, 1)
-// and declare it in the others, which then skip that work:
-//   PMDI_LOCAL_PARTIES_INSTANCE(extern template, 32, 5, 2, 1)
-// (pmdi's own tests, demo and benchmarks do: instances/CMakeLists.txt).
-#define PMDI_LOCAL_PARTIES_INSTANCE(KIND, BITS, FRAC, P, T)                                                  \
-  KIND std::unique_ptr<::pmdi::run::detail::local_parties_base<::pmdi::ring<BITS, FRAC>>>                   \
-  pmdi::run::detail::make_local_parties<::pmdi::ring<BITS, FRAC>, ::pmdi::proto::shape<P, T>>(              \
-      const ::pmdi::proto::public_config&, std::vector<::pmdi::proto::stage>&, const ::pmdi::run::local_options&)
 
 template <class Ring, class Shapes = default_local_shapes>
 class local_deployment {
@@ -443,7 +437,4 @@ class local_deployment {
 
 }  // namespace pmdi::run
 
-// The instances this program compiles apart (see PMDI_LOCAL_PARTIES_INSTANCE).
-#ifdef PMDI_LOCAL_INSTANCES
-#include <pmdi_local_instances.hpp>
-#endif
+#include "pmdi/run/local_instance.hpp"

@@ -68,7 +68,7 @@ struct run_context {
   role_id self;
   std::string self_name;
   std::string step = "start";
-  run_report report;
+  proto::party_report report;
 
   void at(std::string s) {
     step = std::move(s);
@@ -84,6 +84,7 @@ struct run_context {
   party_links::snapshot before;
   auto t0 = std::chrono::steady_clock::now();
   const auto begin = [&] {
+    links.new_phase();
     before = links.take_snapshot();
     t0 = std::chrono::steady_clock::now();
   };
@@ -126,8 +127,9 @@ struct run_context {
     }
   }
   ctx.report.phases.try_emplace("online");
-  for (const auto& st : s.report().stages)
-    ctx.report.stages.push_back({st.stage, st.offline_s, st.online_s, st.and_gates});
+  ctx.report.stages = s.report().stages;
+  ctx.report.paillier_products = s.report().paillier_products;
+  ctx.report.peak_rss_bytes = proto::peak_rss_bytes();
   links.fill_wire(ctx.report);
 }
 

@@ -70,6 +70,8 @@ class party_links {
     }
   }
 
+  // A phase begins: its first send starts a flight (proto::party_turns).
+  void new_phase() noexcept { turns_.new_phase(); }
   // Shuts every link: the peers' waits on them end at once.
   void close_all() noexcept {
     for (auto& [peer, t] : by_peer_) t->shutdown();
@@ -78,23 +80,19 @@ class party_links {
   void release() noexcept { by_peer_.clear(); }
 
   struct snapshot {
-    std::map<std::string, std::pair<proto::link_counters, std::uint64_t>> at;
+    std::map<std::string, proto::link_counters> at;
   };
   [[nodiscard]] snapshot take_snapshot() const {
     snapshot s;
-    for (const auto& [peer, t] : by_peer_) s.at[peer] = {proto::link_counters::of(t->counters()), flights(peer)};
+    for (const auto& [peer, t] : by_peer_) s.at[peer] = proto::link_counters::of(t->counters(), flights(peer));
     return s;
   }
   // Adds what crossed each link since `before` to `into`.
-  void add_since(const snapshot& before, phase_totals& into) const {
-    for (const auto& [peer, t] : by_peer_) {
-      const auto& [c0, f0] = before.at.at(peer);
-      const auto c = proto::link_counters::of(t->counters()) - c0;
-      into.peers[peer] += peer_figures{c.bytes_sent, c.bytes_received, c.messages_sent, c.messages_received,
-                                       flights(peer) - f0};
-    }
+  void add_since(const snapshot& before, proto::phase_figures& into) const {
+    for (const auto& [peer, t] : by_peer_)
+      into.peers[peer] += proto::link_counters::of(t->counters(), flights(peer)) - before.at.at(peer);
   }
-  void fill_wire(run_report& r) const {
+  void fill_wire(proto::party_report& r) const {
     for (const auto& [peer, t] : by_peer_) {
       const auto w = t->counters();
       r.wire[peer] = {w.wire_bytes_sent, w.wire_bytes_received};

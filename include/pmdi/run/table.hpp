@@ -26,9 +26,9 @@ namespace pmdi::run {
 // and online summed over the images; a party's time runs from its entering
 // the phase to its leaving it, so it includes waiting for peers still busy
 // with the phase before; the client's online time is the end-to-end online
-// latency), rounds (flights started; "-" in one process, where they are not
-// counted), bytes per link and direction in every phase.
-inline void print_table(std::ostream& out, const std::vector<run_report>& reports) {
+// latency), rounds (flights started, proto/report.hpp), bytes per link and
+// direction in every phase.
+inline void print_table(std::ostream& out, const std::vector<proto::party_report>& reports) {
   auto pad = [](std::string s, std::size_t w, bool right = true) {
     if (s.size() >= w) return s;
     return right ? std::string(w - s.size(), ' ') + s : s + std::string(w - s.size(), ' ');
@@ -38,9 +38,6 @@ inline void print_table(std::ostream& out, const std::vector<run_report>& report
     o << std::fixed << std::setprecision(s < 10 ? 3 : 1) << s;
     return o.str();
   };
-  bool have_rounds = false;
-  for (const auto& r : reports)
-    for (const auto& [n, p] : r.phases) have_rounds = have_rounds || p.rounds() != 0;
   for (const auto& r : reports)
     if (r.role == "client" || r.party == "client") {
       const double n = r.images == 0 ? 1.0 : static_cast<double>(r.images);
@@ -60,7 +57,7 @@ inline void print_table(std::ostream& out, const std::vector<run_report>& report
     const auto& on = r.phase("online");
     out << pad(r.party, 14, false) << pad(r.ok ? "ok" : "FAILED", 8) << pad(sec(r.phase("connect").seconds), 11)
         << pad(sec(r.phase("setup").seconds), 10) << pad(sec(off.seconds), 11) << pad(sec(on.seconds), 10)
-        << pad(have_rounds ? std::to_string(off.rounds()) + "/" + std::to_string(on.rounds()) : "-", 15) << pad(human_bytes(sent), 12)
+        << pad(std::to_string(off.rounds()) + "/" + std::to_string(on.rounds()), 15) << pad(human_bytes(sent), 12)
         << pad(human_bytes(recv), 12) << "\n";
   }
   out << "\n"
