@@ -65,6 +65,54 @@ void check_agreement(int variant, std::uint64_t seed_byte) {
   }
 }
 
+// A message log as lines "sender -> receiver: name name ...", for readable
+// failures.
+std::string render(const proto::message_log& log) {
+  std::string s;
+  for (const auto& [link, ids] : log) {
+    s += link.first.to_string();  // appended piece by piece: GCC 12's -Wrestrict false positive
+    s += " -> ";
+    s += link.second.to_string();
+    s += ":";
+    for (auto id : ids) {
+      s += " ";
+      s += proto::message_name(id);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+// Runs setup, one offline and one online phase with every link recorded, and
+// compares each phase's messages with the table of proto/sequence.hpp.
+template <class Ring, std::size_t P, std::size_t T>
+void check_sequence(int variant) {
+  prg g(seed{});
+  auto net = test::make_random_net(g, Ring::frac, variant);
+  const auto plan = proto::public_plan(net.stages, net.input_size);
+  const auto split = proto::split(plan, proto::topology{P, T});
+  run::local_options opt;
+  opt.topo = {P, T};
+  opt.paillier_bits = test_key_bits;
+  opt.record = true;
+  opt.deadline = std::chrono::seconds(60);
+  deployment<Ring, P, T> d(net.stages, net.input_size, opt);
+  const auto x = random_input<Ring>(g, net.input_size);
+  const auto check_phase = [&](proto::phase ph, const char* what) {
+    INFO(what << " of variant " << variant << ", " << P << "x" << T);
+    const auto expected = proto::expected_messages(plan, split, T, ph);
+    REQUIRE_FALSE(expected.empty());
+    CHECK(render(d.messages()) == render(expected));
+    d.clear_transcripts();
+  };
+  d.setup();
+  check_phase(proto::phase::setup, "setup");
+  d.offline(1);
+  check_phase(proto::phase::offline, "offline");
+  CHECK(d.online(1, x) == test::reference<Ring>(net, x));
+  check_phase(proto::phase::online, "online");
+}
+
 }  // namespace
 
 TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<32, 8>", "[protocol]") {
@@ -210,6 +258,41 @@ TEST_CASE("transcripts: only the client sees the input, only the cloud the weigh
   std::vector<std::byte> probe = input_pattern;
   probe.insert(probe.begin(), std::byte{1});
   CHECK(contains(probe, input_pattern));
+}
+
+TEST_CASE("every link carries the messages of the sequence table, in its order", "[protocol][sequence]") {
+  check_sequence<ring<32, 8>, 2, 2>(0);  // the last stage linear: enc_output_mask
+  check_sequence<ring<32, 8>, 3, 1>(1);  // the last stage garbled (argmax); two cluster handoffs
+}
+
+TEST_CASE("the sequence table expands per stage and per cluster", "[protocol][sequence]") {
+  prg g(seed{});
+  auto net = test::make_random_net(g, 8, 1);
+  const auto plan = proto::public_plan(net.stages, net.input_size);
+  const auto split = proto::split(plan, proto::topology{3, 2});
+  std::size_t garbled = 0;
+  for (const auto& st : plan.stages) garbled += st.garbled() ? 1 : 0;
+  REQUIRE(garbled > 0);
+  const auto off = proto::expected_messages(plan, split, 2, proto::phase::offline);
+  std::size_t choices = 0, stage_inputs = 0;
+  for (const auto& [link, ids] : off)
+    for (auto id : ids) {
+      choices += id == proto::msg_ot_choice<0>::id ? 1 : 0;
+      stage_inputs += id == proto::msg_enc_stage_input::id ? 1 : 0;
+    }
+  CHECK(choices == garbled);
+  CHECK(stage_inputs == plan.stages.size());
+  // The cloud's mask shares reach both compute servers of every cluster.
+  for (std::uint32_t j = 0; j < 3; ++j)
+    for (std::uint32_t v = 0; v < 2; ++v) {
+      const proto::role_id cloud{proto::role_kind::cloud, 0, 0}, server{proto::role_kind::compute, j, v};
+      CHECK(off.at({cloud, server}).size() == split.end(j) - split.first(j));
+    }
+  const auto on = proto::expected_messages(plan, split, 2, proto::phase::online);
+  const proto::role_id g1{proto::role_kind::garbler, 1, 0}, g2{proto::role_kind::garbler, 2, 0};
+  CHECK(on.at({g1, g2}) == std::vector<std::uint16_t>{proto::msg_cluster_handoff<0>::id});
+  CHECK(on.count({g2, {proto::role_kind::garbler, 3, 0}}) == 0);
+  CHECK(on.at({g2, {proto::role_kind::client, 0, 0}}) == std::vector<std::uint16_t>{proto::msg_masked_output<0>::id});
 }
 
 TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure memory links)", "[protocol][net]") {

@@ -43,6 +43,7 @@
 #include "pmdi/proto/compute.hpp"
 #include "pmdi/proto/evaluator.hpp"
 #include "pmdi/proto/garbler.hpp"
+#include "pmdi/proto/sequence.hpp"
 #include "pmdi/run/local_options.hpp"
 
 namespace pmdi::run {
@@ -67,6 +68,7 @@ class local_parties_base {
   [[nodiscard]] virtual const proto::party_report& client_report() const = 0;
   [[nodiscard]] virtual std::vector<link_figures> links() const = 0;
   [[nodiscard]] virtual std::map<std::string, std::vector<proto::frame>> transcripts() const = 0;
+  [[nodiscard]] virtual proto::message_log messages() const = 0;
   virtual void clear_transcripts() = 0;
   // Every party, in the order of reports(): client, cloud, then cluster by cluster.
   [[nodiscard]] const std::vector<std::string>& party_names() const noexcept { return names_; }
@@ -176,7 +178,11 @@ class local_parties final : public local_parties_base<Ring> {
     return f;
   }
   [[nodiscard]] std::map<std::string, std::vector<proto::frame>> transcripts() const override { return transcripts_; }
-  void clear_transcripts() override { transcripts_.clear(); }
+  [[nodiscard]] proto::message_log messages() const override { return messages_; }
+  void clear_transcripts() override {
+    transcripts_.clear();
+    messages_.clear();
+  }
 
  private:
   using client_t = proto::client<Ring, Shape>;
@@ -306,8 +312,14 @@ class local_parties final : public local_parties_base<Ring> {
     ea.set_turns(&turns_[a]);  // each party's flights, as in a party process
     eb.set_turns(&turns_[b]);
     if (opt_.record) {
-      ea.on_receive = [this, a](std::uint16_t, std::span<const std::byte> f) { transcripts_[a].emplace_back(f.begin(), f.end()); };
-      eb.on_receive = [this, b](std::uint16_t, std::span<const std::byte> f) { transcripts_[b].emplace_back(f.begin(), f.end()); };
+      ea.on_receive = [this, a](std::uint16_t id, std::span<const std::byte> f) {
+        transcripts_[a].emplace_back(f.begin(), f.end());
+        messages_[{proto::role_id_v<B>, proto::role_id_v<A>}].push_back(id);
+      };
+      eb.on_receive = [this, b](std::uint16_t id, std::span<const std::byte> f) {
+        transcripts_[b].emplace_back(f.begin(), f.end());
+        messages_[{proto::role_id_v<A>, proto::role_id_v<B>}].push_back(id);
+      };
     }
   }
 
@@ -349,6 +361,7 @@ class local_parties final : public local_parties_base<Ring> {
   std::map<std::string, prg> prgs_;
   std::map<std::string, proto::party_turns> turns_;  // by party; outlives the channels
   std::map<std::string, std::vector<proto::frame>> transcripts_;
+  proto::message_log messages_;  // (sender, receiver) -> message ids received, in order
   std::unique_ptr<client_t> client_;
   std::unique_ptr<cloud_t> cloud_;
   proto::indexed_tuple<garbler_ptr, P> garblers_;
@@ -429,6 +442,10 @@ class local_deployment {
   [[nodiscard]] std::vector<link_figures> links() const { return parties_->links(); }
   // Every payload each party received (only with options.record).
   [[nodiscard]] std::map<std::string, std::vector<proto::frame>> transcripts() const { return parties_->transcripts(); }
+  // The message ids every link delivered, in order (only with options.record;
+  // compare with proto::expected_messages).
+  [[nodiscard]] proto::message_log messages() const { return parties_->messages(); }
+  // Forgets the transcripts and the messages recorded so far.
   void clear_transcripts() { parties_->clear_transcripts(); }
 
  private:

@@ -19,7 +19,7 @@ struct local_options {
   unsigned paillier_bits = 2048;
   unsigned threads = 2;                                         // worker threads for Paillier work and garbling
   std::chrono::milliseconds deadline{std::chrono::minutes(10)};  // every wait
-  bool record = false;                                          // keep every received payload per party
+  bool record = false;                                          // keep every received payload per party, and each link's message ids
   // Authenticated, encrypted channels (net's secure handshake and AEAD over
   // in-memory transports) instead of plain in-memory pairs.
   bool secure_channels = false;
