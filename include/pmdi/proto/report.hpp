@@ -135,6 +135,14 @@ struct party_report {
     stages.push_back(stage_figures{k});
     return stages.back();
   }
+  // A run's report takes what its role's latest report holds beyond the
+  // phases (the stages, the Paillier products) and this process's peak RSS,
+  // now: at the end of a party process, and of a one-process launch.
+  void take_run_figures(const party_report& role) {
+    stages = role.stages;
+    paillier_products = role.paillier_products;
+    peak_rss_bytes = proto::peak_rss_bytes();
+  }
   [[nodiscard]] std::string to_json() const;
 };
 

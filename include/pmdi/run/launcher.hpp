@@ -183,11 +183,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     y.push_back(d.online(i, std::span<const V>(x[i - 1])));
     collect("online");
   }
-  for (const auto& pr : d.reports()) {
-    reps[pr.party].stages = pr.stages;
-    reps[pr.party].paillier_products = pr.paillier_products;
-    reps[pr.party].peak_rss_bytes = pr.peak_rss_bytes;
-  }
+  for (const auto& pr : d.reports()) reps[pr.party].take_run_figures(pr);
   if (!o.output.empty()) write_outputs(o.output, y);
   for (std::size_t i = 0; i < y.size(); ++i)
     std::cout << "image " << i + 1 << ": " << describe_output<Ring>(structure, std::span<const V>(y[i])) << "\n";

@@ -127,9 +127,7 @@ struct run_context {
     }
   }
   ctx.report.phases.try_emplace("online");
-  ctx.report.stages = s.report().stages;
-  ctx.report.paillier_products = s.report().paillier_products;
-  ctx.report.peak_rss_bytes = proto::peak_rss_bytes();
+  ctx.report.take_run_figures(s.report());
   links.fill_wire(ctx.report);
 }
 

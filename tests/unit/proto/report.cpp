@@ -76,3 +76,20 @@ TEST_CASE("report: a field of the wrong kind is refused, naming it", "[report]")
   CHECK(empty.images == 0);
   CHECK(empty.phases.empty());
 }
+
+TEST_CASE("report: a run's report takes its role's stages and products, its phases stay", "[report]") {
+  const auto role = sample();
+  party_report run;
+  run.party = "garbler[1]";
+  run.phase("offline").seconds = 9;
+  run.take_run_figures(role);
+  REQUIRE(run.stages.size() == 1);
+  CHECK(run.stages[0].stage == 4);
+  CHECK(run.stages[0].and_gates == 81);
+  CHECK(run.paillier_products == 7);
+  CHECK(run.peak_rss_bytes > 0);  // this process's peak so far, not the role's figure
+  CHECK(run.peak_rss_bytes != role.peak_rss_bytes);
+  CHECK(run.peak_rss_bytes <= pmdi::proto::peak_rss_bytes());
+  CHECK(run.phase("offline").seconds == 9);  // the phases are the run's own
+  CHECK(run.phase("online").peers.empty());
+}
