@@ -115,8 +115,8 @@ void check_sequence(int variant) {
 
 }  // namespace
 
-TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<32, 8>", "[protocol]") {
-  using R = ring<32, 8>;
+TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<32, 5>", "[protocol]") {
+  using R = ring<32, 5>;
   SECTION("P=1, T=1, linear last stage") { check_agreement<R, 1, 1>(0, 1); }
   SECTION("P=2, T=2, argmax last stage") { check_agreement<R, 2, 2>(1, 2); }
   SECTION("P=3, T=1, residual across clusters") { check_agreement<R, 3, 1>(2, 3); }
@@ -129,7 +129,7 @@ TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<64, 
 }
 
 TEST_CASE("offline material is used at most once", "[protocol]") {
-  using R = ring<32, 8>;
+  using R = ring<32, 5>;
   prg g(seed{});
   auto net = test::make_random_net(g, R::frac, 0);
   run::local_options opt;
@@ -153,7 +153,7 @@ TEST_CASE("offline material is used at most once", "[protocol]") {
 }
 
 TEST_CASE("party reports are JSON with per-peer traffic, rounds and stages", "[protocol][report]") {
-  using R = ring<32, 8>;
+  using R = ring<32, 5>;
   prg g(seed{});
   auto net = test::make_random_net(g, R::frac, 1);
   run::local_options opt;
@@ -191,7 +191,7 @@ TEST_CASE("party reports are JSON with per-peer traffic, rounds and stages", "[p
 }
 
 TEST_CASE("preparing the same inference twice is refused", "[protocol]") {
-  using R = ring<32, 8>;
+  using R = ring<32, 5>;
   prg g(seed{});
   auto net = test::make_random_net(g, R::frac, 1);
   run::local_options opt;
@@ -261,8 +261,8 @@ TEST_CASE("transcripts: only the client sees the input, only the cloud the weigh
 }
 
 TEST_CASE("every link carries the messages of the sequence table, in its order", "[protocol][sequence]") {
-  check_sequence<ring<32, 8>, 2, 2>(0);  // the last stage linear: enc_output_mask
-  check_sequence<ring<32, 8>, 3, 1>(1);  // the last stage garbled (argmax); two cluster handoffs
+  check_sequence<ring<32, 5>, 2, 2>(0);  // the last stage linear: enc_output_mask
+  check_sequence<ring<32, 5>, 3, 1>(1);  // the last stage garbled (argmax); two cluster handoffs
 }
 
 TEST_CASE("the sequence table expands per stage and per cluster", "[protocol][sequence]") {
@@ -296,7 +296,7 @@ TEST_CASE("the sequence table expands per stage and per cluster", "[protocol][se
 }
 
 TEST_CASE("the protocol runs over authenticated encrypted channels (net's secure memory links)", "[protocol][net]") {
-  using R = ring<32, 8>;
+  using R = ring<32, 5>;
   prg g(seed{});
   auto net = test::make_random_net(g, R::frac, 1);
   run::local_options opt;
