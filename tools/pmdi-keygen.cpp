@@ -20,18 +20,9 @@
 
 namespace {
 
-constexpr std::string_view usage =
+constexpr std::string_view usage_head =
     "usage: pmdi-keygen --clusters P --compute T --dir DIR [--base-port N] [--host H] [--ring BITS/FRAC]\n"
-    "  writes DIR/deployment.json and one secret key file per party (mode 0600)\n"
-    "  --clusters P    number of clusters (1..64)\n"
-    "  --compute T     compute servers per cluster (1..64)\n"
-    "  --dir DIR       output directory (created if missing)\n"
-    "  --base-port N   first port; parties get N, N+1, ... (default 7000)\n"
-    "  --host H        host of every party (default 127.0.0.1)\n"
-    "  --ring BITS/FRAC  the ring of the binaries: BITS 32 or 64, FRAC fraction bits in\n"
-    "                  [0, BITS-2] (default 64/13; the minionn-* binaries want 32/5)\n"
-    "  --placement RANGES  the stages each cluster runs, [first, end) per cluster, as\n"
-    "                  pmdi-plan prints it: '[[0, 3], [3, 4]]' (default: the even split)\n";
+    "  writes DIR/deployment.json and one secret key file per party (mode 0600)\n";
 
 struct ring_choice {
   std::uint32_t bits = 64, fraction_bits = 13;
@@ -65,20 +56,23 @@ int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
     std::string ring_text, placement;
     ring_choice ring_of_file;
-    pmdi::run::cli_args a(argc, argv, "");
-    while (a.next()) {
-      if (a.flag("--help") || a.flag("-h")) {
-        std::cout << usage;
-        return 0;
-      }
-      if (a.value("--ring", ring_text)) ring_of_file = ring("--ring", ring_text);
-      else if (!(a.number("--clusters", clusters, 1, 64) ||
-                 a.number("--compute", compute, 1, 64) ||
-                 a.value("--dir", dir) ||
-                 a.number("--base-port", base_port, 1, 65535) ||
-                 a.value("--host", host) ||
-                 a.value("--placement", placement)))
-        a.unknown();
+    pmdi::run::command_line c;
+    c.number("clusters", clusters, 1, 64, "P", "number of clusters (1..64)")
+        .number("compute", compute, 1, 64, "T", "compute servers per cluster (1..64)")
+        .value("dir", dir, "DIR", "output directory (created if missing)")
+        .number("base-port", base_port, 1, 65535, "N", "first port; parties get N, N+1, ... (default 7000)")
+        .value("host", host, "H", "host of every party (default 127.0.0.1)")
+        .option("ring", "BITS/FRAC",
+                "the ring of the binaries: BITS 32 or 64, FRAC fraction bits in [0, BITS-2] (default 64/13; the "
+                "minionn-* binaries want 32/5)",
+                [&](const std::string& text) { ring_of_file = ring("--ring", text); })
+        .value("placement", placement, "RANGES",
+               "the stages each cluster runs, [first, end) per cluster, as pmdi-plan prints it: '[[0, 3], [3, 4]]' "
+               "(default: the even split)");
+    c.parse(argc, argv);
+    if (c.help_asked()) {
+      std::cout << usage_head << c.help();
+      return 0;
     }
     if (!clusters || !compute || !dir) throw pmdi::usage_error("--clusters, --compute and --dir are required");
 
@@ -102,7 +96,7 @@ int main(int argc, char** argv) {
               << g.file.fraction_bits << ")\n";
     return 0;
   } catch (const pmdi::usage_error& e) {
-    std::cerr << "pmdi-keygen: " << e.what() << "\n" << usage;
+    std::cerr << "pmdi-keygen: " << e.what() << "\n" << usage_head << "  (pmdi-keygen --help lists every option)\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "pmdi-keygen: " << e.what() << "\n";

@@ -41,17 +41,10 @@ using namespace pmdi;
 namespace json = boost::json;
 using paper_ring = pmdi::ring<32, 5>;
 
-constexpr std::string_view usage =
+constexpr std::string_view usage_head =
     "usage: pmdi-plan --network NAME --clusters FILE [--objective throughput|latency] [--json]\n"
     "       pmdi-plan calibrate --network NAME [--reps N]\n"
-    "       pmdi-plan --list\n"
-    "  --network NAME   minionn-mnist, minionn-cifar, resnet32, alexnet, alexnet-falcon, vgg16, vgg16-falcon\n"
-    "  --clusters FILE  the clusters (docs/placement.md): per cluster cores of the calibrated machine or\n"
-    "                   its own rates, memory per server, bandwidth of the link into it\n"
-    "  --objective O    what the optimal split minimises: the pipeline's bottleneck (throughput,\n"
-    "                   the default) or one inference's latency\n"
-    "  --json           one JSON line per placement instead of the table\n"
-    "  --reps N         calibrate: median of N timings per stage (default 5)\n";
+    "       pmdi-plan --list\n";
 
 constexpr std::string_view network_names[] = {"minionn-mnist", "minionn-cifar",  "resnet32",    "alexnet",
                                               "alexnet-falcon", "vgg16",          "vgg16-falcon"};
@@ -165,15 +158,22 @@ int main(int argc, char** argv) {
     std::filesystem::path clusters;
     bool as_json = false, list = false;
     int reps = 5;
-    run::cli_args a(calibrate ? argc - 1 : argc, calibrate ? argv + 1 : argv, "");
-    while (a.next()) {
-      if (a.flag("--help") || a.flag("-h")) {
-        std::cout << usage;
-        return 0;
-      }
-      if (!(a.flag("--json", as_json) || a.flag("--list", list) || a.value("--network", network) ||
-            a.value("--clusters", clusters) || a.value("--objective", objective) || a.number("--reps", reps, 1, 1000)))
-        a.unknown();
+    run::command_line c;
+    c.value("network", network, "NAME",
+            "minionn-mnist, minionn-cifar, resnet32, alexnet, alexnet-falcon, vgg16, vgg16-falcon")
+        .value("clusters", clusters, "FILE",
+               "the clusters (docs/placement.md): per cluster cores of the calibrated machine or its own rates, "
+               "memory per server, bandwidth of the link into it")
+        .value("objective", objective, "O",
+               "what the optimal split minimises: the pipeline's bottleneck (throughput, the default) or one "
+               "inference's latency")
+        .flag("json", as_json, "one JSON line per placement instead of the table")
+        .flag("list", list, "list the networks")
+        .number("reps", reps, 1, 1000, "N", "calibrate: median of N timings per stage (default 5)");
+    c.parse(calibrate ? argc - 1 : argc, calibrate ? argv + 1 : argv);
+    if (c.help_asked()) {
+      std::cout << usage_head << c.help();
+      return 0;
     }
     if (list) {
       for (auto n : network_names) std::cout << n << "\n";

@@ -1,25 +1,39 @@
 #pragma once
-// The command line of pmdi's binaries (the per-role mains, the launcher,
-// pmdi-keygen): one walk over argv, one set of error sentences.
+// The command line of pmdi's binaries (the role binaries, the launcher,
+// pmdi-keygen, pmdi-plan), on Boost.Program_options: each option declared
+// once, with its target, its value's name and its help, which --help prints.
 //
-//   cli_args a(argc, argv);
-//   while (a.next())
-//     if (!(a.flag("--quiet", o.quiet) || a.value("--party", o.party) ||
-//           a.number("--images", o.images, 1, 1'000'000)))
-//       a.unknown();
+//   command_line c;
+//   c.flag("quiet", o.quiet, "no progress lines")
+//    .value("party", o.party, "ROLE", "this party")
+//    .number("images", o.images, 1, 1'000'000, "N", "number of inferences");
+//   c.parse(argc, argv);
+//   if (c.help_asked()) std::cout << c.help();
 //
-// Every argument is an option; an option that takes a value takes the next
-// argument, whatever it looks like. flag/value/number store into their target
-// and return true when the current option is theirs. Each mistake is a
+// option() takes a conversion of its own (a digest, a ring "BITS/FRAC").
+// value() stores the argument that follows its option (or follows '='),
+// whatever it looks like; number() an integer in [lo, hi]. No abbreviations,
+// no positional arguments, each option at most once. Each mistake is a
 // usage_error naming the option: "--images needs a value (see --help)",
 // "--images: expected an integer in [1, 1000000], got 'x'",
 // "unknown option '--imgaes' (see --help)".
+#include <boost/program_options/errors.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/parsers.hpp>
+#include <boost/program_options/positional_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
+#include <boost/program_options/variables_map.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pmdi/core/error.hpp"
 
@@ -61,55 +75,118 @@ struct number_target<std::chrono::duration<Rep, Period>> {
 
 }  // namespace detail
 
-class cli_args {
+class command_line {
+  using po_description = boost::program_options::options_description;
+
  public:
-  // `hint` ends the sentences about a missing value and an unknown option.
-  cli_args(int argc, char** argv, std::string_view hint = " (see --help)") : argc_(argc), argv_(argv), hint_(hint) {}
-
-  // Moves to the next option; false when there is none left.
-  [[nodiscard]] bool next() {
-    if (++i_ >= argc_) return false;
-    current_ = argv_[i_];
-    return true;
+  // `hint` ends the sentences about a mistake; --help (and -h) is declared.
+  explicit command_line(std::string hint = " (see --help)") : hint_(std::move(hint)) {
+    groups_.push_back(std::make_unique<po_description>("options"));
+    flag("help,h", help_, "print this help and exit");
   }
 
-  [[nodiscard]] std::string_view current() const { return current_; }
-
-  // The current option is `name`, an option without a value.
-  [[nodiscard]] bool flag(std::string_view name) const { return current_ == name; }
-  bool flag(std::string_view name, bool& out) const {
-    if (!flag(name)) return false;
-    out = true;
-    return true;
+  // Starts a group of options with its own heading in the help ("client only").
+  command_line& group(const std::string& caption) {
+    groups_.push_back(std::make_unique<po_description>(caption));
+    return *this;
   }
 
-  // The current option is `name`: `out` = the next argument (a string, a path).
+  // An option without a value: `out` becomes true when it is given.
+  command_line& flag(const char* name, bool& out, const char* help) {
+    namespace po = boost::program_options;
+    groups_.back()->add_options()(name, po::bool_switch()->notifier([&out](bool on) {
+      if (on) out = true;
+    }), help);
+    return *this;
+  }
+
+  // An option whose value is a string or a path (or an optional one).
   template <class T>
-  bool value(std::string_view name, T& out) {
-    if (current_ != name) return false;
-    if (i_ + 1 >= argc_) throw usage_error(std::string(current_) + " needs a value" + hint_);
-    out = std::string(argv_[++i_]);
-    return true;
+  command_line& value(const char* name, T& out, const char* value_name, const char* help) {
+    groups_.back()->add_options()(name, text()->value_name(value_name)->notifier([&out](const std::string& s) {
+      out = s;
+    }), help);
+    return *this;
   }
 
-  // The current option is `name`: `out` = the next argument, an integer in [lo, hi].
+  // An option whose value is an integer in [lo, hi] (or an optional integer,
+  // or a duration in the unit of `out`).
   template <class T>
-  bool number(std::string_view name, T& out, std::uint64_t lo, std::uint64_t hi) {
-    std::string text;
-    if (!value(name, text)) return false;
-    out = detail::number_target<T>::from(detail::parse_number(name, text, lo, hi));
-    return true;
+  command_line& number(const char* name, T& out, std::uint64_t lo, std::uint64_t hi, const char* value_name,
+                       const char* help) {
+    groups_.back()->add_options()(name, text()->value_name(value_name)->notifier([&out, flag = dashed(name), lo, hi](const std::string& s) {
+      out = detail::number_target<T>::from(detail::parse_number(flag, s, lo, hi));
+    }), help);
+    return *this;
   }
 
-  // The current option is none of those the caller knows.
-  [[noreturn]] void unknown() const { throw usage_error("unknown option '" + std::string(current_) + "'" + hint_); }
+  // An option whose value `store` converts and keeps (throwing usage_error
+  // for a value it refuses).
+  command_line& option(const char* name, const char* value_name, const char* help,
+                       std::function<void(const std::string&)> store) {
+    groups_.back()->add_options()(name, text()->value_name(value_name)->notifier(std::move(store)), help);
+    return *this;
+  }
+
+  // Parses argv[1..] into the targets; a usage_error for each mistake.
+  void parse(int argc, const char* const* argv) {
+    namespace po = boost::program_options;
+    namespace style = po::command_line_style;
+    po_description all;
+    for (const auto& g : groups_) all.add(*g);
+    all.add_options()("pmdi-positional", po::value<std::vector<std::string>>());  // refused below
+    po::positional_options_description positional;
+    positional.add("pmdi-positional", -1);
+    try {
+      po::variables_map vm;
+      po::store(po::command_line_parser(argc, argv)
+                    .options(all)
+                    .positional(positional)
+                    .style(style::unix_style & ~style::allow_guessing)
+                    .run(),
+                vm);
+      if (vm.count("pmdi-positional") != 0)
+        throw usage_error("unexpected argument '" + vm["pmdi-positional"].as<std::vector<std::string>>().front() +
+                          "' (every argument is an option)" + hint_);
+      po::notify(vm);
+    } catch (const po::unknown_option& e) {
+      throw usage_error("unknown option '" + e.get_option_name() + "'" + hint_);
+    } catch (const po::invalid_command_line_syntax& e) {
+      if (e.kind() == po::invalid_syntax::missing_parameter)
+        throw usage_error(e.get_option_name() + " needs a value" + hint_);
+      if (e.kind() == po::invalid_syntax::extra_parameter)
+        throw usage_error(e.get_option_name() + " takes no value" + hint_);
+      throw usage_error(std::string(e.what()) + hint_);
+    } catch (const po::multiple_occurrences& e) {
+      throw usage_error(e.get_option_name() + " is given more than once" + hint_);
+    } catch (const po::error& e) {
+      throw usage_error(std::string(e.what()) + hint_);
+    }
+  }
+  void parse(int argc, char** argv) { parse(argc, const_cast<const char* const*>(argv)); }
+
+  // Whether --help (or -h) was given.
+  [[nodiscard]] bool help_asked() const noexcept { return help_; }
+
+  // Every option with its value's name and help, group by group.
+  [[nodiscard]] std::string help() const {
+    std::ostringstream s;
+    for (const auto& g : groups_) s << *g;
+    return s.str();
+  }
 
  private:
-  int argc_;
-  char** argv_;
+  [[nodiscard]] static boost::program_options::typed_value<std::string>* text() {
+    return boost::program_options::value<std::string>();
+  }
+  [[nodiscard]] static std::string dashed(const char* name) {
+    std::string s(name);
+    return "--" + s.substr(0, s.find(','));
+  }
+
   std::string hint_;
-  int i_ = 0;
-  std::string_view current_;
+  bool help_ = false;
+  std::vector<std::unique_ptr<po_description>> groups_;
 };
 
 }  // namespace pmdi::run

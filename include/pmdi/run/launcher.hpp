@@ -32,6 +32,7 @@
 
 #include "pmdi/plan/placement.hpp"
 #include "pmdi/run/cli.hpp"
+#include "pmdi/run/role_options.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/run/local.hpp"
 #include "pmdi/run/processes.hpp"
@@ -61,57 +62,44 @@ struct launch_options {
   std::vector<proto::stage_range> placement;
 };
 
-inline constexpr std::string_view launch_usage =
-    "  --processes           one process per party over 127.0.0.1 (default: all in this process)\n"
-    "  --clusters P          clusters (default: the shape the roles are built for, CLUSTERS)\n"
-    "  --compute T           compute servers per cluster (default: COMPUTE)\n"
-    "  --placement RANGES    the stages of each cluster, [first, end) each: '[[0, 3], [3, 4]]'\n"
-    "                        (pmdi-plan prints it), or 'even' (default: the planner's split\n"
-    "                        for equal clusters, plan::default_placement)\n"
-    "  --images N            inferences (default 1)\n"
-    "  --model FILE          the cloud's weights (ONNX; binaries built with ONNX)\n"
-    "  --random-weights S    random weights from seed S\n"
-    "  --input FILE          N inputs of float32 (CHW)\n"
-    "  --random-input S      N random inputs from seed S\n"
-    "  --paillier-bits B     Paillier modulus size (default 2048)\n"
-    "  --threads N           Paillier worker threads per party (default 2)\n"
-    "  --receive-timeout-ms MS  deadline of every wait for a peer (default 600000)\n"
-    "  --limit-s S           kill every party still running after S seconds (default 7200)\n"
-    "  --dir DIR             run directory: deployment.json, keys, logs, reports (default: a new one in /tmp)\n"
-    "  --bin-dir DIR         where the role binaries are (default: next to this launcher)\n"
-    "  --report FILE         all reports as one JSON array\n"
-    "  --output FILE         the client's outputs, one line of ring elements per image\n"
-    "  --check               compare the client's outputs with the plaintext fixed-point oracle\n"
-    "                        (this launcher reads the model and inputs itself); exit 1 if they differ\n"
-    "  --stream              (with --processes) the client sends every image's input at once and\n"
-    "                        then collects the outputs: the clusters work as a pipeline\n"
-    "  --quiet               no progress lines\n";
+inline void declare_launch_options(command_line& c, launch_options& o) {
+  c.flag("processes", o.processes, "one process per party over 127.0.0.1 (default: all in this process)")
+      .number("clusters", o.clusters, 1, 64, "P", "clusters (default: the shape the roles are built for, CLUSTERS)")
+      .number("compute", o.compute, 1, 64, "T", "compute servers per cluster (default: COMPUTE)")
+      .value("placement", o.placement_text, "RANGES",
+             "the stages of each cluster, [first, end) each: '[[0, 3], [3, 4]]' (pmdi-plan prints it), or 'even' "
+             "(default: the planner's split for equal clusters, plan::default_placement)");
+  declare_run_options(c, o);
+  declare_model_options(c, o);
+  declare_input_options(c, o);
+  c.number("receive-timeout-ms", o.timeouts.receive, 1, 86'400'000, "MS",
+           "deadline of every wait for a peer (default 600000)")
+      .number("limit-s", o.limit, 1, 86'400 * 7, "S", "kill every party still running after S seconds (default 7200)")
+      .value("dir", o.dir, "DIR", "run directory: deployment.json, keys, logs, reports (default: a new one in /tmp)")
+      .value("bin-dir", o.bin_dir, "DIR", "where the role binaries are (default: next to this launcher)")
+      .value("report", o.report, "FILE", "all reports as one JSON array")
+      .value("output", o.output, "FILE", "the client's outputs, one line of ring elements per image")
+      .flag("check", o.check,
+            "compare the client's outputs with the plaintext fixed-point oracle (this launcher reads the model and "
+            "inputs itself); exit 1 if they differ")
+      .flag("stream", o.stream,
+            "(with --processes) the client sends every image's input at once and then collects the outputs: the "
+            "clusters work as a pipeline");
+}
+
+// What the launcher's --help lists.
+[[nodiscard]] inline std::string launch_options_help() {
+  launch_options o;
+  command_line c;
+  declare_launch_options(c, o);
+  return c.help();
+}
 
 // `o` holds the defaults (launcher_main: the shape the roles are built for).
 [[nodiscard]] inline launch_options parse_launch_options(int argc, char** argv, launch_options o = {}) {
-  cli_args a(argc, argv);
-  while (a.next())
-    if (!(a.flag("--processes", o.processes) ||
-          a.flag("--quiet", o.quiet) ||
-          a.flag("--check", o.check) ||
-          a.flag("--stream", o.stream) ||
-          a.number("--clusters", o.clusters, 1, 64) ||
-          a.number("--compute", o.compute, 1, 64) ||
-          a.number("--images", o.images, 1, 1'000'000) ||
-          a.value("--model", o.model) ||
-          a.number("--random-weights", o.random_weights, 0, UINT64_MAX) ||
-          a.value("--input", o.input) ||
-          a.number("--random-input", o.random_input, 0, UINT64_MAX) ||
-          a.number("--paillier-bits", o.paillier_bits, 512, 8192) ||
-          a.number("--threads", o.threads, 1, 256) ||
-          a.number("--receive-timeout-ms", o.timeouts.receive, 1, 86'400'000) ||
-          a.number("--limit-s", o.limit, 1, 86'400 * 7) ||
-          a.value("--dir", o.dir) ||
-          a.value("--bin-dir", o.bin_dir) ||
-          a.value("--report", o.report) ||
-          a.value("--output", o.output) ||
-          a.value("--placement", o.placement_text)))
-      a.unknown();
+  command_line c;
+  declare_launch_options(c, o);
+  c.parse(argc, argv);
   if (!o.random_weights && o.model.empty()) throw usage_error("give the model: --model FILE or --random-weights S");
   if (!o.random_input && o.input.empty()) throw usage_error("give the inputs: --input FILE or --random-input S");
   if (o.stream && !o.processes) throw usage_error("--stream needs --processes");
@@ -291,7 +279,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
       std::cout << "usage: " << argv[0] << " [options]\nruns every party of the deployment '" << name
                 << "' (in this process, or one process each with --processes)\n"
-                << launch_usage << "   or: " << argv[0]
+                << launch_options_help() << "   or: " << argv[0]
                 << " --table REPORT.json...   the table from the reports of a run elsewhere\n";
       return 0;
     }

@@ -270,7 +270,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
       std::cout << "usage: " << argv[0] << " --deployment FILE --party ROLE --key FILE [options]\n"
                 << "one party of the deployment '" << deployment_name << "'\n"
-                << role_usage;
+                << role_options_help();
 #if defined(PMDI_RUN_HAS_CLOUD) && defined(PMDI_RUN_HAS_ONNX)
       std::cout << "ONNX weights: yes\n";
 #elif defined(PMDI_RUN_HAS_CLOUD)
