@@ -1,5 +1,5 @@
 // expect: PMDI_E_ROLE_WRONG_RECEIVER
-// first error: static assertion failed: PMDI_E_ROLE_WRONG_RECEIVER
+// first error: PMDI_E_ROLE_WRONG_RECEIVER, pmdi::diag::roles::receiving_role<pmdi::role::compute<1, 0> >, pmdi::diag::roles::message<pmdi::proto::msg_stage_input<0, 0> >, pmdi::diag::roles::declared_receiver<pmdi::role::compute<0, 0> > >
 // A compute server of cluster 1 reads a stage input meant for compute<0, 0>
 // (declared garbler<J> -> compute<J, V>: one cluster's garbler to its own servers).
 #include "pmdi/proto/messages.hpp"

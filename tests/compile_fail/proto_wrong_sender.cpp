@@ -1,5 +1,5 @@
 // expect: PMDI_E_ROLE_WRONG_SENDER
-// first error: static assertion failed: PMDI_E_ROLE_WRONG_SENDER
+// first error: PMDI_E_ROLE_WRONG_SENDER, pmdi::diag::roles::sending_role<pmdi::role::garbler<0> >, pmdi::diag::roles::message<pmdi::proto::msg_masked_input>, pmdi::diag::roles::declared_sender<pmdi::role::client> >
 // A garbler tries to send the client's masked input (declared client -> garbler<0>).
 #include "pmdi/proto/messages.hpp"
 

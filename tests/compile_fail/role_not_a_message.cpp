@@ -1,5 +1,5 @@
 // expect: PMDI_E_NOT_A_MESSAGE
-// first error: static assertion failed: PMDI_E_NOT_A_MESSAGE
+// first error: PMDI_E_NOT_A_MESSAGE, pmdi::diag::roles::not_a_message_type<loose_payload> >
 // A payload without sender/receiver/id cannot be sent as a frame.
 #include "pmdi/proto/channel.hpp"
 

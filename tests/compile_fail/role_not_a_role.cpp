@@ -1,5 +1,5 @@
 // expect: PMDI_E_NOT_A_ROLE
-// first error: static assertion failed: PMDI_E_NOT_A_ROLE
+// first error: PMDI_E_NOT_A_ROLE, pmdi::diag::roles::not_a_role_type<server> >
 // channel<> takes role types only.
 #include "pmdi/proto/channel.hpp"
 

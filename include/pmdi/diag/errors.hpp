@@ -80,8 +80,13 @@ struct error;
 // one's cause and fix, and tests/compile_fail/ has one file per identifier.
 //
 // A failing check instantiates a small class template whose arguments are the
-// offending types, so the compiler prints them next to our sentence
-// ("required from 'struct pmdi::diag::role_cannot_send<pmdi::role::garbler<0>, hello, pmdi::role::client>'").
+// offending types. Its first error line is the size of diag::error<identifier,
+// roles and message...> (as for the network checks), so that line names the
+// roles and the message:
+//   invalid application of 'sizeof' to incomplete type 'pmdi::diag::error<
+//     pmdi::diag::roles::PMDI_E_ROLE_WRONG_SENDER, pmdi::diag::roles::sending_role<pmdi::role::garbler<0> >,
+//     pmdi::diag::roles::message<pmdi::proto::msg_masked_input>, pmdi::diag::roles::declared_sender<pmdi::role::client> >'
+// and the labelled static_assert with the sentence follows.
 
 // =============================================================================
 // roles: who may send and receive which message (proto/roles.hpp, proto/channel.hpp)
@@ -91,10 +96,27 @@ namespace pmdi::diag::roles {
 template <class...>
 inline constexpr bool always_false_v = false;
 
+// The identifiers and the parts the first error line names (declared only).
+struct PMDI_E_NOT_A_ROLE;
+struct PMDI_E_ROLE_SELF_CHANNEL;
+struct PMDI_E_NOT_A_MESSAGE;
+struct PMDI_E_ROLE_WRONG_SENDER;
+struct PMDI_E_ROLE_WRONG_RECEIVER;
+template <class T> struct not_a_role_type;
+template <class R> struct role_at_both_ends;
+template <class T> struct not_a_message_type;
+template <class M> struct message;
+template <class R> struct sending_role;
+template <class R> struct receiving_role;
+template <class R> struct peer;
+template <class R> struct declared_sender;
+template <class R> struct declared_receiver;
+
 // PMDI_E_NOT_A_ROLE: channel<Self, Peer> was given a type that is not one of
 // role::client, role::cloud, role::garbler<J>, role::evaluator<J>, role::compute<J, V>.
 template <class NotARole>
 struct not_a_role {
+  static_assert(sizeof(error<PMDI_E_NOT_A_ROLE, not_a_role_type<NotARole>>) != 0);  // the first error line
   static_assert(always_false_v<NotARole>,
                 "PMDI_E_NOT_A_ROLE: channel<Self, Peer> takes pmdi::role types (client, cloud, garbler<J>, "
                 "evaluator<J>, compute<J, V>); the template argument shown is not one");
@@ -103,6 +125,7 @@ struct not_a_role {
 // PMDI_E_ROLE_SELF_CHANNEL: a role cannot hold a channel to itself.
 template <class Role>
 struct role_self_channel {
+  static_assert(sizeof(error<PMDI_E_ROLE_SELF_CHANNEL, role_at_both_ends<Role>>) != 0);  // the first error line
   static_assert(always_false_v<Role>, "PMDI_E_ROLE_SELF_CHANNEL: channel<R, R>: a role cannot talk to itself");
 };
 
@@ -111,6 +134,7 @@ struct role_self_channel {
 // catalogue (proto/messages.hpp) declares them with proto::message_decl.
 template <class NotAMessage>
 struct not_a_message {
+  static_assert(sizeof(error<PMDI_E_NOT_A_MESSAGE, not_a_message_type<NotAMessage>>) != 0);  // the first error line
   static_assert(always_false_v<NotAMessage>,
                 "PMDI_E_NOT_A_MESSAGE: the type shown is not a message: it needs `using sender = <role>`, "
                 "`using receiver = <role>` and `static constexpr std::uint16_t id` (below 0xFF00), as "
@@ -120,6 +144,8 @@ struct not_a_message {
 // PMDI_E_ROLE_WRONG_SENDER (send side): the role that sends is not the message's declared sender.
 template <class SendingRole, class Message, class DeclaredSender>
 struct role_cannot_send {
+  static_assert(sizeof(error<PMDI_E_ROLE_WRONG_SENDER, sending_role<SendingRole>, message<Message>,
+                             declared_sender<DeclaredSender>>) != 0);  // the first error line
   static_assert(always_false_v<SendingRole, Message, DeclaredSender>,
                 "PMDI_E_ROLE_WRONG_SENDER: this role may not send this message: its declared sender is another "
                 "role (template arguments: <sending role, message, declared sender>)");
@@ -128,6 +154,8 @@ struct role_cannot_send {
 // PMDI_E_ROLE_WRONG_SENDER (receive side): the channel's peer is not the message's declared sender.
 template <class Peer, class Message, class DeclaredSender>
 struct peer_cannot_send {
+  static_assert(sizeof(error<PMDI_E_ROLE_WRONG_SENDER, peer<Peer>, message<Message>,
+                             declared_sender<DeclaredSender>>) != 0);  // the first error line
   static_assert(always_false_v<Peer, Message, DeclaredSender>,
                 "PMDI_E_ROLE_WRONG_SENDER: this message cannot arrive from this peer: its declared sender is "
                 "another role (template arguments: <peer, message, declared sender>)");
@@ -136,6 +164,8 @@ struct peer_cannot_send {
 // PMDI_E_ROLE_WRONG_RECEIVER (send side): the channel's peer is not the message's declared receiver.
 template <class Peer, class Message, class DeclaredReceiver>
 struct peer_cannot_receive {
+  static_assert(sizeof(error<PMDI_E_ROLE_WRONG_RECEIVER, peer<Peer>, message<Message>,
+                             declared_receiver<DeclaredReceiver>>) != 0);  // the first error line
   static_assert(always_false_v<Peer, Message, DeclaredReceiver>,
                 "PMDI_E_ROLE_WRONG_RECEIVER: this message may not be sent to this peer: its declared receiver is "
                 "another role (template arguments: <peer, message, declared receiver>)");
@@ -144,6 +174,8 @@ struct peer_cannot_receive {
 // PMDI_E_ROLE_WRONG_RECEIVER (receive side): the role that receives is not the message's declared receiver.
 template <class ReceivingRole, class Message, class DeclaredReceiver>
 struct role_cannot_receive {
+  static_assert(sizeof(error<PMDI_E_ROLE_WRONG_RECEIVER, receiving_role<ReceivingRole>, message<Message>,
+                             declared_receiver<DeclaredReceiver>>) != 0);  // the first error line
   static_assert(always_false_v<ReceivingRole, Message, DeclaredReceiver>,
                 "PMDI_E_ROLE_WRONG_RECEIVER: this role may not receive this message: its declared receiver is "
                 "another role (template arguments: <receiving role, message, declared receiver>)");
