@@ -124,22 +124,10 @@ class local_parties final : public local_parties_base<Ring> {
     });
   }
 
-  void setup() override {
-    std::vector<task> t;
-    for_each_party([&](auto& p) { t.push_back({p.name(), p.setup(prgs_.at(p.name()))}); });
-    run_all(std::move(t));
-  }
-
-  void offline(std::uint64_t id) override {
-    std::vector<task> t;
-    for_each_party([&](auto& p) { t.push_back({p.name(), p.offline(id, prgs_.at(p.name()))}); });
-    run_all(std::move(t));
-  }
-
+  void setup() override { every_party([](auto& p, prg& g) { return p.setup(g); }); }
+  void offline(std::uint64_t id) override { every_party([id](auto& p, prg& g) { return p.offline(id, g); }); }
   void offline_batch(const std::vector<std::uint64_t>& ids) override {
-    std::vector<task> t;
-    for_each_party([&](auto& p) { t.push_back({p.name(), offline_all(p, ids, prgs_.at(p.name()))}); });
-    run_all(std::move(t));
+    every_party([&ids](auto& p, prg& g) { return offline_all(p, ids, g); });
   }
 
   // The cloud takes no part: it has no task in this phase.
@@ -179,10 +167,7 @@ class local_parties final : public local_parties_base<Ring> {
   }
   [[nodiscard]] std::map<std::string, std::vector<proto::frame>> transcripts() const override { return transcripts_; }
   [[nodiscard]] proto::message_log messages() const override { return messages_; }
-  void clear_transcripts() override {
-    transcripts_.clear();
-    messages_.clear();
-  }
+  void clear_transcripts() override { transcripts_.clear(), messages_.clear(); }
 
  private:
   using client_t = proto::client<Ring, Shape>;
@@ -271,6 +256,13 @@ class local_parties final : public local_parties_base<Ring> {
   }
 
   static asio::awaitable<void> assign(std::vector<V>& y, asio::awaitable<std::vector<V>> a) { y = co_await std::move(a); }
+  // Runs step(party, its generator) of every party at once.
+  template <class Step>
+  void every_party(Step step) {
+    std::vector<task> t;
+    for_each_party([&](auto& p) { t.push_back({p.name(), step(p, prgs_.at(p.name()))}); });
+    run_all(std::move(t));
+  }
   template <class Party>
   static asio::awaitable<void> offline_all(Party& p, const std::vector<std::uint64_t>& ids, prg& g) {
     for (auto id : ids) co_await p.offline(id, g);
