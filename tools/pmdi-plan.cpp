@@ -26,7 +26,6 @@
 #include "networks/resnet32.hpp"
 #include "networks/vgg16.hpp"
 #include "networks/vgg16_falcon.hpp"
-#include "pmdi/core/prg.hpp"
 #include "pmdi/core/ring.hpp"
 #include "pmdi/nn/weights.hpp"
 #include "pmdi/plan/lower.hpp"
@@ -49,12 +48,10 @@ constexpr std::string_view usage_head =
 constexpr std::string_view network_names[] = {"minionn-mnist", "minionn-cifar",  "resnet32",    "alexnet",
                                               "alexnet-falcon", "vgg16",          "vgg16-falcon"};
 
-// The public plan of a named network (weights random, only the structure is used).
+// The public plan of a named network, from its type.
 template <class Net, class Bounds = nn::default_bounds>
 proto::network_plan plan_of() {
-  prg g = prg::from_os();
-  auto stages = plan::lower<Net, paper_ring, Bounds>(nn::random_weights<Net>(g));
-  return proto::public_plan(stages, proto::input_size(stages));
+  return plan::public_network_plan<Net, paper_ring, Bounds>();
 }
 
 proto::network_plan network_plan(const std::string& name) {

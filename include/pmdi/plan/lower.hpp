@@ -35,30 +35,14 @@ namespace detail {
 
 [[nodiscard]] inline std::int64_t encode_at(double v, unsigned e) { return std::llround(std::ldexp(v, static_cast<int>(e))); }
 
-}  // namespace detail
-
-// Lowers Net with weights `w` for Ring. Checks the weights against the declared
-// layers (counts, shapes) and against the declared magnitude bound of Bounds;
-// throws pmdi::usage_error naming the layer.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] std::vector<proto::stage> lower(const nn::model_weights& w) {
-  static_assert(checked_v<Net, Ring, Bounds>);
+// The walk over Net's stages that both entry points below share. With
+// `folded` null it builds the public stages only: no weight is read, encoded
+// or allocated, so every party derives its plan from the type alone.
+template <class Net, class Ring>
+[[nodiscard]] std::vector<proto::stage> lower_stages(const std::vector<nn::folded_layer>* folded) {
   using net = nn::traits<Net>;
   using sp = split<Net>;
   constexpr unsigned f = Ring::frac;
-  const auto folded = nn::fold_batchnorm<Net>(w);
-  const auto info = nn::describe<Net>();
-  const double wmax = std::ldexp(1.0, static_cast<int>(Bounds::weight_int_bits));
-  for (const auto& li : info) {
-    if (li.kind != nn::layer_kind::conv2d && li.kind != nn::layer_kind::dense) continue;
-    for (const auto& vec : {folded[li.index].weight, folded[li.index].bias})
-      for (double v : vec)
-        if (!(std::fabs(v) < wmax))
-          throw usage_error(nn::detail::where(li) + ": parameter " + std::to_string(v) +
-                            " (batchnorm folded) breaks the declared bound |w| < 2^" +
-                            std::to_string(Bounds::weight_int_bits) + "; declare a larger weight_int_bits in nn::bounds");
-  }
-
   std::vector<proto::stage> stages;
   const auto& nodes = net::nodes;
   std::vector<std::size_t> tsize(sp::count + 1);
@@ -106,15 +90,17 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
         switch (s.kind) {
           case nn::layer_kind::conv2d:
           case nn::layer_kind::dense: {
-            const auto& fl = folded[n.index];
             const unsigned oe = src.e + f;
             op.kind = s.kind == nn::layer_kind::conv2d ? proto::linear_kind::conv2d : proto::linear_kind::dense;
             op.kernel_h = s.kernel_h;
             op.kernel_w = s.kernel_w;
             op.stride = s.stride;
             op.pad = s.pad;
-            for (double v : fl.weight) ps.weights.push_back(detail::encode_at(v, f));
-            for (double v : fl.bias) ps.bias.push_back(detail::encode_at(v, oe));
+            if (folded) {
+              const auto& fl = (*folded)[n.index];
+              for (double v : fl.weight) ps.weights.push_back(encode_at(v, f));
+              for (double v : fl.bias) ps.bias.push_back(encode_at(v, oe));
+            }
             at[i] = emit(op, oe);
             break;
           }
@@ -126,7 +112,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
             op.kernel_w = s.kernel_w;
             op.stride = s.stride;
             op.pad = 0;
-            op.factor = p2 >= 0 ? 1 : detail::encode_at(1.0 / static_cast<double>(kk), f);
+            op.factor = p2 >= 0 ? 1 : encode_at(1.0 / static_cast<double>(kk), f);
             at[i] = emit(op, p2 >= 0 ? src.e + static_cast<unsigned>(p2) : src.e + f);
             break;
           }
@@ -173,6 +159,38 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
     stages.push_back(std::move(ps));
   }
   return stages;
+}
+
+}  // namespace detail
+
+// Lowers Net with weights `w` for Ring: the cloud's stages. Checks the weights
+// against the declared layers (counts, shapes) and against the declared
+// magnitude bound of Bounds; throws pmdi::usage_error naming the layer.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] std::vector<proto::stage> lower(const nn::model_weights& w) {
+  static_assert(checked_v<Net, Ring, Bounds>);
+  const auto folded = nn::fold_batchnorm<Net>(w);
+  const double wmax = std::ldexp(1.0, static_cast<int>(Bounds::weight_int_bits));
+  for (const auto& li : nn::describe<Net>()) {
+    if (li.kind != nn::layer_kind::conv2d && li.kind != nn::layer_kind::dense) continue;
+    for (const auto& vec : {folded[li.index].weight, folded[li.index].bias})
+      for (double v : vec)
+        if (!(std::fabs(v) < wmax))
+          throw usage_error(nn::detail::where(li) + ": parameter " + std::to_string(v) +
+                            " (batchnorm folded) breaks the declared bound |w| < 2^" +
+                            std::to_string(Bounds::weight_int_bits) + "; declare a larger weight_int_bits in nn::bounds");
+  }
+  return detail::lower_stages<Net, Ring>(&folded);
+}
+
+// The public plan of Net for Ring, from the type alone: every stage's
+// operators, shapes, scales and shifts, and no weight. It is what every party
+// but the cloud holds, and it equals proto::public_plan of lower(w) for any
+// weights w.
+template <class Net, class Ring, class Bounds = nn::default_bounds>
+[[nodiscard]] proto::network_plan public_network_plan() {
+  static_assert(checked_v<Net, Ring, Bounds>);
+  return proto::public_plan(detail::lower_stages<Net, Ring>(nullptr), nn::traits<Net>::nodes[0].out.size());
 }
 
 }  // namespace pmdi::plan

@@ -202,17 +202,23 @@ template <class Ring>
   return v;
 }
 
-// Decodes the output of fixed(): value / 2^scale (argmax: the index itself).
+// Decodes the output of fixed(), given the network's last stage: value /
+// 2^scale (argmax: the index itself).
 template <class Ring>
-[[nodiscard]] std::vector<double> decode_output(const std::vector<proto::stage>& stages,
+[[nodiscard]] std::vector<double> decode_output(const proto::public_stage& last,
                                                 std::span<const typename Ring::value_type> y) {
-  const auto& last = stages.back().pub;
   const bool index = !last.ops.empty() && last.ops.back().kind == proto::op_kind::argmax;
   const unsigned e = last.garbled() ? Ring::frac : last.scale_bits;
   std::vector<double> out(y.size());
   for (std::size_t i = 0; i < y.size(); ++i)
     out[i] = index ? static_cast<double>(y[i]) : std::ldexp(static_cast<double>(Ring::to_signed(y[i])), -static_cast<int>(e));
   return out;
+}
+
+template <class Ring>
+[[nodiscard]] std::vector<double> decode_output(const std::vector<proto::stage>& stages,
+                                                std::span<const typename Ring::value_type> y) {
+  return decode_output<Ring>(stages.back().pub, y);
 }
 
 }  // namespace pmdi::oracle

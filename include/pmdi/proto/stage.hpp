@@ -24,6 +24,7 @@ enum class op_kind : std::uint8_t { relu, maxpool, argmax };
 struct nonlinear_op {
   op_kind kind = op_kind::relu;
   std::size_t k = 0, stride = 0;  // maxpool window and stride
+  friend bool operator==(const nonlinear_op&, const nonlinear_op&) = default;
 };
 
 struct public_stage {
@@ -34,6 +35,7 @@ struct public_stage {
   unsigned scale_bits = 0;            // e_k: the scale of A_k x + b_k
   unsigned shift = 0;                 // exact arithmetic shift after A_k x + b_k
   std::vector<nonlinear_op> ops{};
+  friend bool operator==(const public_stage&, const public_stage&) = default;
 
   // A garbled circuit is needed when anything but a plain linear map remains.
   [[nodiscard]] bool garbled() const noexcept { return !ops.empty() || shift != 0; }
@@ -68,6 +70,7 @@ inline void validate_weights(const stage& s, std::size_t k) {
 struct network_plan {
   std::vector<std::size_t> tensor_sizes;  // tensor 0 = input, t = output of stage t-1
   std::vector<public_stage> stages;
+  friend bool operator==(const network_plan&, const network_plan&) = default;
   [[nodiscard]] std::size_t input_size() const { return tensor_sizes.at(0); }
   [[nodiscard]] std::size_t output_size() const { return tensor_sizes.back(); }
 };

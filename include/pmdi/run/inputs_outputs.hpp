@@ -107,11 +107,11 @@ template <class V>
 
 // "class 7 (scores 0.12 -1.3 ...)" for people.
 template <class Ring>
-[[nodiscard]] std::string describe_output(const std::vector<proto::stage>& stages,
+[[nodiscard]] std::string describe_output(const proto::network_plan& plan,
                                           std::span<const typename Ring::value_type> y) {
-  const auto d = oracle::decode_output<Ring>(stages, y);
+  const auto& last = plan.stages.back();
+  const auto d = oracle::decode_output<Ring>(last, y);
   std::ostringstream o;
-  const auto& last = stages.back().pub;
   if (!last.ops.empty() && last.ops.back().kind == proto::op_kind::argmax) {
     o << "class " << (d.empty() ? 0 : static_cast<long long>(d[0]));
     return o.str();

@@ -110,7 +110,7 @@ inline void declare_launch_options(command_line& c, launch_options& o) {
 // planner's for equal clusters.
 template <class Net, class Ring, class Bounds>
 [[nodiscard]] std::vector<proto::stage_range> resolve_placement(const launch_options& o) {
-  const auto plan = public_network_plan<Net, Ring, Bounds>();
+  const auto plan = plan::public_network_plan<Net, Ring, Bounds>();
   if (o.placement_text == "even") return proto::even_placement(plan.stages.size(), o.clusters);
   if (!o.placement_text.empty()) return parse_placement(o.placement_text, o.clusters);
   if (o.clusters > plan.stages.size()) return {};  // proto::split refuses it with its sentence
@@ -135,8 +135,8 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
                                                        std::vector<std::vector<typename Ring::value_type>>& y) {
   using V = typename Ring::value_type;
   const role_options ro = data_options(o);
-  const auto structure = structure_stages<Net, Ring, Bounds>();
-  const auto x = client_inputs<Ring>(ro, proto::input_size(structure));
+  const auto plan = plan::public_network_plan<Net, Ring, Bounds>();
+  const auto x = client_inputs<Ring>(ro, plan.input_size());
   local_options lo;
   lo.topo = {o.clusters, o.compute, o.placement};
   lo.paillier_bits = o.paillier_bits;
@@ -146,7 +146,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     lo.progress = stderr_progress();
     lo.stage_log = [](const std::string& line) { std::cerr << line << std::endl; };
   }
-  local_deployment<Ring, shape_list<Shape>> d(cloud_model<Net, Ring, Bounds>(ro), proto::input_size(structure), lo);
+  local_deployment<Ring, shape_list<Shape>> d(cloud_model<Net, Ring, Bounds>(ro), plan.input_size(), lo);
   // Each role's report holds its latest phases; the run's report sums them
   // over the images, as a party process's does.
   std::map<std::string, proto::party_report> reps;
@@ -174,7 +174,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
   for (const auto& pr : d.reports()) reps[pr.party].take_run_figures(pr);
   if (!o.output.empty()) write_outputs(o.output, y);
   for (std::size_t i = 0; i < y.size(); ++i)
-    std::cout << "image " << i + 1 << ": " << describe_output<Ring>(structure, std::span<const V>(y[i])) << "\n";
+    std::cout << "image " << i + 1 << ": " << describe_output<Ring>(plan, std::span<const V>(y[i])) << "\n";
   std::vector<proto::party_report> out;
   for (const auto& n : d.party_names()) out.push_back(reps[n]);
   return out;

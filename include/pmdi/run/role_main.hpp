@@ -47,6 +47,7 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
+#include "pmdi/plan/lower.hpp"
 #include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/weights.hpp"
@@ -66,7 +67,6 @@
 #include "pmdi/run/party_driver.hpp"
 #include "pmdi/run/party_links.hpp"
 #include "pmdi/run/progress.hpp"
-#include "pmdi/run/public_plan.hpp"
 #include "pmdi/run/report.hpp"
 #include "pmdi/run/role_options.hpp"
 
@@ -104,7 +104,7 @@ namespace pmdi::run {
 template <class Net, class Ring, class Bounds = nn::default_bounds>
 [[nodiscard]] proto::public_config party_config(const run_context& ctx) {
   proto::public_config cfg;
-  cfg.plan = public_network_plan<Net, Ring, Bounds>();
+  cfg.plan = plan::public_network_plan<Net, Ring, Bounds>();
   cfg.topo = {ctx.file.clusters, ctx.file.compute_per_cluster, ctx.file.placement};
   cfg.paillier_bits = ctx.opt.paillier_bits;
   cfg.threads = ctx.opt.threads;
@@ -144,8 +144,8 @@ template <class Net, class Ring, class Bounds, class Shape>
   using V = typename Ring::value_type;
   using party = proto::client<Ring, Shape>;
   co_await connect<party>(ctx, links, me);
-  const auto stages = structure_stages<Net, Ring, Bounds>();
-  const auto x = client_inputs<Ring>(ctx.opt, proto::input_size(stages));
+  const auto plan = plan::public_network_plan<Net, Ring, Bounds>();
+  const auto x = client_inputs<Ring>(ctx.opt, plan.input_size());
   std::vector<std::vector<V>> y(ctx.opt.images);
   const auto pause = [&]() -> asio::awaitable<void> {
     if (ctx.opt.online_delay.count() <= 0) co_return;
@@ -166,7 +166,7 @@ template <class Net, class Ring, class Bounds, class Shape>
   });
   if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
   for (std::size_t i = 0; i < y.size(); ++i)
-    std::cout << "image " << i + 1 << ": " << describe_output<Ring>(stages, std::span<const V>(y[i])) << std::endl;
+    std::cout << "image " << i + 1 << ": " << describe_output<Ring>(plan, std::span<const V>(y[i])) << std::endl;
 }
 #endif
 

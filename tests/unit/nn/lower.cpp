@@ -223,6 +223,23 @@ TEST_CASE("lowered stages: inputs, scales and shifts", "[nn][lower]") {
   CHECK(mn[0].pub.ops.size() == 1);
 }
 
+TEST_CASE("the public plan from the type equals the public part of the lowered stages", "[nn][lower]") {
+  auto g = test_prg(12);
+  const auto same = [&]<class Net, class Ring>() {
+    const auto st = plan::lower<Net, Ring>(nn::random_weights<Net>(g));
+    const auto pub = plan::public_network_plan<Net, Ring>();
+    CHECK(pub == pmdi::proto::public_plan(st, pmdi::proto::input_size(st)));
+    CHECK(pub.stages.size() == st.size());
+  };
+  using bn_net = nn::sequential<nn::input<2, 4, 4>, nn::conv2d<3, 3>, nn::batchnorm, nn::relu, nn::flatten, nn::dense<4>>;
+  same.template operator()<res, pmdi::ring<64, 12>>();
+  same.template operator()<nn::zoo::minionn_mnist, pmdi::ring<64, 13>>();
+  same.template operator()<stacked, pmdi::ring<64, 10>>();
+  same.template operator()<bn_net, pmdi::ring<64, 10>>();
+  // the comparison sees the operators: another network's plan differs
+  CHECK_FALSE(plan::public_network_plan<stacked, pmdi::ring<64, 10>>() == plan::public_network_plan<bn_net, pmdi::ring<64, 10>>());
+}
+
 TEST_CASE("two weighted layers in series: the run is cut and the first part truncates", "[nn][lower]") {
   auto g = test_prg(10);
   using R = pmdi::ring<64, 10>;
