@@ -1,18 +1,13 @@
 #pragma once
-// Party processes: spawned with posix_spawn, watched with a deadline, killed
-// as a group; their logs read back. The launcher and the multi-process tests
-// use them.
-#include <fcntl.h>
+// Party processes: started with Boost.Process, watched with a deadline,
+// killed when it passes; their logs read back. The launcher and the
+// multi-process tests use them.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -20,12 +15,20 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
-#include "pmdi/core/error.hpp"
+// Boost.Process on std::filesystem: header-only, no Boost.Filesystem to link.
+#ifndef BOOST_PROCESS_USE_STD_FS
+#define BOOST_PROCESS_USE_STD_FS 1
+#endif
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/io.hpp>
 
-extern char** environ;
+#include "pmdi/core/error.hpp"
 
 namespace pmdi::run {
 
@@ -42,25 +45,6 @@ struct exit_status {
   }
 };
 
-// Starts `exe` with `args`; stdout and stderr go to `log`. Throws on failure.
-[[nodiscard]] inline pid_t spawn_process(const std::filesystem::path& exe, const std::vector<std::string>& args,
-                                         const std::filesystem::path& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<std::string> all{exe.string()};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw error("cannot start " + exe.string() + ": " + std::strerror(rc));
-  return pid;
-}
-
 // The resident memory of process `pid` (/proc/PID/statm); nothing once it has gone.
 [[nodiscard]] inline std::optional<std::uint64_t> resident_bytes(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/statm");
@@ -69,37 +53,36 @@ struct exit_status {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-// A set of child processes, each known by a name.
+// A set of child processes, each known by a name. A child still running when
+// the group goes is killed (SIGKILL) and reaped.
 class process_group {
  public:
   process_group() = default;
   process_group(const process_group&) = delete;
   process_group& operator=(const process_group&) = delete;
-  ~process_group() {
-    kill_all(SIGKILL);
-    for (auto& [n, e] : children_)
-      if (!e.status.finished && e.pid > 0) {
-        int st = 0;
-        (void)::waitpid(e.pid, &st, 0);
-      }
-  }
+  ~process_group() { kill_all(SIGKILL); }
 
+  // Starts `exe` with `args`, its stdout and stderr to `log`. Throws
+  // pmdi::error naming the program when it cannot be started.
   void start(const std::string& name, const std::filesystem::path& exe, const std::vector<std::string>& args,
              const std::filesystem::path& log) {
-    entry e;
-    e.pid = spawn_process(exe, args, log);
-    e.started = std::chrono::steady_clock::now();
-    e.log = log;
-    children_[name] = e;
+    namespace bp = boost::process;
+    try {
+      entry e{bp::child(bp::exe = exe, bp::args = args, (bp::std_out & bp::std_err) > log),
+              std::chrono::steady_clock::now(), log, {}, false};
+      children_.insert_or_assign(name, std::move(e));
+    } catch (const bp::process_error& x) {
+      throw error("cannot start " + exe.string() + ": " + x.code().message());
+    }
   }
 
   void kill(const std::string& name, int sig = SIGKILL) {
     auto& e = children_.at(name);
-    if (!e.status.finished) ::kill(e.pid, sig);
+    if (!e.reaped) ::kill(e.child.id(), sig);
   }
   void kill_all(int sig) {
     for (auto& [n, e] : children_)
-      if (!e.status.finished && e.pid > 0) ::kill(e.pid, sig);
+      if (!e.reaped) ::kill(e.child.id(), sig);
   }
 
   // Waits for every child until `until`; kills (SIGKILL) those still running
@@ -113,14 +96,12 @@ class process_group {
       for (auto& [n, e] : children_) all = all && e.status.finished;
       if (all) break;
       if (std::chrono::steady_clock::now() >= until) {
-        kill_all(SIGKILL);
         for (auto& [n, e] : children_)
           if (!e.status.finished) {
-            int st = 0;
-            (void)::waitpid(e.pid, &st, 0);
-            e.status.finished = false;
+            std::error_code ec;
+            e.child.terminate(ec);  // SIGKILL and reap
+            e.reaped = true;
             e.status.signal = SIGKILL;
-            e.pid = -1;
           }
         break;
       }
@@ -131,7 +112,7 @@ class process_group {
     return out;
   }
 
-  // The moment (seconds since start) a child ended, once it has.
+  // How a child ended, once it has.
   [[nodiscard]] std::optional<exit_status> poll(const std::string& name) {
     reap();
     const auto& e = children_.at(name);
@@ -145,29 +126,29 @@ class process_group {
   [[nodiscard]] std::vector<std::pair<std::string, pid_t>> running() const {
     std::vector<std::pair<std::string, pid_t>> out;
     for (const auto& [n, e] : children_)
-      if (!e.status.finished && e.pid > 0) out.emplace_back(n, e.pid);
+      if (!e.reaped) out.emplace_back(n, e.child.id());
     return out;
   }
 
  private:
   struct entry {
-    pid_t pid = -1;
+    boost::process::child child;
     std::chrono::steady_clock::time_point started{};
     std::filesystem::path log;
     exit_status status{};
+    bool reaped = false;  // its pid is no longer ours to signal
   };
   void reap() {
     for (auto& [n, e] : children_) {
-      if (e.status.finished || e.pid <= 0) continue;
-      int st = 0;
-      const pid_t r = ::waitpid(e.pid, &st, WNOHANG);
-      if (r == e.pid) {
-        e.status.finished = true;
-        e.status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e.started).count();
-        if (WIFEXITED(st)) e.status.code = WEXITSTATUS(st);
-        if (WIFSIGNALED(st)) e.status.signal = WTERMSIG(st);
-        e.pid = -1;
-      }
+      if (e.reaped) continue;
+      std::error_code ec;
+      if (e.child.running(ec) || ec) continue;
+      const int st = e.child.native_exit_code();
+      e.reaped = true;
+      e.status.finished = true;
+      e.status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e.started).count();
+      if (WIFEXITED(st)) e.status.code = WEXITSTATUS(st);
+      if (WIFSIGNALED(st)) e.status.signal = WTERMSIG(st);
     }
   }
   std::map<std::string, entry> children_;
