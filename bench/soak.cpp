@@ -24,6 +24,7 @@
 
 #include "bench.hpp"
 #include "pmdi/core/ring.hpp"
+#include "pmdi/deployment.hpp"
 #include "pmdi/nn/zoo.hpp"
 #include "pmdi/run/launcher.hpp"
 
@@ -32,6 +33,7 @@ namespace {
 using net = pmdi::nn::zoo::minionn_mnist;
 using ring = pmdi::ring<32, 5>;
 using model_bounds = pmdi::nn::bounds<2, 5>;  // as examples/deployments builds minionn
+using deployment = pmdi::deployment<net, ring, pmdi::proto::shape<2, 1>, model_bounds>;
 
 struct rss_sample {
   double t;  // seconds since the run started
@@ -85,7 +87,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     o.dir = tmpl;
   }
   o.output = o.dir / "outputs.txt";
-  o.placement = run::resolve_placement<net, ring, model_bounds>(o);
+  o.placement = run::resolve_placement<deployment>(o);
   r.note("MiniONN-MNIST (" + std::string(o.model.empty() ? "random weights" : "trained weights") + "), " +
          std::to_string(o.images) + " inferences, 2 clusters x 1 compute server, one process per party, Paillier " +
          std::to_string(o.paillier_bits) + " bits; run directory " + o.dir.string());
@@ -109,7 +111,7 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
   if (!ok) throw pmdi::error("soak: the run failed (logs in " + o.dir.string() + ")");
 
   const auto y = run::read_outputs<ring::value_type>(o.output);
-  const auto mismatches = run::oracle_mismatches<net, ring, model_bounds>(o, y);
+  const auto mismatches = run::oracle_mismatches<deployment>(o, y);
   double worst = 0;
   std::uint64_t peak = 0;
   for (const auto& [party, s] : samples) {

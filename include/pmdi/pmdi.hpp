@@ -34,6 +34,7 @@
 #include "pmdi/net/tcp.hpp"
 #include "pmdi/net/keys.hpp"
 #include "pmdi/net/secure.hpp"
+#include "pmdi/deployment.hpp"
 #include "pmdi/run/deployment.hpp"
 #include "pmdi/proto/stage.hpp"
 #include "pmdi/proto/shape.hpp"

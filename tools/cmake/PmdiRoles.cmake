@@ -103,8 +103,8 @@ function(pmdi_add_deployment)
 #include <${entry_header}>
 
 int main(int argc, char** argv) {
-  return pmdi::run::${entry}<${D_NETWORK}, ${D_RING}, ${D_BOUNDS}, pmdi::proto::shape<${D_CLUSTERS}, ${D_COMPUTE}>>(
-      argc, argv, \"${D_NAME}\");
+  using deployment = pmdi::deployment<${D_NETWORK}, ${D_RING}, pmdi::proto::shape<${D_CLUSTERS}, ${D_COMPUTE}>, ${D_BOUNDS}>;
+  return pmdi::run::${entry}<deployment>(argc, argv, \"${D_NAME}\");
 }
 ")
     add_executable(${target} "${src}")

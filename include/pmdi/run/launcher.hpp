@@ -108,9 +108,10 @@ inline void declare_launch_options(command_line& c, launch_options& o) {
 
 // The placement of a launch: --placement as given, "even", or by default the
 // planner's for equal clusters.
-template <class Net, class Ring, class Bounds>
+template <a_deployment D>
 [[nodiscard]] std::vector<proto::stage_range> resolve_placement(const launch_options& o) {
-  const auto plan = plan::public_network_plan<Net, Ring, Bounds>();
+  using Ring = typename D::ring;
+  const auto plan = D::public_plan();
   if (o.placement_text == "even") return proto::even_placement(plan.stages.size(), o.clusters);
   if (!o.placement_text.empty()) return parse_placement(o.placement_text, o.clusters);
   if (o.clusters > plan.stages.size()) return {};  // proto::split refuses it with its sentence
@@ -130,12 +131,13 @@ template <class Net, class Ring, class Bounds>
 
 // In-process run: every role in this process over in-memory channels, for
 // the one shape Shape.
-template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape = proto::shape<2, 1>>
+template <a_deployment D>
 [[nodiscard]] std::vector<proto::party_report> launch_in_process(const launch_options& o,
-                                                       std::vector<std::vector<typename Ring::value_type>>& y) {
+                                                       std::vector<std::vector<typename D::ring::value_type>>& y) {
+  using Ring = typename D::ring;
   using V = typename Ring::value_type;
   const role_options ro = data_options(o);
-  const auto plan = plan::public_network_plan<Net, Ring, Bounds>();
+  const auto plan = D::public_plan();
   const auto x = client_inputs<Ring>(ro, plan.input_size());
   local_options lo;
   lo.topo = {o.clusters, o.compute, o.placement};
@@ -146,7 +148,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     lo.progress = stderr_progress();
     lo.stage_log = [](const std::string& line) { std::cerr << line << std::endl; };
   }
-  local_deployment<Ring, shape_list<Shape>> d(cloud_model<Net, Ring, Bounds>(ro), plan.input_size(), lo);
+  local_deployment<Ring, shape_list<typename D::shape>> d(cloud_model<D>(ro), plan.input_size(), lo);
   // Each role's report holds its latest phases; the run's report sums them
   // over the images, as a party process's does.
   std::map<std::string, proto::party_report> reps;
@@ -242,11 +244,12 @@ inline void print_client_results(const std::filesystem::path& dir, std::ostream&
 
 // The images (numbered from 1) whose output in `y` differs from the plaintext
 // fixed-point oracle on the same weights and inputs, or is missing.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
+template <a_deployment D>
 [[nodiscard]] std::vector<std::uint64_t> oracle_mismatches(const launch_options& o,
-                                                           const std::vector<std::vector<typename Ring::value_type>>& y) {
+                                                           const std::vector<std::vector<typename D::ring::value_type>>& y) {
+  using Ring = typename D::ring;
   const role_options ro = data_options(o);
-  const auto stages = plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(ro));
+  const auto stages = cloud_model<D>(ro);
   const auto x = client_inputs<Ring>(ro, proto::input_size(stages));
   std::vector<std::uint64_t> differ;
   for (std::uint64_t i = 0; i < o.images; ++i)
@@ -255,10 +258,10 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 }
 
 // Compares the client's outputs with the oracle; prints the verdict.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
-[[nodiscard]] bool check_outputs(const launch_options& o, const std::vector<std::vector<typename Ring::value_type>>& y,
+template <a_deployment D>
+[[nodiscard]] bool check_outputs(const launch_options& o, const std::vector<std::vector<typename D::ring::value_type>>& y,
                                  std::ostream& out) {
-  const auto differ = oracle_mismatches<Net, Ring, Bounds>(o, y);
+  const auto differ = oracle_mismatches<D>(o, y);
   if (!differ.empty()) {
     out << "check FAILED: " << differ.size() << " of " << o.images << " image(s) differ from the plaintext "
         << "fixed-point oracle, the first image " << differ.front() << "\n";
@@ -271,8 +274,10 @@ template <class Net, class Ring, class Bounds = nn::default_bounds>
 // Shape: the deployment's shape the roles are built for, in this process and
 // in the role binaries alike (--clusters and --compute default to it; another
 // value is refused).
-template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape = proto::shape<2, 1>>
+template <a_deployment D>
 [[nodiscard]] int launcher_main(int argc, char** argv, std::string_view name) {
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   using V = typename Ring::value_type;
   std::signal(SIGPIPE, SIG_IGN);
   for (int i = 1; i < argc; ++i)
@@ -303,7 +308,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     defaults.clusters = Shape::clusters;
     defaults.compute = Shape::compute;
     auto o = parse_launch_options(argc, argv, defaults);
-    o.placement = resolve_placement<Net, Ring, Bounds>(o);
+    o.placement = resolve_placement<D>(o);
     if (o.clusters != Shape::clusters || o.compute != Shape::compute)
       throw usage_error("--clusters " + std::to_string(o.clusters) + " --compute " + std::to_string(o.compute) +
                         ": the roles of '" + std::string(name) + "' are built for " + std::to_string(Shape::clusters) +
@@ -325,7 +330,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
       print_client_results(o.dir, std::cout);
       if (ok && o.check) y = read_outputs<V>(o.output);
     } else {
-      reports = launch_in_process<Net, Ring, Bounds, Shape>(o, y);
+      reports = launch_in_process<D>(o, y);
     }
     std::cout << "\n" << name << ": " << o.clusters << " cluster(s) x " << o.compute << " compute server(s), "
               << o.images << " image(s), " << (o.processes ? "one process per party over 127.0.0.1" : "one process")
@@ -337,7 +342,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
       std::ofstream f(o.report);
       f << json::serialize(a) << "\n";
     }
-    if (ok && o.check) ok = check_outputs<Net, Ring, Bounds>(o, y, std::cout);
+    if (ok && o.check) ok = check_outputs<D>(o, y, std::cout);
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "pmdi: " << name << "-launch: " << e.what() << std::endl;

@@ -4,7 +4,8 @@
 //   <name>-garbler --deployment deployment.json --party garbler/0
 //                  --key garbler-0.key --images 1 --report garbler-0.json
 //
-// role_main<Net, Ring>(argc, argv, name) parses the arguments, loads the
+// role_main<D>(argc, argv, name), D a pmdi::deployment<Net, Ring, Shape,
+// Bounds> (pmdi/deployment.hpp), parses the arguments, loads the
 // deployment file and the party's secret key, opens secure TCP links to
 // exactly the peers the plan connects it with, runs its role's setup, then
 // the offline phase of every image, then the online phase of every image, and
@@ -47,7 +48,7 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
-#include "pmdi/plan/lower.hpp"
+#include "pmdi/deployment.hpp"
 #include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/sequential.hpp"
 #include "pmdi/nn/weights.hpp"
@@ -101,10 +102,10 @@
 
 namespace pmdi::run {
 
-template <class Net, class Ring, class Bounds = nn::default_bounds>
+template <a_deployment D>
 [[nodiscard]] proto::public_config party_config(const run_context& ctx) {
   proto::public_config cfg;
-  cfg.plan = plan::public_network_plan<Net, Ring, Bounds>();
+  cfg.plan = D::public_plan();
   cfg.topo = {ctx.file.clusters, ctx.file.compute_per_cluster, ctx.file.placement};
   cfg.paillier_bits = ctx.opt.paillier_bits;
   cfg.threads = ctx.opt.threads;
@@ -133,18 +134,20 @@ template <class Net>
 }
 
 // The cloud's model: the weights lowered to protocol stages.
-template <class Net, class Ring, class Bounds = nn::default_bounds>
+template <a_deployment D>
 [[nodiscard]] std::vector<proto::stage> cloud_model(const role_options& o) {
-  return plan::lower<Net, Ring, Bounds>(model_weights_from<Net>(o));
+  return D::lower(model_weights_from<typename D::network>(o));
 }
 
 #if defined(PMDI_RUN_HAS_CLIENT)
-template <class Net, class Ring, class Bounds, class Shape>
+template <a_deployment D>
 [[nodiscard]] asio::awaitable<void> run_client(run_context& ctx, party_links& links, const net::local_identity& me) {
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   using V = typename Ring::value_type;
   using party = proto::client<Ring, Shape>;
   co_await connect<party>(ctx, links, me);
-  const auto plan = plan::public_network_plan<Net, Ring, Bounds>();
+  const auto plan = D::public_plan();
   const auto x = client_inputs<Ring>(ctx.opt, plan.input_size());
   std::vector<std::vector<V>> y(ctx.opt.images);
   const auto pause = [&]() -> asio::awaitable<void> {
@@ -152,7 +155,7 @@ template <class Net, class Ring, class Bounds, class Shape>
     asio::steady_timer t(co_await asio::this_coro::executor, ctx.opt.online_delay);
     co_await t.async_wait(asio::use_awaitable);
   };
-  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), [&](party& c, role_steps& s) {
+  co_await run_party<party>(ctx, links, party_config<D>(ctx), [&](party& c, role_steps& s) {
     s.online = [&](std::uint64_t id) -> asio::awaitable<void> {
       if (id == 1) co_await pause();
       y[id - 1] = co_await c.online(id, std::span<const V>(x[id - 1]));
@@ -171,46 +174,54 @@ template <class Net, class Ring, class Bounds, class Shape>
 #endif
 
 #if defined(PMDI_RUN_HAS_CLOUD)
-template <class Net, class Ring, class Bounds, class Shape>
+template <a_deployment D>
 [[nodiscard]] asio::awaitable<void> run_cloud(run_context& ctx, party_links& links, const net::local_identity& me) {
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   using party = proto::cloud<Ring, Shape>;
   co_await connect<party>(ctx, links, me);
   ctx.at("load model");  // errors in the file name this step, not 'connect'
-  auto model = cloud_model<Net, Ring, Bounds>(ctx.opt);
-  co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), {}, std::move(model));
+  auto model = cloud_model<D>(ctx.opt);
+  co_await run_party<party>(ctx, links, party_config<D>(ctx), {}, std::move(model));
 }
 #endif
 
 #if defined(PMDI_RUN_HAS_GARBLER)
-template <class Net, class Ring, class Bounds, class Shape>
+template <a_deployment D>
 [[nodiscard]] asio::awaitable<void> run_garbler(run_context& ctx, party_links& links, const net::local_identity& me) {
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() -> asio::awaitable<void> {
     using party = proto::garbler<Ring, Shape, J>;
     co_await connect<party>(ctx, links, me);
-    co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), cluster_online);
+    co_await run_party<party>(ctx, links, party_config<D>(ctx), cluster_online);
   });
 }
 #endif
 
 #if defined(PMDI_RUN_HAS_EVALUATOR)
-template <class Net, class Ring, class Bounds, class Shape>
+template <a_deployment D>
 [[nodiscard]] asio::awaitable<void> run_evaluator(run_context& ctx, party_links& links, const net::local_identity& me) {
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() -> asio::awaitable<void> {
     using party = proto::evaluator<Ring, Shape, J>;
     co_await connect<party>(ctx, links, me);
-    co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), cluster_online);
+    co_await run_party<party>(ctx, links, party_config<D>(ctx), cluster_online);
   });
 }
 #endif
 
 #if defined(PMDI_RUN_HAS_COMPUTE)
-template <class Net, class Ring, class Bounds, class Shape>
+template <a_deployment D>
 [[nodiscard]] asio::awaitable<void> run_compute(run_context& ctx, party_links& links, const net::local_identity& me) {
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() {
     return proto::with_index<Shape::compute>(ctx.self.server, [&]<std::size_t V>() -> asio::awaitable<void> {
       using party = proto::compute<Ring, Shape, J, V>;
       co_await connect<party>(ctx, links, me);
-      co_await run_party<party>(ctx, links, party_config<Net, Ring, Bounds>(ctx), cluster_online);
+      co_await run_party<party>(ctx, links, party_config<D>(ctx), cluster_online);
     });
   });
 }
@@ -218,23 +229,23 @@ template <class Net, class Ring, class Bounds, class Shape>
 
 // This party's whole run: its role connects to its peers, runs, and ends the
 // run with every peer.
-template <class Net, class Ring, class Bounds, class Shape>
+template <a_deployment D>
 [[nodiscard]] asio::awaitable<void> run_party_main(run_context& ctx, party_links& links, const net::local_identity& me) {
   switch (ctx.self.kind) {
 #if defined(PMDI_RUN_HAS_CLIENT)
-    case proto::role_kind::client: co_await run_client<Net, Ring, Bounds, Shape>(ctx, links, me); break;
+    case proto::role_kind::client: co_await run_client<D>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_CLOUD)
-    case proto::role_kind::cloud: co_await run_cloud<Net, Ring, Bounds, Shape>(ctx, links, me); break;
+    case proto::role_kind::cloud: co_await run_cloud<D>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_GARBLER)
-    case proto::role_kind::garbler: co_await run_garbler<Net, Ring, Bounds, Shape>(ctx, links, me); break;
+    case proto::role_kind::garbler: co_await run_garbler<D>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_EVALUATOR)
-    case proto::role_kind::evaluator: co_await run_evaluator<Net, Ring, Bounds, Shape>(ctx, links, me); break;
+    case proto::role_kind::evaluator: co_await run_evaluator<D>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_COMPUTE)
-    case proto::role_kind::compute: co_await run_compute<Net, Ring, Bounds, Shape>(ctx, links, me); break;
+    case proto::role_kind::compute: co_await run_compute<D>(ctx, links, me); break;
 #endif
     default: break;
   }
@@ -263,8 +274,11 @@ template <class Net, class Ring, class Bounds, class Shape>
 }
 
 // The whole life of one party process; returns the exit status.
-template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape = proto::shape<2, 1>>
+template <a_deployment D>
 [[nodiscard]] int role_main(int argc, char** argv, std::string_view deployment_name) {
+  using Net = typename D::network;
+  using Ring = typename D::ring;
+  using Shape = typename D::shape;
   std::signal(SIGPIPE, SIG_IGN);  // a closed peer is an error from write(), not a signal
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
@@ -315,7 +329,7 @@ template <class Net, class Ring, class Bounds = nn::default_bounds, class Shape 
     const auto me = load_identity(ctx.file, ctx.self, ctx.opt.key);
     links = std::make_unique<party_links>(ctx.self_name, ctx.file.timeouts.receive);
     std::exception_ptr failed;
-    asio::co_spawn(io, run_party_main<Net, Ring, Bounds, Shape>(ctx, *links, me),
+    asio::co_spawn(io, run_party_main<D>(ctx, *links, me),
                    [&](std::exception_ptr e) { failed = e; });
     io.run();
     if (failed) std::rethrow_exception(failed);

@@ -7,6 +7,7 @@
 
 #include "pmdi/plan/oracle.hpp"
 #include "pmdi/nn/zoo.hpp"
+#include "pmdi/deployment.hpp"
 #include "pmdi/plan/lower.hpp"
 
 namespace nn = pmdi::nn;
@@ -236,6 +237,14 @@ TEST_CASE("the public plan from the type equals the public part of the lowered s
   same.template operator()<nn::zoo::minionn_mnist, pmdi::ring<64, 13>>();
   same.template operator()<stacked, pmdi::ring<64, 10>>();
   same.template operator()<bn_net, pmdi::ring<64, 10>>();
+  // pmdi::deployment, the one type run/ takes, gives the same two views
+  using dep = pmdi::deployment<res, pmdi::ring<64, 12>, pmdi::proto::shape<3, 2>>;
+  static_assert(pmdi::a_deployment<dep> && !pmdi::a_deployment<res>);
+  static_assert(dep::shape::clusters == 3 && dep::shape::compute == 2);
+  const auto w = nn::random_weights<res>(g);
+  const auto st = dep::lower(w);
+  CHECK(dep::public_plan() == pmdi::proto::public_plan(st, pmdi::proto::input_size(st)));
+  CHECK(st[1].weights == plan::lower<res, pmdi::ring<64, 12>>(w)[1].weights);
   // the comparison sees the operators: another network's plan differs
   CHECK_FALSE(plan::public_network_plan<stacked, pmdi::ring<64, 10>>() == plan::public_network_plan<bn_net, pmdi::ring<64, 10>>());
 }
