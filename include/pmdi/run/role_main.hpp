@@ -186,31 +186,16 @@ template <a_deployment D>
 }
 #endif
 
-#if defined(PMDI_RUN_HAS_GARBLER)
-template <a_deployment D>
-[[nodiscard]] asio::awaitable<void> run_garbler(run_context& ctx, party_links& links, const net::local_identity& me) {
-  using Ring = typename D::ring;
-  using Shape = typename D::shape;
-  co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() -> asio::awaitable<void> {
-    using party = proto::garbler<Ring, Shape, J>;
+// The garbler or the evaluator of this party's cluster J: Party<Ring, Shape, J>.
+template <a_deployment D, template <class, class, std::size_t> class Party>
+[[nodiscard]] asio::awaitable<void> run_cluster_party(run_context& ctx, party_links& links,
+                                                      const net::local_identity& me) {
+  co_await proto::with_index<D::shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() -> asio::awaitable<void> {
+    using party = Party<typename D::ring, typename D::shape, J>;
     co_await connect<party>(ctx, links, me);
     co_await run_party<party>(ctx, links, party_config<D>(ctx), cluster_online);
   });
 }
-#endif
-
-#if defined(PMDI_RUN_HAS_EVALUATOR)
-template <a_deployment D>
-[[nodiscard]] asio::awaitable<void> run_evaluator(run_context& ctx, party_links& links, const net::local_identity& me) {
-  using Ring = typename D::ring;
-  using Shape = typename D::shape;
-  co_await proto::with_index<Shape::clusters>(ctx.self.cluster, [&]<std::size_t J>() -> asio::awaitable<void> {
-    using party = proto::evaluator<Ring, Shape, J>;
-    co_await connect<party>(ctx, links, me);
-    co_await run_party<party>(ctx, links, party_config<D>(ctx), cluster_online);
-  });
-}
-#endif
 
 #if defined(PMDI_RUN_HAS_COMPUTE)
 template <a_deployment D>
@@ -239,10 +224,10 @@ template <a_deployment D>
     case proto::role_kind::cloud: co_await run_cloud<D>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_GARBLER)
-    case proto::role_kind::garbler: co_await run_garbler<D>(ctx, links, me); break;
+    case proto::role_kind::garbler: co_await run_cluster_party<D, proto::garbler>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_EVALUATOR)
-    case proto::role_kind::evaluator: co_await run_evaluator<D>(ctx, links, me); break;
+    case proto::role_kind::evaluator: co_await run_cluster_party<D, proto::evaluator>(ctx, links, me); break;
 #endif
 #if defined(PMDI_RUN_HAS_COMPUTE)
     case proto::role_kind::compute: co_await run_compute<D>(ctx, links, me); break;
