@@ -3,18 +3,15 @@
 // ring vectors in and out of ciphertexts, the statistical mask s'_k, packing
 // for the cloud -> client direction, and ciphertext lists on the wire.
 #include <algorithm>
-#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pmdi/core/error.hpp"
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/crypto/paillier.hpp"
@@ -29,35 +26,19 @@ using paillier::secret_key;
 
 using blobs = std::vector<std::vector<std::byte>>;
 
-// Runs f(i, prg&) for i in [0, n) on `threads` threads; every thread gets its
-// own generator seeded from `g` before the threads start (deterministic for a
-// fixed seed and thread count).
+// Runs f(i, prg&) for i in [0, n) on up to `threads` threads of the process's
+// pool (core/pool.hpp), in min(threads, n) contiguous blocks: block t gets its
+// own generator, seeded from `g` before any block starts, so element i always
+// meets the same generator (deterministic for a fixed seed and thread count).
 template <class F>
 void parallel_for(std::size_t n, unsigned threads, prg& g, F&& f) {
   threads = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(n, 1))));
   std::vector<prg> gens;
   gens.reserve(threads);
   for (unsigned t = 0; t < threads; ++t) gens.emplace_back(g.next<seed>());
-  if (threads == 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i, gens[0]);
-    return;
-  }
-  // Static blocks: element i always uses the same generator.
-  std::exception_ptr err;
-  std::mutex mu;
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      try {
-        const std::size_t lo = n * t / threads, hi = n * (t + 1) / threads;
-        for (std::size_t i = lo; i < hi; ++i) f(i, gens[t]);
-      } catch (...) {
-        std::lock_guard lk(mu);
-        if (!err) err = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
+  pmdi::parallel_for(threads, threads, [&](std::size_t t) {
+    for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) f(i, gens[t]);
+  });
 }
 
 // Enc(v_i) for ring elements read as integers in [0, 2^l) (key-holder CRT path).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pmdi/core/error.hpp"
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/paillier.hpp"
 #include "pmdi/proto/he.hpp"
@@ -149,7 +150,7 @@ void pack_slots(mpz& out, std::span<const T> v, unsigned slot_bits) {
       mpz ea, eb;
       ::mpz_setbit(ea, o.shift_a);
       ::mpz_setbit(eb, o.shift_b);
-      paillier::detail::parallel_for(out_n, threads, [&](std::size_t j, unsigned) {
+      pmdi::parallel_for(out_n, threads, [&](std::size_t j) {
         mpz ta, tb, tmp;
         ::mpz_powm(ta, a[j].value, ea, n2);
         ::mpz_powm(tb, b[j].value, eb, n2);
@@ -158,7 +159,7 @@ void pack_slots(mpz& out, std::span<const T> v, unsigned slot_bits) {
     }
   }
   auto result = std::move(value[p.result]);
-  paillier::detail::parallel_for(out_n, threads, [&](std::size_t j, unsigned) {
+  pmdi::parallel_for(out_n, threads, [&](std::size_t j) {
     mpz prod(result[j].value), tmp;
     paillier::detail::times_one_plus_mn(result[j].value, term[j], prod, pk, tmp);
   });
@@ -173,7 +174,7 @@ template <std::unsigned_integral V>
                                            unsigned threads) {
   if (c.size() != lay.output_ciphertexts) throw usage_error("he::unpack_layout: wrong number of ciphertexts");
   std::vector<V> out(lay.values);
-  paillier::detail::parallel_for(c.size(), threads, [&](std::size_t i, unsigned) {
+  pmdi::parallel_for(c.size(), threads, [&](std::size_t i) {
     const auto sp = lay.output(i);
     auto vals = paillier::unpack(sk, c[i], lay.slot_bits, sp.count);
     for (std::size_t s = 0; s < sp.count; ++s) {

@@ -17,8 +17,8 @@
 
 namespace pmdi::proto {
 
-// The thread a party's blocking work runs on (its kernels start their own
-// worker threads, public_config::threads of them).
+// The thread a party's blocking work runs on; its kernels split their loops
+// over the process's pool (core/pool.hpp), public_config::threads at most.
 class work_thread {
  public:
   work_thread() : pool_(1) {}

@@ -1,12 +1,13 @@
 #pragma once
-// Many encryptions or decryptions at once, on `threads` std::threads
-// (0 = hardware concurrency). The randomness is drawn from the prg in order
+// Many encryptions or decryptions at once, on up to `threads` threads of the
+// process's pool (core/pool.hpp; 0 = all of them). The randomness is drawn from the prg in order
 // before the threads start, so encrypt_many gives exactly the ciphertexts of
 // the same number of encrypt calls on the same prg stream.
 #include <cstddef>
 #include <span>
 #include <vector>
 
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/paillier/detail.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
@@ -22,7 +23,7 @@ namespace pmdi::paillier {
     detail::random_bits(x[i], g, exponent_bits);
   }
   std::vector<ciphertext> out(m.size());
-  detail::parallel_for(m.size(), threads, [&](std::size_t i, unsigned) {
+  pmdi::parallel_for(m.size(), threads, [&](std::size_t i) {
     secret_mpz t1, t2;
     detail::encrypt_with(out[i].value, pk, mr[i], x[i], t1, t2);
   });
@@ -39,8 +40,8 @@ namespace pmdi::paillier {
     detail::random_bits(x[i], g, exponent_bits);
   }
   std::vector<ciphertext> out(m.size());
-  detail::parallel_for(m.size(), threads,
-                       [&](std::size_t i, unsigned) { keyholder_encrypt_with(sk, mr[i], x[i], out[i]); });
+  pmdi::parallel_for(m.size(), threads,
+                       [&](std::size_t i) { keyholder_encrypt_with(sk, mr[i], x[i], out[i]); });
   return out;
 }
 
@@ -73,7 +74,7 @@ inline void rerandomize_many(const public_key& pk, std::span<ciphertext> cs, prg
       throw usage_error("paillier::rerandomize_many: ciphertext out of range");
   std::vector<secret_mpz> x(cs.size());
   for (auto& e : x) detail::random_bits(e, g, exponent_bits);
-  detail::parallel_for(cs.size(), threads, [&](std::size_t i, unsigned) {
+  pmdi::parallel_for(cs.size(), threads, [&](std::size_t i) {
     secret_mpz t1, t2;
     pk.hs_pow(t1, x[i], t2);
     detail::mulmod(cs[i].value, cs[i].value, t1, pk.n_squared(), t2);
@@ -84,7 +85,7 @@ inline void rerandomize_many(const public_key& pk, std::span<ciphertext> cs, prg
 [[nodiscard]] inline std::vector<mpz> decrypt_many(const secret_key& sk, std::span<const ciphertext> c,
                                                    unsigned threads = 0) {
   std::vector<mpz> out(c.size());
-  detail::parallel_for(c.size(), threads, [&](std::size_t i, unsigned) { out[i] = decrypt(sk, c[i]); });
+  pmdi::parallel_for(c.size(), threads, [&](std::size_t i) { out[i] = decrypt(sk, c[i]); });
   return out;
 }
 

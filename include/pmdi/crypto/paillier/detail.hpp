@@ -4,12 +4,8 @@
 #include <gmp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "pmdi/core/prg.hpp"
@@ -119,34 +115,5 @@ class fixed_base {
   mpz m_;
   std::vector<mpz> t_;
 };
-
-// Runs f(i) for i in [0, n) on up to `threads` threads (0: hardware concurrency).
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i, 0U);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr err;
-  std::mutex mu;
-  auto work = [&](unsigned t) {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i, t);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!err) err = std::current_exception();
-      next.store(n);
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-}
 
 }  // namespace pmdi::paillier::detail

@@ -25,24 +25,22 @@
 //     packing, once per packed ciphertext) before it leaves the party, and it
 //     may be kept and used as an input of further homomorphic operations
 //     until then (docs/paillier.md, "Re-randomisation").
-// Rows run in parallel on `threads` std::threads. The randomness of every
-// Enc(s_i) is drawn from the prg before the threads start, so the result does
-// not depend on the number of threads.
+// Rows run in parallel on up to `threads` threads of the process's pool
+// (core/pool.hpp). The randomness of every Enc(s_i) is drawn from the prg
+// before the threads start, so the result does not depend on the number of
+// threads.
 #include <gmp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pmdi/core/error.hpp"
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
@@ -157,7 +155,7 @@ enum class rerand : bool { no, yes };
         for (unsigned i = 1; i < w; ++i) mont.mul(d, d, d);
       }
     };
-    detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
+    pmdi::parallel_for(A.cols, threads, [&](std::size_t j) {
       if (!used[j]) return;
       mpz tmp;
       std::uint64_t* p = &pw[j * ndig * L];
@@ -173,9 +171,9 @@ enum class rerand : bool { no, yes };
       std::vector<std::size_t> neg;
       for (std::size_t j = 0; j < A.cols; ++j)
         if (used[j] && has_neg[j]) neg.push_back(j);
-      const unsigned hw = threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency());
+      const unsigned hw = threads != 0 ? threads : pool_threads();
       const std::size_t blocks = std::max<std::size_t>(1, std::min<std::size_t>(hw, neg.size()));
-      detail::parallel_for(blocks, threads, [&](std::size_t b, unsigned) {
+      pmdi::parallel_for(blocks, threads, [&](std::size_t b) {
         const std::size_t lo = neg.size() * b / blocks, hi = neg.size() * (b + 1) / blocks;
         if (lo == hi) return;
         std::vector<std::uint64_t> prefix((hi - lo) * L), acc(L);
@@ -197,7 +195,7 @@ enum class rerand : bool { no, yes };
         for (std::size_t i = lo; i < hi; ++i) powers(&inv[neg[i] * ndig * L]);
       });
     }
-    detail::parallel_for(A.rows, threads, [&](std::size_t r, unsigned) {
+    pmdi::parallel_for(A.rows, threads, [&](std::size_t r) {
       std::vector<std::uint64_t> bucket(nb * L), run(L), acc(L);
       std::vector<std::uint8_t> full(nb, 0);
       int d[80];
@@ -266,7 +264,7 @@ enum class rerand : bool { no, yes };
   if (any_neg) inv.resize(A.cols * ndig);
   mpz sq_exp;
   ::mpz_setbit(sq_exp, w);
-  detail::parallel_for(A.cols, threads, [&](std::size_t j, unsigned) {
+  pmdi::parallel_for(A.cols, threads, [&](std::size_t j) {
     if (!used[j]) return;
     mpz* p = &pw[j * ndig];
     p[0] = c[j].value;
@@ -279,7 +277,7 @@ enum class rerand : bool { no, yes };
     }
   });
 
-  detail::parallel_for(A.rows, threads, [&](std::size_t r, unsigned) {
+  pmdi::parallel_for(A.rows, threads, [&](std::size_t r) {
     std::vector<mpz> bucket(nb);
     std::vector<std::uint8_t> full(nb, 0);
     mpz tmp, run, acc, t1;
