@@ -35,7 +35,7 @@ template <class Ring, std::size_t P, std::size_t T>
 using deployment = run::local_deployment<Ring, run::shape_list<proto::shape<P, T>>>;
 
 template <class Ring, std::size_t P, std::size_t T>
-void check_agreement(int variant, std::uint64_t seed_byte) {
+void check_agreement(int variant, std::uint64_t seed_byte, std::size_t link_buffer_bytes = 0) {
   seed s{};
   s[0] = static_cast<std::byte>(seed_byte);
   prg g(s);
@@ -45,6 +45,7 @@ void check_agreement(int variant, std::uint64_t seed_byte) {
   opt.topo = {P, T};
   opt.paillier_bits = test_key_bits;
   opt.deadline = std::chrono::seconds(120);
+  opt.link_buffer_bytes = link_buffer_bytes;
   deployment<Ring, P, T> d(std::move(stages), net.input_size, opt);
   d.setup();
   for (std::uint64_t id = 1; id <= 2; ++id) {
@@ -126,6 +127,16 @@ TEST_CASE("protocol agrees bit-exactly with the fixed-point reference, ring<64, 
   using R = ring<64, 13>;
   SECTION("P=2, T=1") { check_agreement<R, 2, 1>(0, 4); }
   SECTION("P=3, T=2, argmax") { check_agreement<R, 3, 2>(3, 5); }
+}
+
+// Every link holds at most 128 unread bytes each way, as a socket's buffers
+// would (but smaller than any upload or answer): the cloud answers stage k
+// before it reads upload k + 1, so a client that read no answer before its
+// last upload had gone left both ends blocked in a send (ResNet-32 over TCP).
+TEST_CASE("links with socket-like buffers: no two parties wait on each other's sends", "[protocol][net]") {
+  using R = ring<32, 5>;
+  SECTION("P=1, T=1") { check_agreement<R, 1, 1>(0, 6, 128); }
+  SECTION("P=3, T=1, residual across clusters") { check_agreement<R, 3, 1>(2, 7, 128); }
 }
 
 TEST_CASE("offline material is used at most once", "[protocol]") {

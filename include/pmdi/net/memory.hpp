@@ -7,6 +7,8 @@
 #include <boost/asio/as_tuple.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <tuple>
 #include <memory>
@@ -25,13 +27,38 @@ struct memory_pipe {
   std::vector<std::byte> data;
   std::size_t head = 0;  // bytes before head were consumed
   bool closed = false;
-  asio::steady_timer* waiter = nullptr;  // the reader's wake-up timer while it waits
+  // Unread bytes the pipe holds at most, as a socket's buffers would (0: no
+  // bound); a writer waits for the reader beyond it.
+  std::size_t capacity = 0;
+  asio::steady_timer* waiter = nullptr;         // the reader's wake-up timer while it waits
+  asio::steady_timer* writer_waiter = nullptr;  // the writer's, while the pipe is full
 
   void wake() noexcept {
     if (waiter != nullptr) waiter->cancel();
   }
+  void wake_writer() noexcept {
+    if (writer_waiter != nullptr) writer_waiter->cancel();
+  }
   [[nodiscard]] std::size_t available() const noexcept { return data.size() - head; }
+  [[nodiscard]] std::size_t room() const noexcept {
+    if (capacity == 0) return std::numeric_limits<std::size_t>::max();
+    return capacity > available() ? capacity - available() : 0;
+  }
 };
+
+// Sleeps on `t` until `slot`'s owner cancels it or `until` passes; true when woken.
+[[nodiscard]] inline asio::awaitable<bool> wait_for_wake(asio::steady_timer& t, asio::steady_timer*& slot,
+                                                         clock::time_point until) {
+  t.expires_at(until);
+  struct registration {  // the other end may wake us only while we wait
+    asio::steady_timer*& slot;
+    registration(asio::steady_timer*& s, asio::steady_timer& timer) : slot(s) { slot = &timer; }
+    ~registration() { slot = nullptr; }
+  };
+  const registration reg(slot, t);
+  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return static_cast<bool>(ec);
+}
 
 struct memory_link {
   memory_pipe pipes[2];
@@ -65,34 +92,40 @@ class memory_stream {
         p.head += k;
         done += k;
         compact(p);
+        p.wake_writer();
       }
       if (done == out.size()) co_return io_result{io_status::ok, done, {}};
       if (p.closed) co_return io_result{io_status::closed, done, {}};
       if (clock::now() >= until) co_return io_result{io_status::timeout, done, {}};
       // Sleep until a writer wakes us (cancels the timer) or the deadline passes.
-      timer.expires_at(until);
-      struct registration {  // the writer may wake us only while we wait
-        detail::memory_pipe& p;
-        registration(detail::memory_pipe& pipe, asio::steady_timer& t) : p(pipe) { p.waiter = &t; }
-        ~registration() { p.waiter = nullptr; }
-      };
-      boost::system::error_code ec;
-      {
-        const registration reg(p, timer);
-        std::tie(ec) = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-      if (!ec) co_return io_result{io_status::timeout, done, {}};
+      if (!co_await detail::wait_for_wake(timer, p.waiter, until)) co_return io_result{io_status::timeout, done, {}};
     }
   }
 
+  // Queues header and body for the peer; with a bounded pipe, as much as
+  // fits at a time, waiting for the reader in between: a timeout when no
+  // byte could move for `stall` (as over TCP).
   [[nodiscard]] asio::awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
-                                                     clock::duration /*stall: a pipe never blocks*/) {
+                                                     clock::duration stall) {
     detail::memory_pipe& p = outgoing();
-    if (p.closed) co_return io_result{io_status::closed, 0, {}};
-    p.data.insert(p.data.end(), header.begin(), header.end());
-    p.data.insert(p.data.end(), body.begin(), body.end());
-    p.wake();
-    co_return io_result{io_status::ok, header.size() + body.size(), {}};
+    std::size_t done = 0;
+    asio::steady_timer timer(ex_);
+    for (auto part : {header, body}) {
+      while (!part.empty()) {
+        if (p.closed) co_return io_result{io_status::closed, done, {}};
+        const std::size_t k = std::min(part.size(), p.room());
+        if (k > 0) {
+          p.data.insert(p.data.end(), part.begin(), part.begin() + static_cast<std::ptrdiff_t>(k));
+          part = part.subspan(k);
+          done += k;
+          p.wake();
+          continue;
+        }
+        if (!co_await detail::wait_for_wake(timer, p.writer_waiter, clock::now() + stall))
+          co_return io_result{io_status::timeout, done, {}};
+      }
+    }
+    co_return io_result{io_status::ok, done, {}};
   }
 
   // Closes both directions: the peer reads end-of-stream after the bytes already queued.
@@ -101,6 +134,7 @@ class memory_stream {
     for (auto& p : link_->pipes) {
       p.closed = true;
       p.wake();
+      p.wake_writer();
     }
   }
 
@@ -111,6 +145,7 @@ class memory_stream {
     auto& p = outgoing();
     p.closed = true;
     p.wake();
+    p.wake_writer();
   }
   // Test hook: appends raw bytes to what the peer will read (forged frames).
   void inject(std::span<const std::byte> raw) {
@@ -155,11 +190,14 @@ using memory_transport = framed_transport<memory_stream>;
 // `first_name` and `second_name` are the parties at each end (for errors).
 // With `secret`, both ends report it as their pair_secret() (a process that
 // plays both parties draws it in place of a key exchange).
+// With `capacity`, each direction holds at most that many unread bytes (a
+// socket's buffers, so that a test sees the waits TCP would impose).
 [[nodiscard]] inline std::pair<std::unique_ptr<memory_transport>, std::unique_ptr<memory_transport>> memory_pair(
     asio::any_io_executor ex, std::string first_name, std::string second_name,
-    const std::optional<master_key>& secret = std::nullopt) {
+    const std::optional<master_key>& secret = std::nullopt, std::size_t capacity = 0) {
   auto link = std::make_shared<detail::memory_link>();
   link->secret = secret;
+  for (auto& p : link->pipes) p.capacity = capacity;
   auto a = std::make_unique<memory_transport>(memory_stream(ex, link, 0),
                                               link_names{first_name, second_name, ""});
   auto b = std::make_unique<memory_transport>(memory_stream(ex, link, 1),

@@ -406,12 +406,14 @@ inline constexpr std::size_t reply_max = 2 + 1 + max_party_name + 2 * public_key
 }
 
 // Two secure transports joined in memory (tests, single-process runs): fresh
-// static keys from `rng`, the full handshake, records encrypted as over TCP.
+// static keys from `rng`, the full handshake, records encrypted as over TCP;
+// `capacity` bounds each direction's unread bytes (memory_pair).
 [[nodiscard]] inline asio::awaitable<std::pair<std::unique_ptr<secure_transport>, std::unique_ptr<secure_transport>>>
-secure_memory_pair(std::string first, std::string second, prg& rng, clock::duration timeout = std::chrono::seconds(10)) {
+secure_memory_pair(std::string first, std::string second, prg& rng, clock::duration timeout = std::chrono::seconds(10),
+                   std::size_t capacity = 0) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
-  auto ends = memory_pair(ex, first, second);
+  auto ends = memory_pair(ex, first, second, std::nullopt, capacity);
   const local_identity ia{first, keygen(rng)};
   const local_identity ib{second, keygen(rng)};
   const peer_directory known{{first, ia.keys.pk}};

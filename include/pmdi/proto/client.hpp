@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
@@ -152,12 +154,36 @@ class client : public party<role::client, client_links<Shape::clusters>, Shape> 
       total += static_cast<double>(layouts_[k].input_ciphertexts +
                                    (result_to_client(plan, k) ? layouts_[k].output_ciphertexts : 0));
     progress_meter progress(cfg_.progress, name(), "offline " + std::to_string(id), total, "ciphertexts");
-    for (std::size_t k = 0; k < L; ++k) {
-      auto wire = co_await offload(work_, [&] { return he::to_wire(pk, upload(k, r, g)); });
-      co_await send<msg_enc_stage_input>(links_.cloud, id, wire);
-      progress.advance(static_cast<double>(layouts_[k].input_ciphertexts));
-    }
+    // The uploads and the answers run side by side: the cloud sends stage k's
+    // answer before it reads upload k + 1, so a client that read nothing until
+    // its last upload had gone would leave both ends blocked in a send once
+    // the answers outgrew the socket buffers (ResNet-32 over TCP).
+    const auto uploads = [&]() -> asio::awaitable<void> {
+      for (std::size_t k = 0; k < L; ++k) {
+        auto wire = co_await offload(work_, [&] { return he::to_wire(pk, upload(k, r, g)); });
+        co_await send<msg_enc_stage_input>(links_.cloud, id, wire);
+        progress.advance(static_cast<double>(layouts_[k].input_ciphertexts));
+      }
+    };
+    using namespace asio::experimental::awaitable_operators;
+    co_await (uploads() && answers(id, r, progress));
     m.c_in = std::move(r[0]);
+    if (plan.stages.back().garbled()) {
+      m.c_out = std::move(r[L]);
+    } else {
+      auto v = co_await decrypt_values<msg_enc_output_mask>(id, L - 1, "enc_output_mask");
+      m.c_out.resize(v.size());
+      std::copy(v.begin(), v.end(), m.c_out.begin());
+      secure_zero(std::span<V>(v));
+    }
+    for (auto& x : r) x.wipe();
+  }
+
+  // The cloud's answer for each garbled stage (w_k = A c + b + s), decrypted,
+  // and the three-party OT of its bits with the stage's cluster.
+  asio::awaitable<void> answers(std::uint64_t id, const std::vector<secret_vector<V>>& r, progress_meter& progress) {
+    const auto& plan = cfg_.plan;
+    const std::size_t L = plan.stages.size();
     for (std::size_t k = 0; k < L; ++k) {
       const auto& st = plan.stages[k];
       if (!st.garbled()) continue;
@@ -186,15 +212,6 @@ class client : public party<role::client, client_links<Shape::clusters>, Shape> 
       });
       report_.stage_entry(k).offline_s = seconds_since(t0);
     }
-    if (plan.stages.back().garbled()) {
-      m.c_out = std::move(r[L]);
-    } else {
-      auto v = co_await decrypt_values<msg_enc_output_mask>(id, L - 1, "enc_output_mask");
-      m.c_out.resize(v.size());
-      std::copy(v.begin(), v.end(), m.c_out.begin());
-      secure_zero(std::span<V>(v));
-    }
-    for (auto& x : r) x.wipe();
   }
 
   // Stage k's upload: the masks of the stage's inputs the client holds,

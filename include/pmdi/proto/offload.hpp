@@ -6,7 +6,8 @@
 // goes on with the other steps: in the one-process runner the client's
 // encryptions, the cloud's products and the garbling overlap each other and
 // the sending. f runs alone on the party's state (the step that offloads it
-// is suspended until it returns), so it needs no locking of its own.
+// is suspended until it returns, and the work thread runs one f at a time,
+// also for two branches of one step), so it needs no locking of its own.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>

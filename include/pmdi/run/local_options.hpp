@@ -23,6 +23,10 @@ struct local_options {
   // Authenticated, encrypted channels (net's secure handshake and AEAD over
   // in-memory transports) instead of plain in-memory pairs.
   bool secure_channels = false;
+  // Unread bytes each direction of an in-memory link holds at most, as
+  // a socket's buffers would (0: no bound); a sender waits for its reader
+  // beyond it, so a test sees the waits that TCP imposes.
+  std::size_t link_buffer_bytes = 0;
   std::optional<seed> test_seed;                                // fixed seeds: reproducible transcripts
   proto::progress_sink progress;                         // done/total and ETA of long offline work
   std::function<void(const std::string&)> stage_log;     // the cloud's line per offline stage

@@ -205,3 +205,55 @@ TEST_CASE("memory pair: both ends report the secret it was made with, and only t
   CHECK(e->pair_secret().empty());
   CHECK(f->pair_secret().empty());
 }
+
+TEST_CASE("memory pair with a capacity: a send waits for its reader, and times out when nobody reads", "[net][memory]") {
+  SECTION("a message 64 times the capacity arrives whole while the reader reads") {
+    asio::io_context io;
+    auto [a, b] = net::memory_pair(io.get_executor(), "cloud", "client", std::nullopt, 1024);
+    std::vector<std::byte> big(64 * 1024);
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7 + 3);
+    bool sent = false;
+    std::size_t queued_when_sent = 0;
+    run_all(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await a->send(7, big);
+          sent = true;
+          queued_when_sent = a->stream().queued_outgoing().size();
+        }(),
+        [&]() -> asio::awaitable<void> {
+          auto m = co_await b->receive(any_up_to(big.size()), net::after(5s), "the answer");
+          CHECK(m.payload == big);
+        }());
+    CHECK(sent);
+    CHECK(queued_when_sent <= 1024);  // never more than the capacity unread
+    CHECK(a->counters().wire_bytes_sent == big.size() + net::frame_header_bytes);
+  }
+  SECTION("two ends that both send before they read stop after the stall, each with the capacity moved") {
+    asio::io_context io;
+    auto [a, b] = net::memory_pair(io.get_executor(), "client", "cloud", std::nullopt, 1024);
+    const std::vector<std::byte> body(4096, std::byte{1});
+    net::io_result ra{}, rb{};
+    run_all(
+        io, [&]() -> asio::awaitable<void> { ra = co_await a->stream().write_all({}, body, 200ms); }(),
+        [&]() -> asio::awaitable<void> { rb = co_await b->stream().write_all({}, body, 200ms); }());
+    CHECK(ra.status == net::io_status::timeout);
+    CHECK(rb.status == net::io_status::timeout);
+    CHECK(ra.transferred == 1024);
+    CHECK(rb.transferred == 1024);
+  }
+  SECTION("a writer waiting for room learns that the link closed") {
+    asio::io_context io;
+    auto [a, b] = net::memory_pair(io.get_executor(), "client", "cloud", std::nullopt, 16);
+    const std::vector<std::byte> body(64, std::byte{2});
+    net::io_result r{};
+    run_all(
+        io, [&]() -> asio::awaitable<void> { r = co_await a->stream().write_all({}, body, 5s); }(),
+        [&]() -> asio::awaitable<void> {
+          b->shutdown();
+          co_return;
+        }());
+    CHECK(r.status == net::io_status::closed);
+    CHECK(r.transferred == 16);
+  }
+}
