@@ -5,8 +5,9 @@
 #   tools/bench_report.sh networks             every network of examples/networks/ through
 #                                              `pmdi-bench inference --network NAME` (long: the
 #                                              VGG16s take minutes each), into docs/bench/networks.jsonl
-#   tools/bench_report.sh pipeline             MiniONN streamed through P = 1..4 clusters under CPU
-#                                              quotas (tools/pipeline_bench.py, root), into
+#   tools/bench_report.sh pipeline             MiniONN streamed through P = 1..4 clusters and ResNet-32
+#                                              through P = 1, 2, 4, 8 under CPU quotas
+#                                              (tools/pipeline_bench.py, root; about an hour), into
 #                                              docs/bench/pipeline.jsonl
 #   tools/bench_report.sh soak                 1,000 MiniONN inferences through one deployment of
 #                                              separate processes (about 10 minutes), into
@@ -23,6 +24,9 @@ for s in "${subs[@]}"; do
   if [[ $s == pipeline ]]; then
     : >docs/bench/pipeline.jsonl
     /usr/bin/python3 tools/pipeline_bench.py --out docs/bench/pipeline.jsonl
+    # 8 images: the evaluator holds about 1.1 GB of garbled tables per ResNet-32 inference in flight
+    /usr/bin/python3 tools/pipeline_bench.py --network resnet32 --clusters 1,2,4,8 --images 8 --latency-images 2 \
+      --settings homogeneous --out docs/bench/pipeline.jsonl
     continue
   fi
   if [[ $s == networks ]]; then

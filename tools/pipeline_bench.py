@@ -11,6 +11,9 @@ heterogeneous: different ones), every P and every placement pmdi-plan gives
   inferences_per_s.<setting>.P<P>.<placement>   a stream of --images inferences
                                                (client --stream): images / the
                                                client's online seconds
+  steady_inferences_per_s...                    the same stream between its first
+                                               and its last output (the pipeline's
+                                               fill excluded)
   latency_s.<setting>.P<P>.<placement>          one inference at a time: the
                                                client's online seconds per image
 and prints beside them pmdi-plan's predicted_inferences_per_s (and
@@ -62,11 +65,19 @@ def binaries(build, network, P):
     return build / "bench/pipeline", f"{network}-p{P}"
 
 
+def reference_launcher(build, network, Ps):
+    """The in-process launcher whose --check run gives the reference outputs."""
+    if network == "minionn-mnist":
+        return build / "examples/deployments/minionn-launch"
+    directory, name = binaries(build, network, Ps[0])
+    return directory / f"{name}-launch"
+
+
 def build_all(build, network, Ps, jobs):
     shapes = ";".join(f"{network}:{P}" for P in Ps if not (network == "minionn-mnist" and P == 2))
     run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DPMDI_PIPELINE_BENCH=ON",
          f"-DPMDI_PIPELINE_SHAPES={shapes}"])
-    targets = ["pmdi-keygen", "pmdi-plan", "minionn-launch"]
+    targets = ["pmdi-keygen", "pmdi-plan", reference_launcher(build, network, Ps).name]
     if shapes:
         targets.append("pipeline-roles")
     if 2 in Ps and network == "minionn-mnist":
@@ -164,11 +175,14 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         except (OSError, IndexError):
             return ""
     at_start = at_end = None
+    collected = {}  # image -> when the client's status first said it was collected
     deadline = time.time() + 1800
     while procs[0][1].poll() is None and time.time() < deadline:
         st = step()
         if at_start is None and st.startswith("online"):
             at_start = [cpu(p.pid) for _, p in procs]
+        if st.endswith(" collected)"):
+            collected.setdefault(int(st.rsplit("(", 1)[1].split()[0]), time.monotonic())
         if at_start is not None and st == "finish":
             at_end = [cpu(p.pid) for _, p in procs]
             break
@@ -193,7 +207,14 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         raise RuntimeError("a party failed:\n" + "\n".join(failed))
     client = json.loads((workdir / "client.report.json").read_text())
     cloud = json.loads((workdir / "cloud.report.json").read_text())
-    return client, (workdir / "outputs.txt").read_text(), cloud, cluster_cpu
+    # The pipeline's steady rate: outputs per second between the first and
+    # the last output seen (the fill of the pipeline excluded).
+    steady = None
+    if len(collected) >= 2:
+        k0, k1 = min(collected), max(collected)
+        if collected[k1] > collected[k0]:
+            steady = (k1 - k0) / (collected[k1] - collected[k0])
+    return client, (workdir / "outputs.txt").read_text(), cloud, cluster_cpu, steady
 
 
 def online_seconds(report):
@@ -235,14 +256,13 @@ def main():
     # The reference outputs, checked against the fixed-point oracle, in one process.
     ref = {}
     for n in {a.images, a.latency_images}:
-        if a.network == "minionn-mnist":
-            out = tmp / f"ref-{n}.txt"
-            r = run([build / "examples/deployments/minionn-launch", "--images", str(n), "--random-input", "7",
-                     *weights, "--paillier-bits", "1024", "--threads", "1", "--quiet", "--check",
-                     "--output", out])
-            if "equal the plaintext fixed-point oracle bit for bit" not in r.stdout:
-                raise RuntimeError("the reference run does not equal the oracle:\n" + r.stdout[-800:])
-            ref[n] = out.read_text()
+        out = tmp / f"ref-{n}.txt"
+        r = run([reference_launcher(build, a.network, Ps), "--images", str(n), "--random-input", "7",
+                 *weights, "--paillier-bits", "1024", "--threads", "1", "--quiet", "--check",
+                 "--output", out])
+        if "equal the plaintext fixed-point oracle bit for bit" not in r.stdout:
+            raise RuntimeError("the reference run does not equal the oracle:\n" + r.stdout[-800:])
+        ref[n] = out.read_text()
     groups = Groups()
     port = 17000
     try:
@@ -262,28 +282,30 @@ def main():
                     if key not in measured:
                         port += 40
                         wd = tmp / f"{setting}-P{P}-{e['method']}"
-                        client, y, cloud, ccpu = one_run(bindir, name, P, e["placement"], cgs, a.images, True, 7, port, wd,
+                        client, y, cloud, ccpu, steady = one_run(bindir, name, P, e["placement"], cgs, a.images, True, 7, port, wd,
                                                    weights)
-                        if a.images in ref and y != ref[a.images]:
+                        if y != ref[a.images]:
                             raise RuntimeError(f"{tag}: the streamed outputs differ from the oracle's")
                         if any(x["bytes_sent"] or x["bytes_received"] for x in cloud["phases"]["online"]["peers"].values()):
                             raise RuntimeError(f"{tag}: the cloud moved bytes online")
                         port += 40
-                        lclient, ly, _, _ = one_run(bindir, name, P, e["placement"], cgs, a.latency_images, False, 7,
+                        lclient, ly, _, _, _ = one_run(bindir, name, P, e["placement"], cgs, a.latency_images, False, 7,
                                                  port, wd.with_name(wd.name + "-latency"), weights)
-                        if a.latency_images in ref and ly != ref[a.latency_images]:
+                        if ly != ref[a.latency_images]:
                             raise RuntimeError(f"{tag}: the one-at-a-time outputs differ from the oracle's")
                         measured[key] = (a.images / online_seconds(client), online_seconds(lclient) / a.latency_images,
-                                         [c / a.images for c in ccpu])
-                    thr, lat, ccpu = measured[key]
+                                         [c / a.images for c in ccpu], steady)
+                    thr, lat, ccpu, steady = measured[key]
                     extra = {"placement": e["placement"], "cores": cores}
                     emit(f"inferences_per_s.{tag}", thr, "1/s", **extra)
+                    if steady is not None:
+                        emit(f"steady_inferences_per_s.{tag}", steady, "1/s", **extra)
                     emit(f"latency_s.{tag}", lat, "s", **extra)
                     emit(f"predicted_inferences_per_s.{tag}", e["predicted_inferences_per_s"], "1/s", **extra)
                     emit(f"predicted_latency_s.{tag}", e["predicted_latency_s"], "s", **extra)
                     emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
                          predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
-                    log(f"{tag}: {thr:.2f}/s (predicted {e['predicted_inferences_per_s']:.2f}), latency "
+                    log(f"{tag}: {thr:.2f}/s (steady {steady or 0:.2f}, predicted {e['predicted_inferences_per_s']:.2f}), latency "
                         f"{1e3 * lat:.1f} ms (predicted {1e3 * e['predicted_latency_s']:.1f}), placement "
                         f"{e['placement']}")
     finally:

@@ -46,7 +46,7 @@ def pick(m, pairs):
 
 
 def pipeline(src, dst):
-    """Throughput against P per setting and placement: measured (solid) and predicted (dashed)."""
+    """Throughput against P per setting and placement: measured (solid), steady rate (dotted), predicted (dashed)."""
     f = pathlib.Path(src) / "pipeline.jsonl"
     if not f.exists():
         return
@@ -62,11 +62,11 @@ def pipeline(src, dst):
         fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4), squeeze=False)
         for ax, setting in zip(axes[0], settings):
             for placement, colour in (("even", "#4477aa"), ("armdi", "#228833"), ("optimal", "#ee6677")):
-                for kind, style in (("inferences_per_s", "-o"), ("predicted_inferences_per_s", "--")):
+                for kind, style, note in (("inferences_per_s", "-o", ""), ("steady_inferences_per_s", ":^", " (steady)"),
+                                          ("predicted_inferences_per_s", "--", " (predicted)")):
                     pts = sorted((P, x) for (k, s_, pl, P), x in v.items() if k == kind and s_ == setting and pl == placement)
                     if pts:
-                        ax.plot([P for P, _ in pts], [x for _, x in pts], style, color=colour,
-                                label=placement + (" (predicted)" if kind.startswith("predicted") else ""))
+                        ax.plot([P for P, _ in pts], [x for _, x in pts], style, color=colour, label=placement + note)
             ax.set_title(f"{net}, {setting} clusters")
             ax.set_xlabel("clusters P")
             ax.set_ylabel("inferences / s (stream)")

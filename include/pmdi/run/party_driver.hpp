@@ -76,6 +76,13 @@ struct run_context {
     if (!opt.quiet && step != "start")
       std::cerr << self_name << ": " << step << std::endl;
   }
+  // Progress inside the current step ("online 1..8 (3 collected)"): the
+  // status file and the terminal show it; errors still name the step.
+  void progress(const std::string& what) const {
+    const auto line = step + " (" + what + ")";
+    detail::write_status(opt.status, line);
+    if (!opt.quiet) std::cerr << self_name << ": " << line << std::endl;
+  }
 };
 
 // Runs the steps of a role with its links open; fills ctx.report.

@@ -164,7 +164,10 @@ template <a_deployment D>
       s.online_batch = [&](std::uint64_t first, std::uint64_t last) -> asio::awaitable<void> {
         if (first == 1) co_await pause();
         for (std::uint64_t id = first; id <= last; ++id) co_await c.submit(id, std::span<const V>(x[id - 1]));
-        for (std::uint64_t id = first; id <= last; ++id) y[id - 1] = co_await c.collect(id);
+        for (std::uint64_t id = first; id <= last; ++id) {
+          y[id - 1] = co_await c.collect(id);
+          ctx.progress(std::to_string(id) + " collected");  // the pipeline bench times each output by it
+        }
       };
   });
   if (!ctx.opt.output.empty()) write_outputs(ctx.opt.output, y);
