@@ -305,7 +305,8 @@ def main():
                     emit(f"predicted_latency_s.{tag}", e["predicted_latency_s"], "s", **extra)
                     emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
                          predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
-                    log(f"{tag}: {thr:.2f}/s (steady {steady or 0:.2f}, predicted {e['predicted_inferences_per_s']:.2f}), latency "
+                    steady_text = "-" if steady is None else f"{steady:.2f}"
+                    log(f"{tag}: {thr:.2f}/s (steady {steady_text}, predicted {e['predicted_inferences_per_s']:.2f}), latency "
                         f"{1e3 * lat:.1f} ms (predicted {1e3 * e['predicted_latency_s']:.1f}), placement "
                         f"{e['placement']}")
     finally:

@@ -405,11 +405,14 @@ inline constexpr std::size_t reply_max = 2 + 1 + max_party_name + 2 * public_key
   co_return co_await hs.finish(m.payload, reply.bytes(), false, eph.sk, s_i, e_i);
 }
 
+// How long the handshake of an in-memory secure pair may take by default.
+inline constexpr clock::duration memory_handshake_timeout = std::chrono::seconds(10);
+
 // Two secure transports joined in memory (tests, single-process runs): fresh
 // static keys from `rng`, the full handshake, records encrypted as over TCP;
 // `capacity` bounds each direction's unread bytes (memory_pair).
 [[nodiscard]] inline asio::awaitable<std::pair<std::unique_ptr<secure_transport>, std::unique_ptr<secure_transport>>>
-secure_memory_pair(std::string first, std::string second, prg& rng, clock::duration timeout = std::chrono::seconds(10),
+secure_memory_pair(std::string first, std::string second, prg& rng, clock::duration timeout = memory_handshake_timeout,
                    std::size_t capacity = 0) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;

@@ -283,7 +283,7 @@ class local_parties final : public local_parties_base<Ring> {
     const std::string a(proto::role_name_v<A>), b(proto::role_name_v<B>);
     std::unique_ptr<net::transport> ta, tb;
     if (opt_.secure_channels) {
-      auto ends = run_one(net::secure_memory_pair(a, b, *link_rng_, std::chrono::seconds(10), opt_.link_buffer_bytes));
+      auto ends = run_one(net::secure_memory_pair(a, b, *link_rng_, net::memory_handshake_timeout, opt_.link_buffer_bytes));
       ta = std::move(ends.first);
       tb = std::move(ends.second);
     } else {

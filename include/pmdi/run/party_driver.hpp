@@ -72,16 +72,16 @@ struct run_context {
 
   void at(std::string s) {
     step = std::move(s);
-    detail::write_status(opt.status, step);
-    if (!opt.quiet && step != "start")
-      std::cerr << self_name << ": " << step << std::endl;
+    show(step, step != "start");
   }
   // Progress inside the current step ("online 1..8 (3 collected)"): the
   // status file and the terminal show it; errors still name the step.
-  void progress(const std::string& what) const {
-    const auto line = step + " (" + what + ")";
+  void progress(const std::string& what) const { show(step + " (" + what + ")", true); }
+
+ private:
+  void show(const std::string& line, bool on_terminal) const {
     detail::write_status(opt.status, line);
-    if (!opt.quiet) std::cerr << self_name << ": " << line << std::endl;
+    if (!opt.quiet && on_terminal) std::cerr << self_name << ": " << line << std::endl;
   }
 };
 
