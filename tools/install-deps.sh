@@ -6,7 +6,7 @@
 set -euo pipefail
 
 core=(build-essential cmake pkg-config
-      libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libgmp-dev libsodium-dev libeigen3-dev catch2
+      libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libgmp-dev libsodium-dev libssl-dev libeigen3-dev catch2
       libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
       dataset-fashion-mnist
       clang libclang-rt-14-dev)  # the fuzz targets (libFuzzer), tools/test.sh's fuzz pass

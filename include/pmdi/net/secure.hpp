@@ -17,9 +17,10 @@
 // [ref] the pattern is Noise KK's set of DH terms (Perrin, The Noise Protocol
 // Framework, rev. 34, section 7.5) with explicit key confirmation.
 //
-// Records: XChaCha20-Poly1305-IETF per message with the key of its direction,
-// nonce = 64-bit message counter, associated data = message type; a tampered,
-// replayed, reordered or dropped message fails authentication (decode_error).
+// Records: AES-256-GCM per message with the key of its direction, nonce =
+// 64-bit message counter, associated data = message type (net/record_cipher.hpp);
+// a tampered, replayed, reordered or dropped message fails authentication
+// (decode_error).
 // The frame header (length, type) stays in the clear and is authenticated.
 #include <sodium.h>
 
@@ -37,6 +38,7 @@
 #include "pmdi/net/framing.hpp"
 #include "pmdi/net/keys.hpp"
 #include "pmdi/net/memory.hpp"
+#include "pmdi/net/record_cipher.hpp"
 #include "pmdi/net/transport.hpp"
 
 namespace pmdi::net {
@@ -46,12 +48,11 @@ inline constexpr message_type reply_type = 0xFF02;
 inline constexpr message_type finished_type = 0xFF03;
 inline constexpr message_type refuse_type = 0xFF04;
 
-inline constexpr std::uint16_t handshake_version = 1;
+inline constexpr std::uint16_t handshake_version = 2;  // 2: AES-256-GCM records
 inline constexpr std::size_t max_party_name = 64;
 inline constexpr std::size_t max_refuse_reason = 256;
-inline constexpr std::size_t record_overhead = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 inline constexpr std::size_t pair_secret_bytes = crypto_kdf_KEYBYTES;
-static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == 32 && pair_secret_bytes == 32);
+static_assert(pair_secret_bytes == 32 && record_key_bytes >= crypto_kdf_BYTES_MIN && record_key_bytes <= crypto_kdf_BYTES_MAX);
 
 // This party: its name (as the deployment file prints it) and static key pair.
 struct local_identity {
@@ -64,11 +65,9 @@ using peer_directory = std::map<std::string, public_key, std::less<>>;
 
 namespace detail {
 
-using aead_key = std::array<unsigned char, crypto_aead_xchacha20poly1305_ietf_KEYBYTES>;
-
 // Session keys of one link; zeroed on destruction.
 struct session_keys {
-  aead_key tx{}, rx{};
+  record_key tx{}, rx{};
   master_key pair{};
   ~session_keys() {
     secure_zero(tx.data(), tx.size());
@@ -76,39 +75,6 @@ struct session_keys {
     secure_zero(pair.data(), pair.size());
   }
 };
-
-inline std::array<unsigned char, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> record_nonce(std::uint64_t counter) {
-  std::array<unsigned char, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> n{};
-  std::memcpy(n.data(), &counter, sizeof counter);
-  return n;
-}
-
-inline std::vector<std::byte> seal(const aead_key& key, std::uint64_t counter, message_type type,
-                                   std::span<const std::byte> plain) {
-  std::vector<std::byte> out(plain.size() + record_overhead);
-  const auto nonce = record_nonce(counter);
-  unsigned long long len = 0;
-  ::crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &len,
-                                               reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
-                                               reinterpret_cast<const unsigned char*>(&type), sizeof type, nullptr,
-                                               nonce.data(), key.data());
-  return out;
-}
-
-// Opens a record; nullopt when it fails authentication.
-inline std::optional<std::vector<std::byte>> open(const aead_key& key, std::uint64_t counter, message_type type,
-                                                  std::span<const std::byte> sealed) {
-  if (sealed.size() < record_overhead) return std::nullopt;
-  std::vector<std::byte> out(sealed.size() - record_overhead);
-  const auto nonce = record_nonce(counter);
-  unsigned long long len = 0;
-  if (::crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
-                                                   reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(),
-                                                   reinterpret_cast<const unsigned char*>(&type), sizeof type,
-                                                   nonce.data(), key.data()) != 0)
-    return std::nullopt;
-  return out;
-}
 
 // Printable ASCII only, bounded: text from a peer goes into our error messages.
 inline std::string sanitize(std::span<const std::byte> b, std::size_t max) {
@@ -126,17 +92,20 @@ class secure_transport final : public transport {
  public:
   // Made by secure_connect / secure_accept.
   secure_transport(std::unique_ptr<transport> inner, detail::session_keys&& keys)
-      : transport(inner->names()), inner_(std::move(inner)) {
-    keys_.tx = keys.tx;
-    keys_.rx = keys.rx;
-    keys_.pair = keys.pair;
+      : transport(inner->names()),
+        inner_(std::move(inner)),
+        tx_(keys.tx, detail::record_cipher::direction::seal),
+        rx_(keys.rx, detail::record_cipher::direction::open),
+        pair_(keys.pair) {}
+  ~secure_transport() override {
+    shutdown();
+    secure_zero(pair_.data(), pair_.size());
   }
-  ~secure_transport() override { shutdown(); }
 
   // A 32-byte secret that only the two ends of this link know, fresh per
   // handshake, equal on both ends: the master key for pmdi::derive_seed.
-  [[nodiscard]] std::span<const std::byte> pair_secret() const noexcept override { return keys_.pair; }
-  [[nodiscard]] const master_key& pair_master_key() const noexcept { return keys_.pair; }
+  [[nodiscard]] std::span<const std::byte> pair_secret() const noexcept override { return pair_; }
+  [[nodiscard]] const master_key& pair_master_key() const noexcept { return pair_; }
 
   void shutdown() noexcept override { inner_->shutdown(); }
 
@@ -154,7 +123,7 @@ class secure_transport final : public transport {
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
     if (type >= first_reserved_type)
       throw usage_error(names_.self + ": message " + type_label(type) + " is reserved for the handshake");
-    const std::vector<std::byte> sealed = detail::seal(keys_.tx, tx_counter_, type, payload);
+    const std::vector<std::byte> sealed = tx_.seal(tx_counter_, type, payload);
     ++tx_counter_;
     co_await inner_->send(type, sealed);
     ++app_.messages_sent;
@@ -172,7 +141,7 @@ class secure_transport final : public transport {
     };
     try {
       message m = co_await inner_->receive(sealed_limits, until, awaited);
-      auto plain = detail::open(keys_.rx, rx_counter_, m.type, m.payload);
+      auto plain = rx_.open(rx_counter_, m.type, m.payload);
       if (!plain)
         throw decode_error(names_.self + ": message " + type_label(m.type) + " from " + peer_label() +
                            " failed authentication (tampered, replayed, reordered or forged) while waiting for " +
@@ -189,7 +158,8 @@ class secure_transport final : public transport {
 
  private:
   std::unique_ptr<transport> inner_;
-  detail::session_keys keys_;
+  detail::record_cipher tx_, rx_;
+  master_key pair_{};
   std::uint64_t tx_counter_ = 1;  // counter 0 was the handshake's finished message
   std::uint64_t rx_counter_ = 1;
   link_counters app_{};
@@ -284,7 +254,7 @@ class handshake {
     ::crypto_generichash(prk.data(), prk.size(), ikm.data(), ikm.size(), th.data(), th.size());
     secure_zero(ikm.data(), ikm.size());
     session_keys keys;
-    aead_key k_ir{}, k_ri{};
+    record_key k_ir{}, k_ri{};
     static constexpr char ctx[] = "pmdinet1";
     ::crypto_kdf_derive_from_key(k_ir.data(), k_ir.size(), 1, ctx, prk.data());
     ::crypto_kdf_derive_from_key(k_ri.data(), k_ri.size(), 2, ctx, prk.data());
@@ -298,10 +268,10 @@ class handshake {
 
     // Key confirmation, both directions at once.
     const auto th_bytes = std::as_bytes(std::span(th));
-    const auto fin = seal(keys.tx, 0, finished_type, th_bytes);
+    const auto fin = record_cipher(keys.tx, record_cipher::direction::seal).seal(0, finished_type, th_bytes);
     co_await link_.send(finished_type, fin);
     const message m = co_await receive(finished_type, th.size() + record_overhead, "the handshake's key confirmation");
-    const auto got = open(keys.rx, 0, finished_type, m.payload);
+    const auto got = record_cipher(keys.rx, record_cipher::direction::open).open(0, finished_type, m.payload);
     if (!got || !ct_equal(*got, th_bytes))
       co_await refuse("peer key does not match the deployment file (key confirmation failed)",
                       "key confirmation failed: key does not match the deployment file");
