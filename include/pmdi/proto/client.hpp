@@ -60,15 +60,13 @@ struct client_links {
 };
 
 template <class Ring, class Shape>
-class client : public party<role::client, client_links<Shape::clusters>, Shape> {
-  using base = party<role::client, client_links<Shape::clusters>, Shape>;
+class client : public party<role::client, client_links<Shape::clusters>, Ring, Shape> {
+  using base = party<role::client, client_links<Shape::clusters>, Ring, Shape>;
   using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
-  using base::name;
-  using V = typename Ring::value_type;
-  static constexpr unsigned l = Ring::bits;
-  static constexpr std::size_t P = Shape::clusters;
+  using base::name, base::l, base::P;
+  using typename base::V;
 
   client(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)) {}
 

@@ -66,15 +66,13 @@ struct cloud_links {
 };
 
 template <class Ring, class Shape>
-class cloud : public party<role::cloud, cloud_links<Shape::clusters, Shape::compute>, Shape> {
-  using base = party<role::cloud, cloud_links<Shape::clusters, Shape::compute>, Shape>;
+class cloud : public party<role::cloud, cloud_links<Shape::clusters, Shape::compute>, Ring, Shape> {
+  using base = party<role::cloud, cloud_links<Shape::clusters, Shape::compute>, Ring, Shape>;
   using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
-  using base::name;
-  using V = typename Ring::value_type;
-  static constexpr unsigned l = Ring::bits;
-  static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
+  using base::name, base::l, base::P, base::T;
+  using typename base::V;
 
   cloud(public_config cfg, std::vector<stage> model, typename base::links lk)
       : base(std::move(cfg), std::move(lk)), model_(std::move(model)) {

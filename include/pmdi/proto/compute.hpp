@@ -28,13 +28,13 @@ struct compute_links {
 };
 
 template <class Ring, class Shape, std::size_t J, std::size_t Vi>
-class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Shape> {
-  using base = party<role::compute<J, Vi>, compute_links<J, Vi>, Shape>;
+class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Ring, Shape> {
+  using base = party<role::compute<J, Vi>, compute_links<J, Vi>, Ring, Shape>;
   using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
   using base::name;
-  using V = typename Ring::value_type;
+  using typename base::V;
 
   compute(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)) {}
 

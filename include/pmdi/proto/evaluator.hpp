@@ -37,14 +37,13 @@ struct evaluator_links {
 };
 
 template <class Ring, class Shape, std::size_t J>
-class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> {
-  using base = party<role::evaluator<J>, evaluator_links<J>, Shape>;
+class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Shape> {
+  using base = party<role::evaluator<J>, evaluator_links<J>, Ring, Shape>;
   using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
-  using base::name;
-  using V = typename Ring::value_type;
-  static constexpr unsigned l = Ring::bits;
+  using base::name, base::l;
+  using typename base::V;
 
   evaluator(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
 

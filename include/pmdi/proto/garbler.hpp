@@ -75,15 +75,13 @@ template <class V>
 }
 
 template <class Ring, class Shape, std::size_t J>
-class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Shape> {
-  using base = party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Shape>;
+class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Ring, Shape> {
+  using base = party<role::garbler<J>, garbler_links<Shape::clusters, Shape::compute, J>, Ring, Shape>;
   using base::cfg_, base::links_, base::split_, base::report_, base::meter_, base::prepare_offline, base::first, base::end;
 
  public:
-  using base::name;
-  using V = typename Ring::value_type;
-  static constexpr unsigned l = Ring::bits;
-  static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
+  using base::name, base::l, base::P, base::T;
+  using typename base::V;
 
   garbler(public_config cfg, typename base::links lk) : base(std::move(cfg), std::move(lk)), pool_(cfg_.threads) {}
 

@@ -8,7 +8,10 @@
 // of one inference (used exactly once online: material_store).
 //
 //   template <class Ring, class Shape, std::size_t J>
-//   class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Shape> { ... };
+//   class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Shape> { ... };
+//
+// The ring's and the shape's numbers every role uses (V, l, P, T) are
+// defined here once; a role names the ones it uses in a using-declaration.
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
@@ -21,7 +24,7 @@
 
 namespace pmdi::proto {
 
-template <class Self, class Links, class Shape>
+template <class Self, class Links, class Ring, class Shape>
 class party {
   static constexpr role_id id = role_id_v<Self>;
   static_assert(!id.has_cluster() || id.cluster < Shape::clusters, "a cluster party whose J is not a cluster of the shape");
@@ -30,6 +33,9 @@ class party {
  public:
   using self_role = Self;
   using links = Links;
+  using V = typename Ring::value_type;  // a ring element
+  static constexpr unsigned l = Ring::bits;
+  static constexpr std::size_t P = Shape::clusters, T = Shape::compute;
 
   party(const party&) = delete;
   party& operator=(const party&) = delete;
