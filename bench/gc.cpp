@@ -64,7 +64,7 @@ rates measure(const gc::circuit& c, int reps, worker_pool* pool = nullptr) {
 int run(const bench::args& a, bench::report& r) {
   const int reps = a.quick ? 3 : 9;
   const auto& h = gc::hasher::instance();
-  r.note(std::string("hash path: ") + (h.uses_vaes() ? "VAES/AVX-512" : "AES-NI 8-way") +
+  r.note(std::string("hash path: ") + gc::hash_path_name(h.path()) +
          "; times are this thread's CPU time, medians of " + std::to_string(reps) + " runs");
 
   // Raw fixed-key AES (MMO: pi(x) ^ x) rate on an L1-resident buffer, on the

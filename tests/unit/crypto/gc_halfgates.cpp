@@ -110,17 +110,19 @@ TEST_CASE("gc: hash known answers and agreement of the batch paths", "[gc]") {
   const block kat = h.hash(x, t);
   CHECK(kat.lo() == 0x571cbfbeb3409750ULL);
   CHECK(kat.hi() == 0x40fe7d92b3ba713bULL);
-  // Batched path (VAES when present) == AES-NI path == one at a time, all tail sizes.
+  // Batched path (VAES when present) == AES-NI path == VAES/AVX2 path (where
+  // present) == one at a time, all tail sizes.
   prg g(fixed_seed(3));
   for (std::size_t n : {0, 1, 3, 4, 5, 31, 32, 33, 100, 1000}) {
     std::vector<block> a(n);
     g.fill(a.data(), n * sizeof(block));
-    auto b2 = a, b3 = a;
+    auto b2 = a, b3 = a, b4 = a;
     h.mmo_inplace(a.data(), n);
     h.mmo_inplace_aesni(b2.data(), n);
     for (auto& v : b3) v = h.permutation().encrypt(v) ^ v;
     CHECK(a == b2);
     CHECK(a == b3);
+    if (h.mmo_inplace_vaes256(b4.data(), n)) CHECK(a == b4);
   }
 }
 
@@ -332,20 +334,24 @@ TEST_CASE("gc: lane groups, table order, both kernels, partial groups and mixed 
   auto zero = gc::keygen_zero_labels(g, c.inputs().size());
   std::span<const block> z(zero.data(), zero.size());
   const auto best = gc::garbler::known_answer(delta, 5).garble(c, z);
-  std::vector<block> tab(gc::table_blocks(c)), out0(c.outputs().size());
-  gc::detail::garble_generic(c, delta, z, 5, tab, out0);  // the two parts of garble_at
-  gc::detail::garble_groups(c, delta, z.data(), 5, tab.data(), out0.data(), 0, c.lane_groups().size(),
-                            gc::detail::lane_kernel::portable);
-  CHECK(tab == best.tables);
-  CHECK(out0 == best.output_zero_labels);
   const auto in = gc::encode(z, bits, delta);
   const auto out_best = gc::evaluate(c, in, best.tables, 5);
-  std::vector<block> out(c.outputs().size());
-  gc::detail::evaluate_generic(c, in, best.tables, 5, out);
-  gc::detail::evaluate_groups(c, in.data(), best.tables.data(), 5, out.data(), 0, c.lane_groups().size(),
-                              gc::detail::lane_kernel::portable);
-  CHECK(out == out_best);
-  CHECK(gc::decode(out, gc::decode_bits(best.output_zero_labels)) == c.eval_plain(bits));
+  INFO("best lane kernels: " << gc::hash_path_name(gc::hasher::instance().path()));
+  // The portable kernels, and the VAES/AVX2 ones (where the CPU has VAES and
+  // AVX2; on such a CPU with AVX-512 they are not the best, so only this runs them).
+  if (!gc::detail::cpu_has_vaes256()) WARN("no VAES/AVX2 on this CPU: the 256-bit lane kernels are not compared");
+  for (auto kern : {gc::detail::lane_kernel::portable, gc::detail::lane_kernel::vaes256}) {
+    std::vector<block> tab(gc::table_blocks(c)), out0(c.outputs().size());
+    gc::detail::garble_generic(c, delta, z, 5, tab, out0);  // the two parts of garble_at
+    gc::detail::garble_groups(c, delta, z.data(), 5, tab.data(), out0.data(), 0, c.lane_groups().size(), kern);
+    CHECK(tab == best.tables);
+    CHECK(out0 == best.output_zero_labels);
+    std::vector<block> out(c.outputs().size());
+    gc::detail::evaluate_generic(c, in, best.tables, 5, out);
+    gc::detail::evaluate_groups(c, in.data(), best.tables.data(), 5, out.data(), 0, c.lane_groups().size(), kern);
+    CHECK(out == out_best);
+    CHECK(gc::decode(out, gc::decode_bits(best.output_zero_labels)) == c.eval_plain(bits));
+  }
 }
 
 TEST_CASE("gc: garbling and evaluation on a pool equal the one-thread run", "[gc]") {

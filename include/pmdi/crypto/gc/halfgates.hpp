@@ -649,16 +649,205 @@ __attribute__((target("vaes,avx512f"))) inline void evaluate_group_vaes(const sc
     }
   }
 }
+
+// The VAES/AVX2 lane kernels (CPUs with VAES but no AVX-512, as AMD Zen 3 or
+// Intel's client cores): the same structure on 256-bit vectors, 2 lanes per
+// vector, 8 vectors (16 blocks) in flight through the AES rounds.
+struct vaes256_keys {
+  __m256i k[11];
+};
+
+__attribute__((target("vaes,avx2"), always_inline)) inline __m256i sigma256(__m256i x) noexcept {
+  return _mm256_xor_si256(_mm256_shuffle_epi32(x, 0x4E), _mm256_and_si256(x, _mm256_set_epi64x(-1, 0, -1, 0)));
+}
+__attribute__((target("vaes,avx2"), always_inline)) inline __m256i lsb_mask256(__m256i x) noexcept {
+  return _mm256_shuffle_epi32(_mm256_srai_epi32(_mm256_slli_epi32(x, 31), 31), 0);
+}
+// Tweaks of 2 consecutive AND numbers t, t+1, half h (0 or 1).
+__attribute__((target("vaes,avx2"), always_inline)) inline __m256i tweaks256(std::uint64_t t, long long h) noexcept {
+  const auto u = static_cast<long long>(t);
+  return _mm256_set_epi64x(h, u + 1, h, u);
+}
+__attribute__((target("vaes,avx2"))) inline void lane_xor256(const schedule& s, std::size_t p,
+                                                              const lane_rows& row) noexcept {
+  for (std::uint32_t i = s.free_offsets[p]; i < s.free_offsets[p + 1]; ++i) {
+    const xor_gate& g = s.free_gates[i];
+    const auto* a = reinterpret_cast<const __m256i*>(row(g.a));
+    const auto* b = reinterpret_cast<const __m256i*>(row(g.b));
+    auto* o = reinterpret_cast<__m256i*>(row(g.out));
+    for (std::size_t j = 0; j < row.stride / 2; ++j)
+      _mm256_storeu_si256(o + j, _mm256_xor_si256(_mm256_loadu_si256(a + j), _mm256_loadu_si256(b + j)));
+  }
+}
+
+template <int M>
+__attribute__((target("vaes,avx2"), always_inline)) inline void hash_blocks256(const vaes256_keys& K, const __m256i* in,
+                                                                                __m256i* x) noexcept {
+  _Pragma("GCC unroll 16")
+  for (int i = 0; i < M; ++i) x[i] = _mm256_xor_si256(in[i], K.k[0]);
+  _Pragma("GCC unroll 16")
+  for (int r = 1; r < 10; ++r)
+    _Pragma("GCC unroll 16")
+    for (int i = 0; i < M; ++i) x[i] = _mm256_aesenc_epi128(x[i], K.k[r]);
+  _Pragma("GCC unroll 16")
+  for (int i = 0; i < M; ++i) x[i] = _mm256_xor_si256(_mm256_aesenclast_epi128(x[i], K.k[10]), in[i]);
+}
+
+// N pairs of lanes; both[u]: the pair's second lane is a lane of the group
+// (else only the first lane's table blocks are stored).
+template <int N>
+__attribute__((target("vaes,avx2"), always_inline)) inline void garble_pairs(
+    const vaes256_keys& K, __m256i D, __m256i SD, const block* const* a, const block* const* b, block* const* o,
+    block* const* tab, const std::uint64_t* tw, const bool* both) noexcept {
+  __m256i a0[N], b0[N], x[4 * N], in[4 * N];
+  _Pragma("GCC unroll 16")
+  for (int u = 0; u < N; ++u) {
+    a0[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[u]));
+    b0[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[u]));
+    const __m256i sa = sigma256(a0[u]), sb = sigma256(b0[u]);
+    in[4 * u] = _mm256_xor_si256(sa, tweaks256(tw[u], 0));
+    in[4 * u + 1] = _mm256_xor_si256(in[4 * u], SD);
+    in[4 * u + 2] = _mm256_xor_si256(sb, tweaks256(tw[u], 1));
+    in[4 * u + 3] = _mm256_xor_si256(in[4 * u + 2], SD);
+  }
+  hash_blocks256<4 * N>(K, in, x);
+  _Pragma("GCC unroll 16")
+  for (int u = 0; u < N; ++u) {
+    const __m256i pa = lsb_mask256(a0[u]), pb = lsb_mask256(b0[u]);
+    const __m256i ha0 = x[4 * u], ha1 = x[4 * u + 1], hb0 = x[4 * u + 2], hb1 = x[4 * u + 3];
+    // [ref] ZRE Fig. 2: generator half gate and evaluator half gate.
+    const __m256i tg = _mm256_xor_si256(_mm256_xor_si256(ha0, ha1), _mm256_and_si256(pb, D));
+    const __m256i wg = _mm256_xor_si256(ha0, _mm256_and_si256(pa, tg));
+    const __m256i hb = _mm256_xor_si256(hb0, hb1);
+    const __m256i te = _mm256_xor_si256(hb, a0[u]);
+    const __m256i we = _mm256_xor_si256(hb0, _mm256_and_si256(pb, hb));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o[u]), _mm256_xor_si256(wg, we));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(tab[u]), _mm256_permute2x128_si256(tg, te, 0x20));  // tg0 te0
+    if (both[u])
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(tab[u] + 2), _mm256_permute2x128_si256(tg, te, 0x31));  // tg1 te1
+  }
+}
+
+template <int N>
+__attribute__((target("vaes,avx2"), always_inline)) inline void evaluate_pairs(
+    const vaes256_keys& K, const block* const* a, const block* const* b, block* const* o, const block* const* tab,
+    const std::uint64_t* tw, const bool* both) noexcept {
+  __m256i av[N], x[2 * N], in[2 * N];
+  _Pragma("GCC unroll 16")
+  for (int u = 0; u < N; ++u) {
+    av[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[u]));
+    in[2 * u] = _mm256_xor_si256(sigma256(av[u]), tweaks256(tw[u], 0));
+    in[2 * u + 1] = _mm256_xor_si256(sigma256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[u]))),
+                                     tweaks256(tw[u], 1));
+  }
+  hash_blocks256<2 * N>(K, in, x);
+  _Pragma("GCC unroll 16")
+  for (int u = 0; u < N; ++u) {
+    const __m256i t_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tab[u]));  // tg0 te0
+    const __m256i t_hi = both[u] ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tab[u] + 2))
+                                 : _mm256_setzero_si256();  // tg1 te1
+    const __m256i tg = _mm256_permute2x128_si256(t_lo, t_hi, 0x20);
+    const __m256i te = _mm256_permute2x128_si256(t_lo, t_hi, 0x31);
+    const __m256i bv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[u]));
+    const __m256i sa = lsb_mask256(av[u]), sb = lsb_mask256(bv);
+    const __m256i wg = _mm256_xor_si256(x[2 * u], _mm256_and_si256(sa, tg));
+    const __m256i we = _mm256_xor_si256(x[2 * u + 1], _mm256_and_si256(sb, _mm256_xor_si256(te, av[u])));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o[u]), _mm256_xor_si256(wg, we));
+  }
+}
+
+// The (gate, lane pair) items of one phase's ANDs: lanes 0 .. w-1 of each gate
+// in pairs (a last pair of an odd w reaches into the row's padding).
+struct pair_items {
+  const schedule& s;
+  const lane_rows& row;
+  std::size_t w, q, j, end;  // current gate q (schedule index), lane j; end gate
+  std::uint64_t tweak0;
+  block* tables;
+  [[nodiscard]] bool more() const noexcept { return q < end; }
+  [[gnu::always_inline]] bool next(const block** a, const block** b, block** o, block** tab, std::uint64_t* tw,
+                                   bool* both, int u) noexcept {
+    if (q >= end) return false;
+    const and_gate& g = s.and_gates[q];
+    a[u] = row(g.a) + j, b[u] = row(g.b) + j, o[u] = row(g.out) + j;
+    tab[u] = tables + 2 * (q * w) + 2 * j, tw[u] = tweak0 + q * w + j, both[u] = j + 1 < w;
+    j += 2;
+    if (j >= w) j = 0, ++q;
+    return true;
+  }
+};
+
+__attribute__((target("vaes,avx2"))) inline void garble_group_vaes256(const schedule& s, const lane_rows& row,
+                                                                       std::size_t w, block delta, std::uint64_t tweak0,
+                                                                       block* tables, line_prefetcher& pf) noexcept {
+  vaes256_keys K;
+  const __m128i* rk = hasher::instance().permutation().round_keys();
+  for (int r = 0; r < 11; ++r) K.k[r] = _mm256_broadcastsi128_si256(rk[r]);
+  const __m256i D = _mm256_broadcastsi128_si256(delta.v), SD = _mm256_broadcastsi128_si256(sigma(delta.v));
+  const block* a[2];
+  const block* b[2];
+  block* o[2];
+  block* tab[2];
+  std::uint64_t tw[2];
+  bool both[2];
+  for (std::size_t p = 0; p < s.steps(); ++p) {
+    pf.step();
+    lane_xor256(s, p, row);
+    pair_items it{s, row, w, s.and_offsets[p], 0, s.and_offsets[p + 1], tweak0, tables};
+    while (it.more()) {
+      it.next(a, b, o, tab, tw, both, 0);
+      if (it.next(a, b, o, tab, tw, both, 1))
+        garble_pairs<2>(K, D, SD, a, b, o, tab, tw, both);
+      else
+        garble_pairs<1>(K, D, SD, a, b, o, tab, tw, both);
+    }
+  }
+}
+
+__attribute__((target("vaes,avx2"))) inline void evaluate_group_vaes256(const schedule& s, const lane_rows& row,
+                                                                         std::size_t w, std::uint64_t tweak0,
+                                                                         const block* tables,
+                                                                         line_prefetcher& pf) noexcept {
+  vaes256_keys K;
+  const __m128i* rk = hasher::instance().permutation().round_keys();
+  for (int r = 0; r < 11; ++r) K.k[r] = _mm256_broadcastsi128_si256(rk[r]);
+  const block* a[4];
+  const block* b[4];
+  block* o[4];
+  block* tab[4];
+  std::uint64_t tw[4];
+  bool both[4];
+  for (std::size_t p = 0; p < s.steps(); ++p) {
+    pf.step();
+    lane_xor256(s, p, row);
+    pair_items it{s, row, w, s.and_offsets[p], 0, s.and_offsets[p + 1], tweak0, const_cast<block*>(tables)};  // only read
+    while (it.more()) {
+      int n = 0;
+      while (n < 4 && it.next(a, b, o, tab, tw, both, n)) ++n;
+      if (n == 4)
+        evaluate_pairs<4>(K, a, b, o, tab, tw, both);
+      else
+        for (int u = 0; u < n; ++u) evaluate_pairs<1>(K, a + u, b + u, o + u, tab + u, tw + u, both + u);
+    }
+  }
+}
 #endif
 
-// Which lane kernels run: the VAES ones where the CPU has them (tests force
-// the portable ones to compare).
-enum class lane_kernel { best, portable };
+// Which lane kernels run: the VAES ones (512- or 256-bit, hasher::path())
+// where the CPU has them; tests force the portable ones, or the 256-bit ones
+// on a CPU that would take the 512-bit ones, to compare.
+enum class lane_kernel { best, portable, vaes256 };
+
+[[nodiscard]] inline hash_path lane_path(lane_kernel k) noexcept {
+  if (k == lane_kernel::best) return hasher::instance().path();
+  if (k == lane_kernel::vaes256 && cpu_has_vaes256()) return hash_path::vaes256;
+  return hash_path::aesni;
+}
 
 inline void garble_groups(const circuit& c, block delta, const block* in, std::uint64_t tweak_base, block* tables,
                           block* out, std::size_t g_lo, std::size_t g_hi, lane_kernel kern = lane_kernel::best) {
   if (g_lo >= g_hi) return;
-  const bool vaes = kern == lane_kernel::best && hasher::instance().uses_vaes();
+  const hash_path path = lane_path(kern);
   block* scratch = lane_scratch_buffer(lane_scratch(c, g_lo, g_hi));
   line_prefetcher(c, g_lo, in, 0).finish();
   for (std::size_t gi = g_lo; gi < g_hi; ++gi) {
@@ -669,8 +858,10 @@ inline void garble_groups(const circuit& c, block delta, const block* in, std::u
     block* tab = tables + 2 * grp.and_base;
     const std::uint64_t t0 = tweak_base + grp.and_base;
 #ifdef PMDI_GC_HAVE_VAES_LANES
-    if (vaes)
+    if (path == hash_path::vaes512)
       garble_group_vaes(s, row, grp.lanes, delta, t0, tab, pf);
+    else if (path == hash_path::vaes256)
+      garble_group_vaes256(s, row, grp.lanes, delta, t0, tab, pf);
     else
 #endif
       garble_group_sse(s, row, grp.lanes, delta, t0, tab, pf);
@@ -683,7 +874,7 @@ inline void garble_groups(const circuit& c, block delta, const block* in, std::u
 inline void evaluate_groups(const circuit& c, const block* in, const block* tables, std::uint64_t tweak_base,
                             block* out, std::size_t g_lo, std::size_t g_hi, lane_kernel kern = lane_kernel::best) {
   if (g_lo >= g_hi) return;
-  const bool vaes = kern == lane_kernel::best && hasher::instance().uses_vaes();
+  const hash_path path = lane_path(kern);
   block* scratch = lane_scratch_buffer(lane_scratch(c, g_lo, g_hi));
   line_prefetcher(c, g_lo, in, 0).finish();
   for (std::size_t gi = g_lo; gi < g_hi; ++gi) {
@@ -694,8 +885,10 @@ inline void evaluate_groups(const circuit& c, const block* in, const block* tabl
     const block* tab = tables + 2 * grp.and_base;
     const std::uint64_t t0 = tweak_base + grp.and_base;
 #ifdef PMDI_GC_HAVE_VAES_LANES
-    if (vaes)
+    if (path == hash_path::vaes512)
       evaluate_group_vaes(s, row, grp.lanes, t0, tab, pf);
+    else if (path == hash_path::vaes256)
+      evaluate_group_vaes256(s, row, grp.lanes, t0, tab, pf);
     else
 #endif
       evaluate_group_sse(s, row, grp.lanes, t0, tab, pf);
