@@ -45,6 +45,28 @@ inline const block fixed_key = block::from_u64(0x243F6A8885A308D3ULL, 0x13198A2E
 
 namespace detail {
 
+// The portable path; the VAES paths hand it their last few blocks.
+inline void mmo_aesni(const __m128i* rk, block* y, std::size_t n) noexcept {
+  constexpr std::size_t W = 8;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    __m128i in[W], x[W];
+    for (std::size_t j = 0; j < W; ++j) {
+      in[j] = y[i + j].v;
+      x[j] = _mm_xor_si128(in[j], rk[0]);
+    }
+    for (int r = 1; r < 10; ++r)
+      for (std::size_t j = 0; j < W; ++j) x[j] = _mm_aesenc_si128(x[j], rk[r]);
+    for (std::size_t j = 0; j < W; ++j) y[i + j] = block(_mm_xor_si128(_mm_aesenclast_si128(x[j], rk[10]), in[j]));
+  }
+  for (; i < n; ++i) {
+    const __m128i in = y[i].v;
+    __m128i x = _mm_xor_si128(in, rk[0]);
+    for (int r = 1; r < 10; ++r) x = _mm_aesenc_si128(x, rk[r]);
+    y[i] = block(_mm_xor_si128(_mm_aesenclast_si128(x, rk[10]), in));
+  }
+}
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define PMDI_GC_HAVE_VAES_PATH 1
 __attribute__((target("vaes,avx512f"))) inline void mmo_vaes(const __m128i* rk, block* y, std::size_t n) noexcept {
@@ -70,12 +92,7 @@ __attribute__((target("vaes,avx512f"))) inline void mmo_vaes(const __m128i* rk, 
     for (int r = 1; r < 10; ++r) x = _mm512_aesenc_epi128(x, k[r]);
     _mm512_storeu_si512(p + i / 4, _mm512_xor_si512(_mm512_aesenclast_epi128(x, k[10]), in));
   }
-  for (; i < n; ++i) {
-    const __m128i in = y[i].v;
-    __m128i x = _mm_xor_si128(in, rk[0]);
-    for (int r = 1; r < 10; ++r) x = _mm_aesenc_si128(x, rk[r]);
-    y[i] = block(_mm_xor_si128(_mm_aesenclast_si128(x, rk[10]), in));
-  }
+  mmo_aesni(rk, y + i, n - i);
 }
 // The same on 256-bit vectors: 8 ymm (16 blocks) in flight.
 __attribute__((target("vaes,avx2"))) inline void mmo_vaes256(const __m128i* rk, block* y, std::size_t n) noexcept {
@@ -101,12 +118,7 @@ __attribute__((target("vaes,avx2"))) inline void mmo_vaes256(const __m128i* rk, 
     for (int r = 1; r < 10; ++r) x = _mm256_aesenc_epi128(x, k[r]);
     _mm256_storeu_si256(p + i / 2, _mm256_xor_si256(_mm256_aesenclast_epi128(x, k[10]), in));
   }
-  for (; i < n; ++i) {
-    const __m128i in = y[i].v;
-    __m128i x = _mm_xor_si128(in, rk[0]);
-    for (int r = 1; r < 10; ++r) x = _mm_aesenc_si128(x, rk[r]);
-    y[i] = block(_mm_xor_si128(_mm_aesenclast_si128(x, rk[10]), in));
-  }
+  mmo_aesni(rk, y + i, n - i);
 }
 [[nodiscard]] inline bool cpu_has_vaes() noexcept {
   static const bool v = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
@@ -121,26 +133,6 @@ __attribute__((target("vaes,avx2"))) inline void mmo_vaes256(const __m128i* rk, 
 [[nodiscard]] inline bool cpu_has_vaes256() noexcept { return false; }
 #endif
 
-inline void mmo_aesni(const __m128i* rk, block* y, std::size_t n) noexcept {
-  constexpr std::size_t W = 8;
-  std::size_t i = 0;
-  for (; i + W <= n; i += W) {
-    __m128i in[W], x[W];
-    for (std::size_t j = 0; j < W; ++j) {
-      in[j] = y[i + j].v;
-      x[j] = _mm_xor_si128(in[j], rk[0]);
-    }
-    for (int r = 1; r < 10; ++r)
-      for (std::size_t j = 0; j < W; ++j) x[j] = _mm_aesenc_si128(x[j], rk[r]);
-    for (std::size_t j = 0; j < W; ++j) y[i + j] = block(_mm_xor_si128(_mm_aesenclast_si128(x[j], rk[10]), in[j]));
-  }
-  for (; i < n; ++i) {
-    const __m128i in = y[i].v;
-    __m128i x = _mm_xor_si128(in, rk[0]);
-    for (int r = 1; r < 10; ++r) x = _mm_aesenc_si128(x, rk[r]);
-    y[i] = block(_mm_xor_si128(_mm_aesenclast_si128(x, rk[10]), in));
-  }
-}
 
 }  // namespace detail
 
@@ -197,8 +189,6 @@ class hasher {
     return aes_.encrypt(y) ^ y;
   }
   [[nodiscard]] const aes128& permutation() const noexcept { return aes_; }
-  // The 512-bit path (the garbling lane kernels have their own VAES/AVX-512 form).
-  [[nodiscard]] bool uses_vaes() const noexcept { return path_ == hash_path::vaes512; }
   [[nodiscard]] hash_path path() const noexcept { return path_; }
 
  private:
