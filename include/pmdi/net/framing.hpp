@@ -71,6 +71,9 @@ struct io_result {
 //   awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
 //                                  clock::duration stall)   (fails when no byte moved for `stall`)
 //   void close() noexcept;  any_io_executor get_executor() const;
+// and may offer, to spare copies of large payloads:
+//   awaitable<io_result> write_owned(header, std::vector<std::byte> body, stall)  (takes the body over)
+//   awaitable<std::pair<io_result, std::vector<std::byte>>> read_owned(std::size_t n, deadline)
 template <class S>
 concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const std::byte> in, deadline d,
                                clock::duration stall) {
@@ -78,6 +81,22 @@ concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const s
   { s.write_all(in, in, stall) } -> std::same_as<asio::awaitable<io_result>>;
   s.close();
   { s.get_executor() } -> std::convertible_to<asio::any_io_executor>;
+};
+
+// Marks a send or a receive in flight for its scope; a second one at the
+// same time is refused (usage_error with `refusal`).
+class in_flight {
+ public:
+  in_flight(bool& busy, const std::string& refusal) : busy_(busy) {
+    if (busy_) throw usage_error(refusal);
+    busy_ = true;
+  }
+  in_flight(const in_flight&) = delete;
+  in_flight& operator=(const in_flight&) = delete;
+  ~in_flight() { busy_ = false; }
+
+ private:
+  bool& busy_;
 };
 
 template <byte_stream Stream>
@@ -107,37 +126,24 @@ class framed_transport final : public transport {
 
  protected:
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
-    if (closed_) throw peer_closed_error(names_.self + ": cannot send to " + peer_label() + ": the link is shut down");
-    if (sending_) throw usage_error(names_.self + ": two concurrent sends on the link to " + peer_label());
-    sending_ = true;
-    struct reset {
-      bool& b;
-      ~reset() { b = false; }
-    } reset_flag{sending_};
-    const frame_header h = encode_frame_header(type, payload.size());
-    const io_result r = co_await stream_.write_all(h, payload, send_stall_);
-    if (r.status == io_status::timeout)
-      throw timeout_error(names_.self + ": sending " + type_label(type) + " (" + std::to_string(payload.size()) +
-                          " bytes) to " + peer_label() + ": no byte moved for " + millis_label(send_stall_) + " (" +
-                          std::to_string(r.transferred) + " of " + std::to_string(frame_header_bytes + payload.size()) +
-                          " bytes sent); the peer stopped reading");
-    if (r.status != io_status::ok)
-      throw peer_closed_error(names_.self + ": sending " + type_label(type) + " to " + peer_label() +
-                              " failed: the peer closed the link" + (r.ec ? " (" + r.ec.message() + ")" : ""));
-    ++counters_.messages_sent;
-    counters_.payload_bytes_sent += payload.size();
-    counters_.wire_bytes_sent += frame_header_bytes + payload.size();
+    co_await send_frame(type, payload.size(),
+                        [&](const frame_header& h) { return stream_.write_all(h, payload, send_stall_); });
+  }
+  // A stream that can take the buffer over (write_owned) gets it as it is.
+  [[nodiscard]] asio::awaitable<void> do_send_owned(message_type type, std::vector<std::byte> payload) override {
+    if constexpr (requires(const frame_header& h) { stream_.write_owned(h, std::move(payload), send_stall_); }) {
+      co_await send_frame(type, payload.size(), [&](const frame_header& h) {
+        return stream_.write_owned(h, std::move(payload), send_stall_);
+      });
+    } else {
+      co_await do_send(type, payload);
+    }
   }
 
   [[nodiscard]] asio::awaitable<message> do_receive(const type_limits& limits, deadline until,
                                                     std::string_view awaited) override {
     if (failure_) std::rethrow_exception(failure_);
-    if (receiving_) throw usage_error(names_.self + ": two concurrent receives on the link to " + peer_label());
-    receiving_ = true;
-    struct reset {
-      bool& b;
-      ~reset() { b = false; }
-    } reset_flag{receiving_};
+    const in_flight receive_in_flight(receiving_, names_.self + ": two concurrent receives on the link to " + peer_label());
     const auto started = clock::now();
     try {
       frame_header h{};
@@ -163,9 +169,15 @@ class framed_transport final : public transport {
                            std::to_string(*max) + " allowed for " + std::string(awaited));
       message m;
       m.type = d.type;
-      m.payload.resize(d.length);
       if (d.length > 0) {
-        r = co_await stream_.read_exact(m.payload, until);
+        if constexpr (requires { stream_.read_owned(d.length, until); }) {
+          auto got = co_await stream_.read_owned(d.length, until);
+          r = got.first;
+          m.payload = std::move(got.second);
+        } else {
+          m.payload.resize(d.length);
+          r = co_await stream_.read_exact(m.payload, until);
+        }
         if (r.status != io_status::ok) fail(r, started, awaited, "payload of " + type_label(d.type), d.length);
       }
       counters_.wire_bytes_received += d.length;
@@ -187,6 +199,27 @@ class framed_transport final : public transport {
     throw decode_error(names_.self + ": truncated frame from " + peer_label() + ": the link closed after " +
                        std::to_string(r.transferred) + " of " + std::to_string(want) + " bytes of the " + part +
                        (r.ec ? " (" + r.ec.message() + ")" : ""));
+  }
+
+  // One frame out: the header for `length` payload bytes, then write(header)
+  // moves header and payload; failures name the peer.
+  template <class Write>
+  [[nodiscard]] asio::awaitable<void> send_frame(message_type type, std::size_t length, Write write) {
+    if (closed_) throw peer_closed_error(names_.self + ": cannot send to " + peer_label() + ": the link is shut down");
+    const in_flight send_in_flight(sending_, names_.self + ": two concurrent sends on the link to " + peer_label());
+    const frame_header h = encode_frame_header(type, length);
+    const io_result r = co_await write(h);
+    if (r.status == io_status::timeout)
+      throw timeout_error(names_.self + ": sending " + type_label(type) + " (" + std::to_string(length) +
+                          " bytes) to " + peer_label() + ": no byte moved for " + millis_label(send_stall_) + " (" +
+                          std::to_string(r.transferred) + " of " + std::to_string(frame_header_bytes + length) +
+                          " bytes sent); the peer stopped reading");
+    if (r.status != io_status::ok)
+      throw peer_closed_error(names_.self + ": sending " + type_label(type) + " to " + peer_label() +
+                              " failed: the peer closed the link" + (r.ec ? " (" + r.ec.message() + ")" : ""));
+    ++counters_.messages_sent;
+    counters_.payload_bytes_sent += length;
+    counters_.wire_bytes_sent += frame_header_bytes + length;
   }
 
   Stream stream_;

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <tuple>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
@@ -22,10 +24,15 @@ namespace pmdi::net {
 
 namespace detail {
 
-// One direction of an in-memory link.
+// One direction of an in-memory link: the unread bytes as a queue of
+// chunks. Copied writes gather in the last chunk; a body handed over
+// (write_owned) is a chunk of its own, which a reader of exactly its length
+// takes as it is (read_owned). A chunk is freed once it is read.
 struct memory_pipe {
-  std::vector<std::byte> data;
-  std::size_t head = 0;  // bytes before head were consumed
+  std::deque<std::vector<std::byte>> chunks;
+  std::size_t head = 0;    // bytes of chunks.front() already read
+  std::size_t unread = 0;  // bytes after head, in every chunk
+  bool last_owned = false;  // chunks.back() was handed over: the next write starts a chunk
   bool closed = false;
   // Unread bytes the pipe holds at most, as a socket's buffers would (0: no
   // bound); a writer waits for the reader beyond it.
@@ -33,16 +40,73 @@ struct memory_pipe {
   asio::steady_timer* waiter = nullptr;         // the reader's wake-up timer while it waits
   asio::steady_timer* writer_waiter = nullptr;  // the writer's, while the pipe is full
 
+  static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;  // a copied write starts a chunk beyond this
+
   void wake() noexcept {
     if (waiter != nullptr) waiter->cancel();
   }
   void wake_writer() noexcept {
     if (writer_waiter != nullptr) writer_waiter->cancel();
   }
-  [[nodiscard]] std::size_t available() const noexcept { return data.size() - head; }
+  [[nodiscard]] std::size_t available() const noexcept { return unread; }
   [[nodiscard]] std::size_t room() const noexcept {
     if (capacity == 0) return std::numeric_limits<std::size_t>::max();
-    return capacity > available() ? capacity - available() : 0;
+    return capacity > unread ? capacity - unread : 0;
+  }
+  void append(std::span<const std::byte> b) {
+    if (b.empty()) return;
+    // never grow the chunk the reader is in, nor one that was handed over
+    if (chunks.empty() || last_owned || (chunks.size() == 1 && head > 0) || chunks.back().size() >= chunk_bytes)
+      chunks.emplace_back();
+    chunks.back().insert(chunks.back().end(), b.begin(), b.end());
+    unread += b.size();
+    last_owned = false;
+  }
+  void hand_over(std::vector<std::byte>&& b) {
+    if (b.empty()) return;
+    unread += b.size();
+    chunks.push_back(std::move(b));
+    last_owned = true;
+  }
+  // Copies up to out.size() unread bytes into out; returns how many.
+  std::size_t read_into(std::span<std::byte> out) {
+    std::size_t done = 0;
+    while (done < out.size() && !chunks.empty()) {
+      auto& c = chunks.front();
+      const std::size_t k = std::min(out.size() - done, c.size() - head);
+      std::memcpy(out.data() + done, c.data() + head, k);
+      done += k;
+      head += k;
+      if (head == c.size()) pop_front();
+    }
+    unread -= done;
+    return done;
+  }
+  // The front chunk when it holds exactly the next n bytes, else nothing.
+  [[nodiscard]] std::optional<std::vector<std::byte>> take_chunk(std::size_t n) {
+    if (chunks.empty() || head != 0 || chunks.front().size() != n) return std::nullopt;
+    std::vector<std::byte> c = std::move(chunks.front());
+    pop_front();
+    unread -= n;
+    return c;
+  }
+  // The unread bytes gathered in one chunk (test hooks).
+  [[nodiscard]] std::span<std::byte> gathered() {
+    if (chunks.size() > 1 || head > 0) {
+      std::vector<std::byte> all(unread);
+      (void)read_into(all);
+      unread = all.size();
+      chunks.push_back(std::move(all));
+      last_owned = false;
+    }
+    return chunks.empty() ? std::span<std::byte>() : std::span<std::byte>(chunks.front());
+  }
+
+ private:
+  void pop_front() {
+    chunks.pop_front();
+    head = 0;
+    if (chunks.empty()) last_owned = false;
   }
 };
 
@@ -86,12 +150,8 @@ class memory_stream {
     std::size_t done = 0;
     asio::steady_timer timer(ex_);
     for (;;) {
-      const std::size_t k = std::min(out.size() - done, p.available());
-      if (k > 0) {
-        std::memcpy(out.data() + done, p.data.data() + p.head, k);
-        p.head += k;
+      if (const std::size_t k = p.read_into(out.subspan(done)); k > 0) {
         done += k;
-        compact(p);
         p.wake_writer();
       }
       if (done == out.size()) co_return io_result{io_status::ok, done, {}};
@@ -100,6 +160,31 @@ class memory_stream {
       // Sleep until a writer wakes us (cancels the timer) or the deadline passes.
       if (!co_await detail::wait_for_wake(timer, p.waiter, until)) co_return io_result{io_status::timeout, done, {}};
     }
+  }
+
+  // Reads exactly n bytes into a buffer of their own: the queued chunk
+  // itself when it holds exactly them (a body written with write_owned).
+  [[nodiscard]] asio::awaitable<std::pair<io_result, std::vector<std::byte>>> read_owned(std::size_t n, deadline until) {
+    if (auto c = incoming().take_chunk(n)) {
+      incoming().wake_writer();
+      co_return std::pair{io_result{io_status::ok, n, {}}, std::move(*c)};
+    }
+    std::vector<std::byte> b(n);
+    const io_result r = co_await read_exact(b, until);
+    co_return std::pair{r, std::move(b)};
+  }
+
+  // Queues the header, then hands the body over as it is when the pipe has
+  // room for all of it (else copies it as write_all does).
+  [[nodiscard]] asio::awaitable<io_result> write_owned(std::span<const std::byte> header, std::vector<std::byte> body,
+                                                       clock::duration stall) {
+    detail::memory_pipe& p = outgoing();
+    if (p.closed || p.room() < header.size() + body.size()) co_return co_await write_all(header, body, stall);
+    const std::size_t n = header.size() + body.size();
+    p.append(header);
+    p.hand_over(std::move(body));
+    p.wake();
+    co_return io_result{io_status::ok, n, {}};
   }
 
   // Queues header and body for the peer; with a bounded pipe, as much as
@@ -115,7 +200,7 @@ class memory_stream {
         if (p.closed) co_return io_result{io_status::closed, done, {}};
         const std::size_t k = std::min(part.size(), p.room());
         if (k > 0) {
-          p.data.insert(p.data.end(), part.begin(), part.begin() + static_cast<std::ptrdiff_t>(k));
+          p.append(part.first(k));
           part = part.subspan(k);
           done += k;
           p.wake();
@@ -150,14 +235,11 @@ class memory_stream {
   // Test hook: appends raw bytes to what the peer will read (forged frames).
   void inject(std::span<const std::byte> raw) {
     auto& p = outgoing();
-    p.data.insert(p.data.end(), raw.begin(), raw.end());
+    p.append(raw);
     p.wake();
   }
   // Test hook: the bytes queued towards the peer and not yet read (to tamper with them).
-  [[nodiscard]] std::span<std::byte> queued_outgoing() noexcept {
-    auto& p = outgoing();
-    return std::span<std::byte>(p.data).subspan(p.head);
-  }
+  [[nodiscard]] std::span<std::byte> queued_outgoing() { return outgoing().gathered(); }
 
   [[nodiscard]] asio::any_io_executor get_executor() const { return ex_; }
   // The secret the pair was made with; empty when it was made without one.
@@ -169,15 +251,6 @@ class memory_stream {
  private:
   detail::memory_pipe& incoming() noexcept { return link_->pipes[side_]; }
   detail::memory_pipe& outgoing() noexcept { return link_->pipes[1 - side_]; }
-  static void compact(detail::memory_pipe& p) {
-    if (p.head == p.data.size()) {
-      p.data.clear();
-      p.head = 0;
-    } else if (p.head > 4096 && p.head * 2 > p.data.size()) {
-      p.data.erase(p.data.begin(), p.data.begin() + static_cast<std::ptrdiff_t>(p.head));
-      p.head = 0;
-    }
-  }
 
   asio::any_io_executor ex_;
   std::shared_ptr<detail::memory_link> link_;

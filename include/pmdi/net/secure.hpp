@@ -123,9 +123,9 @@ class secure_transport final : public transport {
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
     if (type >= first_reserved_type)
       throw usage_error(names_.self + ": message " + type_label(type) + " is reserved for the handshake");
-    const std::vector<std::byte> sealed = tx_.seal(tx_counter_, type, payload);
+    std::vector<std::byte> sealed = tx_.seal(tx_counter_, type, payload);
     ++tx_counter_;
-    co_await inner_->send(type, sealed);
+    co_await inner_->send(type, std::move(sealed));
     ++app_.messages_sent;
     app_.payload_bytes_sent += payload.size();
   }

@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pmdi/core/error.hpp"
@@ -100,6 +102,13 @@ class transport {
   [[nodiscard]] asio::awaitable<void> send(message_type type, std::span<const std::byte> payload) {
     return do_send(type, payload);
   }
+  // The same, handing the buffer over: a transport that can pass it on as it
+  // is (an in-memory pair) does not copy it.
+  template <class Buffer>
+    requires std::same_as<Buffer, std::vector<std::byte>>  // an rvalue buffer only (not `{}`, not an lvalue)
+  [[nodiscard]] asio::awaitable<void> send(message_type type, Buffer&& payload) {
+    return do_send_owned(type, std::move(payload));
+  }
 
   // Receives the next message. `limits` says which types are expected and how
   // long each may be; `awaited` names what the caller waits for (error messages).
@@ -128,6 +137,9 @@ class transport {
 
  protected:
   [[nodiscard]] virtual asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) = 0;
+  [[nodiscard]] virtual asio::awaitable<void> do_send_owned(message_type type, std::vector<std::byte> payload) {
+    co_await do_send(type, payload);
+  }
   [[nodiscard]] virtual asio::awaitable<message> do_receive(const type_limits& limits, deadline until,
                                                             std::string_view awaited) = 0;
 

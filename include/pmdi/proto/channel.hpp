@@ -209,7 +209,7 @@ class channel {
       ++turns_->flights[std::string(peer_name())];
     }
     try {
-      co_await l->send(id, payload);
+      co_await l->send(id, std::move(payload));
     } catch (const protocol_error&) {
       throw;
     } catch (const error& e) {
