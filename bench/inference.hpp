@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,10 @@ template <class Net>
 }
 
 // Runs o.reps private inferences of Net with weights w and reports, under
-// bench name `bench`: offline_s, online_s, online_client_s, offline_bytes,
+// bench name `bench`: offline_s, online_s, online_client_s, where the online
+// time went (online_linear_s, online_gc_s, online_labels_s: every party's
+// work of that kind, summed; online_other_s: the rest, moving bytes between
+// the parties and waiting), offline_bytes,
 // client_offline_bytes, online_bytes, rounds, plain_fixed_ms,
 // paillier_products_per_mac (the cloud's exponentiation steps over the MACs),
 // offline_cores_busy (process CPU seconds over wall seconds, offline),
@@ -96,6 +100,13 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
   d.setup();
   const double setup_s = proto::seconds_since(t0);
   std::vector<double> off, on, on_client, off_b, on_b, client_b, busy, products;
+  std::map<std::string, std::vector<double>> on_work;  // every party's online work by kind, summed
+  const auto online_work = [&] {
+    std::map<std::string, double> w;
+    for (const auto& rep : d.reports())
+      for (const auto& [kind, s] : rep.phase("online").work) w[kind] += s;
+    return w;
+  };
   const auto cloud_products = [&] {
     for (const auto& rep : d.reports())
       if (rep.party == "cloud") return static_cast<double>(rep.paillier_products);
@@ -118,6 +129,14 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
     const auto y = d.online(static_cast<std::uint64_t>(i + 1), x);
     on.push_back(proto::seconds_since(t0));
     on_client.push_back(d.client_report().phase("online").seconds);
+    double worked = 0;
+    const auto w = online_work();
+    for (const char* kind : {proto::work_linear, proto::work_gc, proto::work_labels}) {
+      const auto it = w.find(kind);
+      on_work[kind].push_back(it == w.end() ? 0.0 : it->second);
+      worked += on_work[kind].back();
+    }
+    on_work["other"].push_back(on.back() - worked);
     const auto l2 = d.links();
     off_b.push_back(static_cast<double>(traffic(l0, l1)));
     on_b.push_back(static_cast<double>(traffic(l1, l2)));
@@ -162,6 +181,7 @@ int measure_inference(const std::string& bench, const nn::model_weights& w, cons
   r.metric(bench, "offline_s", median(off), "s");
   r.metric(bench, "online_s", median(on), "s");
   r.metric(bench, "online_client_s", median(on_client), "s");
+  for (const auto& [kind, w] : on_work) r.metric(bench, "online_" + kind + "_s", median(w), "s");
   if (o.stream) r.metric(bench, "online_stream_s_per_inference", stream_s, "s");
   r.metric(bench, "offline_bytes", median(off_b), "B");
   r.metric(bench, "client_offline_bytes", median(client_b), "B");

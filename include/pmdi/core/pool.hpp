@@ -13,6 +13,7 @@
 //   pmdi::pool_threads()               the most threads a loop can use: helpers + the caller
 //   pmdi::worker_pool pool(threads);   a party's share: size() = threads (0 counts as 1);
 //   pool.run(n, f)                     parallel_for(n, size(), f)
+//   pmdi::release_in_background(std::move(v))  v destroyed on a helper thread
 //
 // Loops may run from several threads at once and may nest: indices are
 // claimed from a shared counter and the caller claims them too, so it never
@@ -119,6 +120,16 @@ void parallel_for(std::size_t n, unsigned threads, F&& f) {
     s->finished.wait(lk, [&] { return s->left.load(std::memory_order_acquire) == 0; });
   }
   if (s->error) std::rethrow_exception(s->error);
+}
+
+// Destroys `v` on a helper thread (here when the process has none): a large
+// buffer is freed, and a secret_vector wiped, off the caller's critical path.
+template <class T>
+  requires(!std::is_lvalue_reference_v<T>)
+void release_in_background(T&& v) {
+  auto p = std::make_shared<T>(std::move(v));
+  auto& helpers = detail::helper_threads::instance();
+  if (helpers.count() > 0) helpers.post([p = std::move(p)]() mutable { p.reset(); });
 }
 
 class worker_pool {

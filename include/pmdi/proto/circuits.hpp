@@ -16,6 +16,8 @@
 // argmax over the whole tensor gives the index of the first maximum as an
 // unsigned integer.
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -134,13 +136,22 @@ struct stage_chunks {
   [[nodiscard]] std::size_t input_bits() const noexcept { return (2 * mid + out) * l; }
   [[nodiscard]] std::size_t output_bits() const noexcept { return out * l; }
 
+  // A chunk's input bits as three runs of stage-level input bits, in the
+  // order of the chunk circuit's inputs: a, w, r.
+  struct run {
+    std::size_t first = 0, count = 0;
+  };
+  [[nodiscard]] std::array<run, 3> input_runs(const chunk& c) const noexcept {
+    return {{{c.mid_first * l, c.mid_count * l},                // a
+             {(mid + c.mid_first) * l, c.mid_count * l},        // w
+             {(2 * mid + c.out_first) * l, c.out_count * l}}};  // r
+  }
   // Stage-level input index of a chunk's i-th input bit.
   template <class F>
   void for_each_input(const chunk& c, F&& f) const {
     std::size_t i = 0;
-    for (std::size_t b = 0; b < c.mid_count * l; ++b) f(i++, c.mid_first * l + b);                // a
-    for (std::size_t b = 0; b < c.mid_count * l; ++b) f(i++, (mid + c.mid_first) * l + b);        // w
-    for (std::size_t b = 0; b < c.out_count * l; ++b) f(i++, (2 * mid + c.out_first) * l + b);   // r
+    for (const auto [first, count] : input_runs(c))
+      for (std::size_t b = 0; b < count; ++b) f(i++, first + b);
   }
 };
 
@@ -213,22 +224,69 @@ inline std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::s
   return run.tweak_base();
 }
 
-// Evaluates every chunk. The stage's input labels come in two parts: the
-// garbler's (a: mid * l labels) and the client's (w then r, from the OT).
-inline void evaluate_stage(const stage_chunks& sc, std::span<const block> a_labels,
-                           std::span<const block> client_labels, std::span<const block> tables, std::span<block> out,
-                           worker_pool& pool, std::uint64_t tweak_base = 0) {
+// Where each chunk's inputs start when they are laid out chunk after chunk
+// (a chunk's inputs: a, w, r, as its circuit takes them); the last entry is
+// input_bits().
+[[nodiscard]] inline std::vector<std::size_t> chunk_input_offsets(const stage_chunks& sc) {
+  std::vector<std::size_t> at(sc.chunks.size() + 1, 0);
+  for (std::size_t i = 0; i < sc.chunks.size(); ++i) {
+    std::size_t n = 0;
+    for (const auto r : sc.input_runs(sc.chunks[i])) n += r.count;
+    at[i + 1] = at[i] + n;
+  }
+  return at;
+}
+
+// The client's labels of C_k (w then r, in stage order, from the OT) laid
+// out chunk after chunk as the chunk circuits take their inputs, each
+// chunk's a run left zero for evaluate_stage_words to fill: the evaluator
+// arranges them offline, so that online only the garbler's labels move.
+[[nodiscard]] inline secret_vector<block> chunk_ordered_inputs(const stage_chunks& sc, std::span<const block> client_labels) {
   const std::size_t na = sc.mid * sc.l;
-  if (a_labels.size() != na || client_labels.size() != sc.input_bits() - na || tables.size() != sc.table_blocks() ||
-      out.size() != sc.output_bits())
-    throw usage_error("evaluate_stage: buffer sizes do not match the stage");
+  if (client_labels.size() != sc.input_bits() - na) throw usage_error("chunk_ordered_inputs: label count does not match the stage");
+  const auto at = chunk_input_offsets(sc);
+  secret_vector<block> in(sc.input_bits());
+  for (std::size_t i = 0; i < sc.chunks.size(); ++i) {
+    std::size_t k = at[i];
+    for (const auto [first, count] : sc.input_runs(sc.chunks[i])) {
+      if (first >= na) std::copy_n(client_labels.begin() + static_cast<std::ptrdiff_t>(first - na), count, in.begin() + static_cast<std::ptrdiff_t>(k));
+      k += count;
+    }
+  }
+  return in;
+}
+
+// Evaluates every chunk. The stage's input labels come in two parts: the
+// garbler's (a: mid * l labels, as the 16 bytes each of its message) and the
+// client's, already in chunk order (chunk_ordered_inputs; each chunk's a run
+// is filled here, in place). Each chunk's output labels are decoded at once
+// (decode_bits from the garbler) into the stage's output words z, l bits
+// each, LSB first: no label or bit vector of the whole stage is made.
+template <class V>
+void evaluate_stage_words(const stage_chunks& sc, std::span<const std::byte> a_labels, std::span<block> chunk_inputs,
+                          std::span<const block> tables, std::span<const std::uint8_t> decode_bits, std::span<V> z,
+                          worker_pool& pool, std::uint64_t tweak_base = 0) {
+  if (a_labels.size() != block_bytes * sc.mid * sc.l || chunk_inputs.size() != sc.input_bits() ||
+      tables.size() != sc.table_blocks() || decode_bits.size() != sc.output_bits() || z.size() != sc.out ||
+      sc.l > 8 * sizeof(V))
+    throw usage_error("evaluate_stage_words: buffer sizes do not match the stage");
+  const auto at = chunk_input_offsets(sc);
   pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
     const auto& circ = sc.circuits[c.circuit];
-    std::vector<block> in(circ.inputs().size());
-    sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = g < na ? a_labels[g] : client_labels[g - na]; });
-    gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), tweak_base + c.tweak_base,
-                 out.subspan(c.out_first * sc.l, c.out_count * sc.l));
+    const auto in = chunk_inputs.subspan(at[i], at[i + 1] - at[i]);
+    const auto a = sc.input_runs(c)[0];
+    std::memcpy(in.data(), a_labels.data() + block_bytes * a.first, block_bytes * a.count);
+    thread_local std::vector<block> out;  // this thread's output labels of one chunk, reused
+    out.resize(c.out_count * sc.l);
+    gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), tweak_base + c.tweak_base, out);
+    const std::uint8_t* d = decode_bits.data() + c.out_first * sc.l;
+    for (std::size_t j = 0; j < c.out_count; ++j) {
+      V w = 0;
+      for (unsigned b = 0; b < sc.l; ++b)
+        w |= static_cast<V>(static_cast<V>((out[j * sc.l + b].lsb() ? 1U : 0U) ^ (d[j * sc.l + b] & 1U)) << b);
+      z[c.out_first + j] = w;
+    }
   });
 }
 

@@ -35,7 +35,7 @@ struct public_config {
   network_plan plan;
   topology topo;
   unsigned paillier_bits = 2048;
-  unsigned threads = 2;  // worker threads for Paillier work
+  unsigned threads = 2;  // worker threads for the Paillier, garbling and linear work (0: all of the pool)
   // Done/total and an ETA of each party's long offline work
   // (proto/progress.hpp); empty: silent.
   progress_sink progress;
@@ -59,23 +59,42 @@ void check_shape(const topology& t, const std::string& who) {
   return "compute[" + std::to_string(j) + "," + std::to_string(v) + "]";
 }
 
-// Counts what crossed a party's links during one phase.
+// Counts what crossed a party's links during one phase, and times the
+// party's own work in it by kind (phase_figures::work).
 class phase_meter {
  public:
   using clock = std::chrono::steady_clock;
+
+  // Adds the seconds from its construction to its destruction to one kind of
+  // work; scope it around work only, never around a co_await that waits.
+  class work_timer {
+   public:
+    work_timer(const work_timer&) = delete;
+    work_timer& operator=(const work_timer&) = delete;
+    ~work_timer() { seconds_ += std::chrono::duration<double>(clock::now() - start_).count(); }
+
+   private:
+    friend class phase_meter;
+    explicit work_timer(double& seconds) : seconds_(seconds) {}
+    double& seconds_;
+    clock::time_point start_ = clock::now();
+  };
   // `ch` must stay where it is while the meter is used (a member of the role).
   template <class Self, class Peer>
   void add(const channel<Self, Peer>& ch) {
     if (ch.connected())
       links_.emplace_back(std::string(ch.peer_name()), [&ch] { return link_counters::of(ch.counters(), ch.flights()); });
   }
+  [[nodiscard]] work_timer time(const char* kind) { return work_timer(work_[kind]); }
   void begin() {
     start_ = clock::now();
+    work_.clear();
     before_.clear();
     for (const auto& [p, c] : links_) before_.push_back(c());
   }
   void end(phase_figures& f) const {
     f.seconds = std::chrono::duration<double>(clock::now() - start_).count();
+    f.work = work_;
     f.peers.clear();
     for (std::size_t i = 0; i < links_.size(); ++i) f.peers[links_[i].first] = links_[i].second() - before_[i];
   }
@@ -83,6 +102,7 @@ class phase_meter {
  private:
   std::vector<std::pair<std::string, std::function<link_counters()>>> links_;
   std::vector<link_counters> before_;
+  std::map<std::string, double> work_;
   clock::time_point start_{};
 };
 
@@ -105,11 +125,12 @@ class phase_meter {
 // Linear part of a stage on masked values: out = [A]_v z - [s]_v over Z_2^l,
 // [A]_v the holder's shares of the stage's weights (no bias: the cloud folds
 // b_k into the mask term). The paths through public operators only are
-// counted by one holder, the garbler (`counts_public_paths`).
+// counted by one holder, the garbler (`counts_public_paths`). Runs on up to
+// `threads` threads.
 template <class V>
 void share_product(const linear_program& a, std::span<const V> weights, std::span<const V> z, std::span<const V> s,
-                   std::span<V> out, bool counts_public_paths) {
-  const auto y = apply<V, V>(a, weights, std::span<const V>{}, z, counts_public_paths);
+                   std::span<V> out, bool counts_public_paths, unsigned threads) {
+  const auto y = apply<V, V>(a, weights, std::span<const V>{}, z, counts_public_paths, threads);
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<V>(y[i] - s[i]);
 }
 

@@ -69,8 +69,11 @@ class compute : public party<role::compute<J, Vi>, compute_links<J, Vi>, Ring, S
       const auto& st = cfg_.plan.stages[k];
       auto z = co_await receive_words<msg_stage_input<J, Vi>, V>(links_.garbler, id, st.in_size());
       std::vector<V> out(st.mid_size());
-      const auto& s = m.s[k - first()];
-      share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(s.data(), s.size()), out, /*counts_public_paths=*/false);
+      {
+        const auto timer = meter_.time(work_linear);
+        const auto& s = m.s[k - first()];
+        share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(s.data(), s.size()), out, /*counts_public_paths=*/false, cfg_.threads);
+      }
       co_await send<msg_partial_product<J, Vi>>(links_.garbler, id, std::span<const V>(out));
     }
     meter_.end(report_.phase("online"));

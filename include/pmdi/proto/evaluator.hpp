@@ -74,8 +74,8 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
         prg ce = ot_prg(master_client_.get(), id, k, ot_context_client);
         prg ge = ot_prg(master_garbler_.get(), id, k, ot_context_garbler);
         auto labels = ot::proxy_receive(fwd, in.client_bits, ce, ge);
-        sm.client_labels.resize(labels.size());
-        std::copy(labels.begin(), labels.end(), sm.client_labels.begin());
+        sm.inputs = chunk_ordered_inputs(c, labels);
+        secure_zero(std::span<block>(labels));
         report_.stage_entry(k).offline_s = seconds_since(t0);
       }
     });
@@ -91,13 +91,18 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
       const auto& c = circuits_[k - first()];
       auto& sm = m.stages[k - first()];
       const auto in = stage_circuit_inputs(st, l);
-      auto a = co_await receive<msg_garbler_labels<J>>(links_.garbler, id, in.garbler_bits);
+      auto a = co_await receive_in_place<msg_garbler_labels<J>>(links_.garbler, id, in.garbler_bits);
       const auto t0 = std::chrono::steady_clock::now();
-      std::vector<block> out(c.output_bits());
-      evaluate_stage(c, a, std::span<const block>(sm.client_labels.data(), sm.client_labels.size()), sm.tables, out,
-                     pool_);
-      auto bits = gc::decode(out, sm.decode);
-      auto z = gc::bits_to_words<V>(bits, l);
+      std::vector<V> z(st.out_size());
+      {
+        const auto timer = meter_.time(work_gc);  // the decoding into z included
+        evaluate_stage_words<V>(c, a.bytes(), std::span<block>(sm.inputs.data(), sm.inputs.size()), sm.tables, sm.decode,
+                                std::span<V>(z), pool_);
+      }
+      // evaluated: the stage's tables and labels go back now, freed (and wiped) on a helper thread
+      release_in_background(std::move(sm.tables));
+      release_in_background(std::move(sm.inputs));
+      release_in_background(std::move(a));
       co_await send<msg_stage_output<J>>(links_.garbler, id, std::span<const V>(z));
       report_.stage_entry(k).online_s = seconds_since(t0);
     }
@@ -109,7 +114,7 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
   struct stage_material {
     std::vector<block> tables;
     std::vector<std::uint8_t> decode;
-    secret_vector<block> client_labels;
+    secret_vector<block> inputs;  // the client's labels in chunk order (chunk_ordered_inputs), the a runs filled online
   };
   struct material {
     std::vector<stage_material> stages;

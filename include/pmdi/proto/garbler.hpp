@@ -139,15 +139,22 @@ class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Sh
         return send<msg_stage_input<J, Vi>>(std::get<Vi>(links_.compute), id, std::span<const V>(z));
       });
       std::vector<V> a(st.mid_size());
-      share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(sm.s.data(), sm.s.size()), a, /*counts_public_paths=*/true);
+      {
+        const auto timer = meter_.time(work_linear);
+        share_product<V>(st.linear, std::span<const V>(model_[k - first()]), z, std::span<const V>(sm.s.data(), sm.s.size()), a, /*counts_public_paths=*/true, pool_.size());
+      }
       co_await for_each_index<T>([&]<std::size_t Vi>() -> asio::awaitable<void> {
         auto p = co_await receive_words<msg_partial_product<J, Vi>, V>(std::get<Vi>(links_.compute), id, st.mid_size());
+        const auto timer = meter_.time(work_linear);
         for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<V>(a[i] + p[i]);
       });
       if (st.garbled()) {
-        auto bits = gc::words_to_bits<V>(std::span<const V>(a), l);
-        auto labels = gc::encode(std::span<const block>(sm.a_zero.data(), sm.a_zero.size()), bits, sm.delta);
-        co_await send<msg_garbler_labels<J>>(links_.evaluator, id, std::span<const block>(labels));
+        // the labels of a_k, selected straight into the message
+        co_await send_in_place<msg_garbler_labels<J>>(links_.evaluator, id, sm.a_zero.size(), [&](std::span<std::byte> out) {
+          const auto timer = meter_.time(work_labels);
+          gc::encode_words<V>(std::span<const block>(sm.a_zero.data(), sm.a_zero.size()), std::span<const V>(a), l, sm.delta, out);
+        });
+        release_in_background(std::move(sm.a_zero));  // used: wiped and freed on a helper thread
         tensors[k + 1] = co_await receive_words<msg_stage_output<J>, V>(links_.evaluator, id, st.out_size());
       } else {
         tensors[k + 1] = std::move(a);

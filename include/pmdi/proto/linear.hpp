@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "pmdi/core/error.hpp"
+#include "pmdi/core/pool.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/core/tensor.hpp"
 
@@ -225,59 +226,100 @@ template <class T>
   return static_cast<T>(std::uint64_t{1} << s);
 }
 
-// y = W x for one weighted or public operator over T (wrapping for unsigned
-// words). x: the operator's source slot; x2: add's second source.
+// conv2d over T: y = W x. The input is copied zero-padded (hp x wp, rows of
+// wp = in.w + 2 pad), so that one kernel tap (c, ky, kx) adds w * x to every
+// output in one run over oh * wp values (output row yy, column xx at
+// yy * wp + xx; the columns from out.w to wp are computed and dropped). A
+// run is read once for G output channels at a time, in pieces of Q values
+// that keep the G accumulators in the L1 cache; the groups of output
+// channels run on up to `threads` threads (parallel_for: 0 is all).
 template <class T, class W>
-void apply_op(const linear_op& o, std::span<const W> w, std::span<const T> x, std::span<const T> x2, std::span<T> y) {
-  switch (o.kind) {
-    case linear_kind::conv2d: {
-      // Direct convolution, one (output channel, input channel, tap) at a time
-      // over whole output rows: the inner loop runs over contiguous x for
-      // stride 1 and vectorises.
-      std::fill(y.begin(), y.end(), T{});
-      const std::size_t oh = o.out.h, ow = o.out.w, ih = o.in.h, iw = o.in.w;
-      const auto pad = static_cast<std::ptrdiff_t>(o.pad);
-      for (std::size_t oc = 0; oc < o.out.c; ++oc) {
-        T* out = y.data() + oc * oh * ow;
-        for (std::size_t c = 0; c < o.in.c; ++c) {
-          const T* in = x.data() + c * ih * iw;
-          for (std::size_t ky = 0; ky < o.kernel_h; ++ky)
-            for (std::size_t kx = 0; kx < o.kernel_w; ++kx) {
-              const T wv = static_cast<T>(w[((oc * o.in.c + c) * o.kernel_h + ky) * o.kernel_w + kx]);
-              if (wv == T{}) continue;
-              // output columns whose input column ix = xx * stride + kx - pad is inside [0, iw)
-              const auto off = static_cast<std::ptrdiff_t>(kx) - pad;
-              std::size_t x0 = 0;
-              while (x0 < ow && static_cast<std::ptrdiff_t>(x0 * o.stride) + off < 0) ++x0;
-              std::size_t x1 = x0;
-              while (x1 < ow && static_cast<std::ptrdiff_t>(x1 * o.stride) + off < static_cast<std::ptrdiff_t>(iw)) ++x1;
-              if (x0 >= x1) continue;
-              for (std::size_t yy = 0; yy < oh; ++yy) {
-                const auto iy = static_cast<std::ptrdiff_t>(yy * o.stride + ky) - pad;
-                if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(ih)) continue;
-                const T* row = in + static_cast<std::size_t>(iy) * iw;
-                T* orow = out + yy * ow;
-                if (o.stride == 1) {
-                  const T* src = row + static_cast<std::size_t>(static_cast<std::ptrdiff_t>(x0) + off);
-                  T* dst = orow + x0;
-                  for (std::size_t q = 0; q < x1 - x0; ++q) dst[q] += wv * src[q];
-                } else {
-                  for (std::size_t xx = x0; xx < x1; ++xx)
-                    orow[xx] += wv * row[static_cast<std::size_t>(static_cast<std::ptrdiff_t>(xx * o.stride) + off)];
-                }
+void conv2d_padded_runs(const linear_op& o, std::span<const W> w, std::span<const T> x, std::span<T> y, unsigned threads) {
+  constexpr std::size_t G = 4, Q = 512;
+  const std::size_t oh = o.out.h, ow = o.out.w, ih = o.in.h, iw = o.in.w, s = o.stride, taps = o.kernel_h * o.kernel_w;
+  const std::size_t hp = ih + 2 * o.pad, wp = iw + 2 * o.pad, run = oh * wp;
+  // the last run of the last tap reads below s * run + kernel_h * wp + kernel_w <= padded
+  const std::size_t padded = (hp + o.kernel_h + s) * wp + o.kernel_w;
+  std::vector<T> xp(o.in.c * padded, T{});
+  for (std::size_t c = 0; c < o.in.c; ++c)
+    for (std::size_t r = 0; r < ih; ++r)
+      std::copy_n(x.begin() + static_cast<std::ptrdiff_t>((c * ih + r) * iw), iw,
+                  xp.begin() + static_cast<std::ptrdiff_t>(c * padded + (r + o.pad) * wp + o.pad));
+  const auto group = [&](std::size_t gi) {
+    const std::size_t oc0 = gi * G, gn = std::min(G, o.out.c - oc0);
+    std::vector<T> acc(G * run, T{});
+    for (std::size_t q0 = 0; q0 < run; q0 += Q) {
+      const std::size_t n = std::min(run, q0 + Q) - q0;
+      for (std::size_t c = 0; c < o.in.c; ++c)
+        for (std::size_t ky = 0; ky < o.kernel_h; ++ky)
+          for (std::size_t kx = 0; kx < o.kernel_w; ++kx) {
+            T wv[G]{};
+            bool any = false;
+            for (std::size_t g = 0; g < gn; ++g) {
+              wv[g] = static_cast<T>(w[((oc0 + g) * o.in.c + c) * taps + ky * o.kernel_w + kx]);
+              any = any || wv[g] != T{};
+            }
+            if (!any) continue;
+            const T* __restrict src = xp.data() + c * padded + ky * wp + kx + s * q0;
+            T* __restrict d0 = acc.data() + q0;
+            T* __restrict d1 = d0 + run;
+            T* __restrict d2 = d1 + run;
+            T* __restrict d3 = d2 + run;
+            const T w0 = wv[0], w1 = wv[1], w2 = wv[2], w3 = wv[3];
+            if (s == 1) {
+              for (std::size_t q = 0; q < n; ++q) {
+                const T v = src[q];
+                d0[q] += w0 * v;
+                d1[q] += w1 * v;
+                d2[q] += w2 * v;
+                d3[q] += w3 * v;
+              }
+            } else {
+              for (std::size_t q = 0; q < n; ++q) {
+                const T v = src[s * q];
+                d0[q] += w0 * v;
+                d1[q] += w1 * v;
+                d2[q] += w2 * v;
+                d3[q] += w3 * v;
               }
             }
-        }
-      }
-      break;
+          }
     }
+    for (std::size_t g = 0; g < gn; ++g)
+      for (std::size_t r = 0; r < oh; ++r)
+        std::copy_n(acc.begin() + static_cast<std::ptrdiff_t>(g * run + r * wp), ow,
+                    y.begin() + static_cast<std::ptrdiff_t>(((oc0 + g) * oh + r) * ow));
+  };
+  const std::size_t groups = (o.out.c + G - 1) / G;
+  if (threads == 1) {
+    for (std::size_t gi = 0; gi < groups; ++gi) group(gi);
+  } else {
+    parallel_for(groups, threads, group);
+  }
+}
+
+// y = W x for one weighted or public operator over T (wrapping for unsigned
+// words). x: the operator's source slot; x2: add's second source. conv2d and
+// dense run on up to `threads` threads.
+template <class T, class W>
+void apply_op(const linear_op& o, std::span<const W> w, std::span<const T> x, std::span<const T> x2, std::span<T> y,
+              unsigned threads = 1) {
+  switch (o.kind) {
+    case linear_kind::conv2d:
+      conv2d_padded_runs<T, W>(o, w, x, y, threads);
+      break;
     case linear_kind::dense: {
       const std::size_t n = x.size();
-      for (std::size_t r = 0; r < y.size(); ++r) {
+      const auto row = [&](std::size_t r) {
         const W* wr = w.data() + r * n;
         T acc{};
         for (std::size_t j = 0; j < n; ++j) acc += static_cast<T>(wr[j]) * x[j];
         y[r] = acc;
+      };
+      if (threads == 1 || y.size() * n < (std::size_t{1} << 16)) {
+        for (std::size_t r = 0; r < y.size(); ++r) row(r);
+      } else {
+        parallel_for(y.size(), threads, row);
       }
       break;
     }
@@ -332,10 +374,11 @@ void add_bias(const linear_op& o, std::span<const W> b, std::span<T> y) {
 // holder may count it, or it would be added T + 1 times. Every slot is kept
 // as its public part and its weighted part; `public_paths` says whether the
 // public part is counted in the result (the oracle and the cloud: always; of
-// the holders: only the garbler).
+// the holders: only the garbler). The weighted operators run on up to
+// `threads` threads; the result does not depend on how many.
 template <class T, class W>
 [[nodiscard]] std::vector<T> apply(const linear_program& p, std::span<const W> w, std::span<const W> b,
-                                   std::span<const T> x, bool public_paths = true) {
+                                   std::span<const T> x, bool public_paths = true, unsigned threads = 1) {
   if (x.size() != p.in_size())
     throw usage_error("linear program: input has " + std::to_string(x.size()) + " values, it takes " +
                       std::to_string(p.in_size()));
@@ -383,7 +426,7 @@ template <class T, class W>
       }
       out.wtd.resize(o.out.size());
       detail::apply_op<T, W>(o, w.subspan(wat, o.weight_count()), std::span<const T>(in), std::span<const T>{},
-                             std::span<T>(out.wtd));
+                             std::span<T>(out.wtd), threads);
       if (!b.empty() && o.bias_count() != 0) detail::add_bias<T, W>(o, b.subspan(bat, o.bias_count()), std::span<T>(out.wtd));
     } else {
       static const std::vector<T> none;

@@ -178,6 +178,20 @@ struct blocks_message : Decl {
   static void write(byte_writer& w, std::span<const block> b) { wire::put_blocks(w, b); }
   [[nodiscard]] static std::vector<block> read(byte_reader& r, std::size_t n) { return wire::get_blocks(r, n, "labels"); }
   [[nodiscard]] static constexpr std::size_t max_body(std::size_t n) { return 4 + block_bytes * n; }
+  // The same body, its n blocks written in place by fill(std::span<std::byte>)
+  // and read in place (16 bytes each, in memory order, not aligned).
+  template <class Fill>
+  static void write_in_place(byte_writer& w, std::size_t n, Fill&& fill) {
+    wire::put_count(w, n);
+    auto& b = w.bytes();
+    const std::size_t at = b.size();
+    b.resize(at + block_bytes * n);
+    fill(std::span<std::byte>(b).subspan(at));
+  }
+  [[nodiscard]] static std::span<const std::byte> read_in_place(byte_reader& r, std::size_t n) {
+    (void)wire::get_count(r, n, "labels");
+    return r.take(block_bytes * n);
+  }
 };
 
 template <class Decl>
@@ -369,6 +383,40 @@ template <class M, class V, class Self, class Peer>
   auto payload = co_await ch.template receive_frame<M>(inference_field_bytes + M::max_body(n));
   co_return detail::parse_payload<M>(payload, inference, ch.self_name(), ch.peer_name(),
                                      [&](byte_reader& r) { return M::template read<V>(r, n); });
+}
+
+// Large label messages without a copy of their 16 bytes per label: send_in_place
+// has fill(std::span<std::byte>) write the n blocks into the payload, and
+// receive_in_place leaves them where they arrived (blocks messages).
+template <class M, class Self, class Peer, class Fill>
+[[nodiscard]] asio::awaitable<void> send_in_place(channel<Self, Peer>& ch, std::uint64_t inference, std::size_t n,
+                                                  Fill fill) {
+  byte_writer w;
+  w.put<std::uint64_t>(inference);
+  M::write_in_place(w, n, fill);
+  return ch.template send_frame<M>(w.take());
+}
+class blocks_in_place {
+ public:
+  blocks_in_place(std::vector<std::byte> payload, std::size_t at, std::size_t n)
+      : payload_(std::move(payload)), at_(at), n_(n) {}
+  // The n blocks, 16 bytes each, inside the payload.
+  [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+    return std::span<const std::byte>(payload_).subspan(at_, block_bytes * n_);
+  }
+
+ private:
+  std::vector<std::byte> payload_;
+  std::size_t at_, n_;
+};
+template <class M, class Self, class Peer>
+[[nodiscard]] asio::awaitable<blocks_in_place> receive_in_place(channel<Self, Peer>& ch, std::uint64_t inference,
+                                                                std::size_t n) {
+  auto payload = co_await ch.template receive_frame<M>(inference_field_bytes + M::max_body(n));
+  const auto b = detail::parse_payload<M>(payload, inference, ch.self_name(), ch.peer_name(),
+                                          [&](byte_reader& rd) { return M::read_in_place(rd, n); });
+  const auto at = static_cast<std::size_t>(b.data() - payload.data());
+  co_return blocks_in_place(std::move(payload), at, n);
 }
 
 // Every message of the catalogue (at cluster 0 and server 0: ids do not depend

@@ -14,7 +14,8 @@
 //
 // A phase: {"seconds": s, "bytes_sent": .., "bytes_received": .., "messages_sent": ..,
 // "rounds": r, "peers": {"client": {"bytes_sent": .., "bytes_received": ..,
-// "messages_sent": .., "messages_received": .., "flights": ..}, ...}}.
+// "messages_sent": .., "messages_received": .., "flights": ..}, ...},
+// "work": {"linear": s, "gc": s, "labels": s}} (the kinds the party timed).
 // Bytes are protocol payload bytes (frames); "wire" adds framing, record tags
 // and the handshake.
 //
@@ -30,9 +31,11 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -69,9 +72,21 @@ struct link_counters {
   }
 };
 
+// The kinds of a party's own work that a phase times (phase_figures::work),
+// one name each: the linear work on shares (the garbler's and the compute
+// servers' products, the sum of the partial products), the garbled-circuit
+// evaluation (with the decoding of its outputs into z_{k+1}), and the
+// garbler's selection of the labels of a_k.
+inline constexpr const char* work_linear = "linear";
+inline constexpr const char* work_gc = "gc";
+inline constexpr const char* work_labels = "labels";
+
 struct phase_figures {
   double seconds = 0;
   std::map<std::string, link_counters> peers;  // traffic with each peer in this phase
+  // Seconds of the party's own work by kind (work_linear, ...); the rest of
+  // `seconds` the party waited for its peers or moved bytes.
+  std::map<std::string, double> work;
 
   [[nodiscard]] link_counters total() const noexcept {
     link_counters t;
@@ -86,6 +101,7 @@ struct phase_figures {
   phase_figures& operator+=(const phase_figures& o) {
     seconds += o.seconds;
     for (const auto& [p, c] : o.peers) peers[p] += c;
+    for (const auto& [k, w] : o.work) work[k] += w;
     return *this;
   }
 };
@@ -156,10 +172,14 @@ struct party_report {
                                  {"messages_sent", c.messages_sent},
                                  {"messages_received", c.messages_received},
                                  {"flights", c.flights}};
+    json::object work;
+    // whole nanoseconds, as "seconds" is: a number Boost.JSON reads back exactly
+    for (const auto& [kind, w] : p.work) work[kind] = std::round(w * 1e9) / 1e9;
     const auto t = p.total();
     phases[name] = json::object{{"seconds", p.seconds},          {"bytes_sent", t.bytes_sent},
                                 {"bytes_received", t.bytes_received}, {"messages_sent", t.messages_sent},
-                                {"rounds", t.flights},           {"peers", std::move(peers)}};
+                                {"rounds", t.flights},           {"peers", std::move(peers)},
+                                {"work", std::move(work)}};
   }
   json::array stages;
   for (const auto& s : r.stages)
@@ -191,13 +211,15 @@ namespace detail {
   if (v->is_int64() && v->get_int64() >= 0) return static_cast<std::uint64_t>(v->get_int64());
   throw decode_error(std::string("report: field '") + key + "' is not a non-negative integer");
 }
+[[nodiscard]] inline double num(const json::value& v, std::string_view key) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  throw decode_error("report: field '" + std::string(key) + "' is not a number");
+}
 [[nodiscard]] inline double num(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
-  if (v == nullptr) return 0;
-  if (v->is_double()) return v->get_double();
-  if (v->is_int64()) return static_cast<double>(v->get_int64());
-  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
-  throw decode_error(std::string("report: field '") + key + "' is not a number");
+  return v == nullptr ? 0 : num(*v, key);
 }
 [[nodiscard]] inline std::string str(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
@@ -240,6 +262,8 @@ namespace detail {
                                             detail::u64(c, "messages_sent"), detail::u64(c, "messages_received"),
                                             detail::u64(c, "flights")};
         }
+      if (const auto* work = po.if_contains("work"))
+        for (const auto& wk : obj(*work, "work")) f.work[std::string(wk.key())] = detail::num(wk.value(), wk.key());
       r.phases[std::string(kv.key())] = std::move(f);
     }
   if (const auto* st = o.if_contains("stages")) {

@@ -2,7 +2,7 @@
 // Calibration for the planner (plan/placement.hpp): this machine's per-core
 // rates of the online work, measured on the network's own stages.
 //   macs_per_s           the stages' linear operators on shares (proto::share_product)
-//   and_per_s            the stages' garbled circuits evaluated (proto::evaluate_stage)
+//   and_per_s            the stages' garbled circuits evaluated and decoded (proto::evaluate_stage_words)
 //   channel_bytes_per_s  messages over the secure channel on TCP loopback, both ends
 //                        (net/secure.hpp's AEAD, the socket's copies and system calls)
 // Each is timed on this thread's CPU clock (what one core spends), the
@@ -44,7 +44,7 @@ template <class V>
       fill(z);
       fill(r);
       mac_s += timing::median_cpu_seconds(reps, [&] {
-        proto::share_product<V>(s.linear, w, z, r, out, true);
+        proto::share_product<V>(s.linear, w, z, r, out, true, 1);
       });
       macs += static_cast<double>(s.linear.macs());
     }
@@ -52,14 +52,17 @@ template <class V>
       const auto c = proto::stage_circuit_chunks(s, l);
       gc::garbler gk = gc::garbler::keygen(g);
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
-      std::vector<block> tables(c.table_blocks()), out0(c.output_bits()), out(c.output_bits());
+      std::vector<block> tables(c.table_blocks()), out0(c.output_bits());
       const std::uint64_t base =
           proto::garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out0, one);
-      std::vector<block> labels(zero.begin(), zero.end());  // the zero labels: a valid input
-      const std::size_t na = c.mid * c.l;
-      const std::span<const block> all(labels);
+      const auto decode = gc::decode_bits(out0);
+      const std::size_t na = c.mid * c.l;  // the zero labels: a valid input
+      const std::span<const block> all(zero.data(), zero.size());
+      auto in = proto::chunk_ordered_inputs(c, all.subspan(na));
+      std::vector<V> out(c.out);
       and_s += timing::median_cpu_seconds(reps, [&] {
-        proto::evaluate_stage(c, all.first(na), all.subspan(na), tables, out, one, base);
+        proto::evaluate_stage_words<V>(c, std::as_bytes(all.first(na)), std::span<block>(in.data(), in.size()), tables,
+                                       decode, std::span<V>(out), one, base);
       });
       ands += static_cast<double>(c.and_gates);
     }

@@ -99,6 +99,7 @@ struct run_context {
     auto& p = ctx.report.phases[name];
     p.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     links.add_since(before, p);
+    for (const auto& [kind, w] : s.report().phase(name).work) p.work[kind] += w;
   };
   ctx.at("setup");
   begin();

@@ -264,6 +264,25 @@ TEST_CASE("gc: words to bits and back, LSB first", "[gc]") {
   CHECK(gc::bits_to_words<std::uint64_t>(gc::words_to_bits<std::uint64_t>(w64, 64), 64) == w64);
 }
 
+TEST_CASE("gc: labels of ring words written as bytes equal encode of their bits", "[gc]") {
+  prg g(fixed_seed(21));
+  const block delta = gc::keygen_delta(g);
+  const std::vector<std::uint32_t> w{0x80000001U, 5, 0, 0xffffffffU, 0x12345678U};
+  for (const unsigned l : {32U, 20U}) {
+    const auto zero = gc::keygen_zero_labels(g, w.size() * l);
+    const std::span<const block> z(zero.data(), zero.size());
+    std::vector<std::uint32_t> words = w;
+    if (l < 32)
+      for (auto& v : words) v &= (1U << l) - 1;
+    const auto want = gc::encode(z, gc::words_to_bits<std::uint32_t>(words, l), delta);
+    std::vector<std::byte> out(zero.size() * sizeof(block) + 1);
+    const std::span<std::byte> unaligned = std::span<std::byte>(out).subspan(1);  // a message body is not aligned
+    gc::encode_words<std::uint32_t>(z, words, l, delta, unaligned);
+    CHECK(std::memcmp(unaligned.data(), want.data(), unaligned.size()) == 0);
+    CHECK_THROWS_AS(gc::encode_words<std::uint32_t>(z, words, l, delta, std::span<std::byte>(out)), usage_error);
+  }
+}
+
 TEST_CASE("gc: empty and pass-through circuits", "[gc]") {
   const gc::circuit empty;
   CHECK(gc::garbler::known_answer(block::from_u64(0, 1), 0).garble(empty, {}).tables.empty());

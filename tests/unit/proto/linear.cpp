@@ -1,5 +1,5 @@
 // proto/linear.hpp: every operator's arithmetic against its own taps as a
-// matrix, shares adding up to the whole with public paths counted once,
+// matrix (on one thread and on several), shares adding up to the whole with public paths counted once,
 // the magnitude bound against the worst input, refusals of malformed
 // programs, and the cloud's operator-wise Paillier product against the
 // plaintext program.
@@ -24,7 +24,8 @@ TEST_CASE("each operator equals its taps as a matrix, over Z_2^32 and Z_2^64", "
   const shape3 in{3, 11, 9};
   const std::vector<proto::linear_op> ops = {
       conv(0, in, 4, 3, 3, 1, 1), conv(0, in, 2, 5, 3, 2, 2), conv(0, in, 3, 2, 2, 2, 0), conv(0, in, 1, 11, 9, 1, 0),
-      sumpool(0, in, 2, 2, 1),    sumpool(0, in, 3, 1, 910),  dense(0, in, 7)};
+      conv(0, in, 9, 3, 3, 1, 1), conv(0, in, 6, 3, 3, 2, 1), sumpool(0, in, 2, 2, 1), sumpool(0, in, 3, 1, 910),
+      dense(0, in, 7),            dense(0, in, 300)};  // 9 and 6 output channels: a last group of fewer than four
   for (const auto& op : ops) {
     INFO(proto::linear_kind_name(op.kind) << " " << op.in.str() << " -> " << op.out.str() << " k " << op.kernel_h
                                           << "x" << op.kernel_w << " s " << op.stride << " p " << op.pad);
@@ -45,8 +46,11 @@ TEST_CASE("each operator equals its taps as a matrix, over Z_2^32 and Z_2^64", "
     std::vector<std::uint64_t> want64(op.out.size());
     a.multiply<std::uint32_t, std::uint32_t>(x32, want32);
     a_all.multiply<std::uint64_t, std::uint64_t>(x64, want64);
-    CHECK(proto::apply<std::uint32_t, std::int64_t>(p, w, {}, x32) == want32);
-    CHECK(proto::apply<std::uint64_t, std::int64_t>(p, w, {}, x64) == want64);
+    for (const unsigned threads : {1U, 2U, 0U}) {  // the result does not depend on the threads (0: all)
+      INFO("threads " << threads);
+      CHECK(proto::apply<std::uint32_t, std::int64_t>(p, w, {}, x32, true, threads) == want32);
+      CHECK(proto::apply<std::uint64_t, std::int64_t>(p, w, {}, x64, true, threads) == want64);
+    }
   }
 }
 

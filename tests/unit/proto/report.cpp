@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 
 namespace {
@@ -22,6 +23,8 @@ party_report sample() {
   r.phase("offline").peers["evaluator[1]"] = {1000, 2000, 3, 4, 2};
   r.phase("offline").peers["compute[1,0]"] = {10, 20, 1, 1, 1};
   r.phase("online").peers["evaluator[1]"] = {5, 6, 1, 1, 1};
+  r.phase("online").work["linear"] = 0.1 + 0.2;  // sums of timings: 17 digits, which the parser may misread
+  r.phase("online").work["labels"] = 1.86027e-4 / 3;
   r.stage_entry(4).and_gates = 81;
   r.stage_entry(4).online_s = 0.25;
   r.wire["evaluator[1]"] = {1100, 2100};
@@ -42,6 +45,9 @@ TEST_CASE("report: rounds are the flights the party started, summed over its pee
   CHECK(twice.seconds == 3.0);
   CHECK(twice.rounds() == 6);
   CHECK(twice.peers.at("evaluator[1]").bytes_sent == 2000);
+  auto online = r.phase("online");
+  online += r.phase("online");
+  CHECK(online.work.at("linear") == 2 * (0.1 + 0.2));
 }
 
 TEST_CASE("report: the JSON reads back as the same report", "[report]") {
@@ -58,6 +64,10 @@ TEST_CASE("report: the JSON reads back as the same report", "[report]") {
   const auto v = boost::json::parse(r.to_json());
   CHECK(v.at("phases").at("offline").at("rounds").to_number<double>() == 3);
   CHECK(v.at("phases").at("offline").at("bytes_sent").to_number<double>() == 1010);
+  // work seconds are kept to the nanosecond, so that they read back exactly
+  CHECK(back.phase("online").work.at("linear") == 0.3);
+  CHECK(std::abs(back.phase("online").work.at("labels") - 6.2009e-5) < 1e-9);
+  CHECK(pmdi::proto::report_from_json(boost::json::parse(back.to_json())).to_json() == back.to_json());
 }
 
 TEST_CASE("report: a field of the wrong kind is refused, naming it", "[report]") {

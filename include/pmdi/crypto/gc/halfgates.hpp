@@ -7,6 +7,7 @@
 //   gc::keygen_delta(prg&) -> block                       random delta, lsb(delta) = 1
 //   gc::keygen_zero_labels(prg&, n) -> secret_vector<block>
 //   gc::encode(zero_labels, bits, delta) -> vector<block>  label_i = zero_i ^ bit_i * delta
+//   gc::encode_words<V>(zero_labels, words, l, delta, out_bytes)  the same for the bits of ring words
 //   gc::garbler g = gc::garbler::keygen(prg)           delta and its tweak counter (no tweak reuse)
 //   g.delta(), g.next_tweak()
 //   t = g.garble(circuit, input_zero_labels, tables_out, output_zero_labels_out [, pool])
@@ -70,6 +71,21 @@ inline constexpr std::size_t table_blocks_per_and = 2;
   std::vector<block> out(bits.size());
   for (std::size_t i = 0; i < bits.size(); ++i) out[i] = zero_labels[i] ^ (delta & select_mask(bits[i] & 1U));
   return out;
+}
+
+// The labels of the bits of `words` (l per word, LSB first, word after word,
+// as words_to_bits lists them), written to `out` as 16 bytes each in memory
+// order (a message body: no alignment asked, no bit vector made).
+template <class V>
+void encode_words(std::span<const block> zero_labels, std::span<const V> words, unsigned l, block delta,
+                  std::span<std::byte> out) {
+  if (l == 0 || l > 8 * sizeof(V)) throw usage_error("gc::encode_words: bad bit width");
+  if (zero_labels.size() != words.size() * l || out.size() != zero_labels.size() * sizeof(block))
+    throw usage_error("gc::encode_words: label, word and byte counts do not match");
+  std::byte* o = out.data();
+  const block* z = zero_labels.data();
+  for (const V w : words)
+    for (unsigned j = 0; j < l; ++j, ++z, o += sizeof(block)) (*z ^ (delta & select_mask((w >> j) & 1U))).store(o);
 }
 
 namespace detail {
