@@ -84,11 +84,12 @@ concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const s
 };
 
 // Marks a send or a receive in flight for its scope; a second one at the
-// same time is refused (usage_error with `refusal`).
+// same time is refused (usage_error with the sentence refusal() makes).
 class in_flight {
  public:
-  in_flight(bool& busy, const std::string& refusal) : busy_(busy) {
-    if (busy_) throw usage_error(refusal);
+  template <class Refusal>
+  in_flight(bool& busy, Refusal refusal) : busy_(busy) {
+    if (busy_) throw usage_error(refusal());
     busy_ = true;
   }
   in_flight(const in_flight&) = delete;
@@ -143,7 +144,7 @@ class framed_transport final : public transport {
   [[nodiscard]] asio::awaitable<message> do_receive(const type_limits& limits, deadline until,
                                                     std::string_view awaited) override {
     if (failure_) std::rethrow_exception(failure_);
-    const in_flight receive_in_flight(receiving_, names_.self + ": two concurrent receives on the link to " + peer_label());
+    const in_flight receive_in_flight(receiving_, [&] { return names_.self + ": two concurrent receives on the link to " + peer_label(); });
     const auto started = clock::now();
     try {
       frame_header h{};
@@ -206,7 +207,7 @@ class framed_transport final : public transport {
   template <class Write>
   [[nodiscard]] asio::awaitable<void> send_frame(message_type type, std::size_t length, Write write) {
     if (closed_) throw peer_closed_error(names_.self + ": cannot send to " + peer_label() + ": the link is shut down");
-    const in_flight send_in_flight(sending_, names_.self + ": two concurrent sends on the link to " + peer_label());
+    const in_flight send_in_flight(sending_, [&] { return names_.self + ": two concurrent sends on the link to " + peer_label(); });
     const frame_header h = encode_frame_header(type, length);
     const io_result r = co_await write(h);
     if (r.status == io_status::timeout)

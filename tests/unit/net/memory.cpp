@@ -67,6 +67,35 @@ TEST_CASE("memory pair: a buffer handed over arrives as it is, copied ones in or
   CHECK(a->stream().queued_outgoing().empty());
 }
 
+TEST_CASE("memory pair: a second send or receive while one is in flight is refused, naming the link", "[net][memory]") {
+  asio::io_context io;
+  auto [a, b] = net::memory_pair(io.get_executor(), "garbler[0]", "evaluator[0]", std::nullopt, 16);
+  const std::vector<std::byte> body(100, std::byte{7});
+  std::string send_refused, receive_refused;
+  net::message got;
+  run_all(
+      io, [&]() -> asio::awaitable<void> { co_await a->send(5, body); }(),  // 16 bytes fit: it waits for the reader
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await a->send(6, body);
+        } catch (const pmdi::usage_error& e) {
+          send_refused = e.what();
+        }
+        got = co_await b->receive(any_up_to(128), net::after(1s), "body");  // waits for the rest of it
+      }(),
+      [&]() -> asio::awaitable<void> {
+        try {
+          (void)co_await b->receive(any_up_to(128), net::after(1s), "a second one");
+        } catch (const pmdi::usage_error& e) {
+          receive_refused = e.what();
+        }
+      }());
+  CHECK(send_refused == "garbler[0]: two concurrent sends on the link to evaluator[0]");
+  CHECK(receive_refused == "evaluator[0]: two concurrent receives on the link to garbler[0]");
+  CHECK(got.type == 5);
+  CHECK(got.payload == body);
+}
+
 TEST_CASE("memory pair: round trip both ways, counters exact", "[net][memory]") {
   asio::io_context io;
   auto [a, b] = net::memory_pair(io.get_executor(), "client", "garbler[0]");
