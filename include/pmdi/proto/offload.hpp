@@ -8,6 +8,8 @@
 // the sending. f runs alone on the party's state (the step that offloads it
 // is suspended until it returns, and the work thread runs one f at a time,
 // also for two branches of one step), so it needs no locking of its own.
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -32,19 +34,23 @@ class work_thread {
   boost::asio::thread_pool pool_;
 };
 
+// The work is not cancellable (f runs to its end), so the awaiting step's
+// cancellation slot is not passed on: co_spawn would otherwise install a
+// cancellation handler that, when a failing party tears its steps down,
+// runs on the work thread after the step that owned it is gone.
 template <class F>
 [[nodiscard]] asio::awaitable<std::invoke_result_t<F&>> offload(work_thread& w, F f) {
   using R = std::invoke_result_t<F&>;
+  const auto token = [] { return asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable); };
   if constexpr (std::is_void_v<R>) {
     co_await asio::co_spawn(
         w.pool(), [&]() -> asio::awaitable<void> {
           f();
           co_return;
         },
-        asio::use_awaitable);
+        token());
   } else {
-    co_return co_await asio::co_spawn(
-        w.pool(), [&]() -> asio::awaitable<R> { co_return f(); }, asio::use_awaitable);
+    co_return co_await asio::co_spawn(w.pool(), [&]() -> asio::awaitable<R> { co_return f(); }, token());
   }
 }
 
