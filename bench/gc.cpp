@@ -3,7 +3,8 @@
 // measured in the same run.
 //   batch: 2^22 independent AND gates (one level)
 //   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r,
-//          as lane groups (the default) and one by one (lane_mode::off), and on a worker_pool
+//          as lane groups (the default) and one by one (lane_mode::off), and on a worker_pool;
+//          and the same ReLUs as inference runs them (relu_stage_*: proto/circuits.hpp)
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/crypto/ot.hpp"
+#include "pmdi/proto/circuits.hpp"
 
 namespace {
 
@@ -59,6 +61,58 @@ rates measure(const gc::circuit& c, int reps, worker_pool* pool = nullptr) {
   if (gc::decode(out, gc::decode_bits(out0)) != c.eval_plain(bits)) throw error("bench gc: garbled result is wrong");
   const double n = static_cast<double>(c.and_count());
   return {n / tg, n / te};
+}
+
+// The ReLUs of a stage as the protocol runs them (proto/circuits.hpp): chunks
+// of 128 ReLUs garbled into one run of tweaks; evaluated from the garbler's
+// labels as message bytes and the client's labels in chunk order (which the
+// evaluator arranges offline), each chunk's outputs decoded into ring words
+// at once. One core on `one` (this thread's CPU time, pool.size() == 1),
+// otherwise wall time on the pool. The words are checked against the
+// plaintext stage function.
+rates measure_stage(std::size_t n, int reps, worker_pool& pool) {
+  constexpr unsigned l = 32, shift = 12;
+  proto::public_stage s;
+  s.linear_out = s.out = shape3{n, 1, 1};
+  s.shift = shift;
+  s.ops = {proto::nonlinear_op{proto::op_kind::relu}};
+  const auto sc = proto::stage_circuit_chunks(s, l);
+  prg g = prg::from_os();
+  gc::garbler gk = gc::garbler::keygen(g);
+  const auto zero = gc::keygen_zero_labels(g, sc.input_bits());
+  const std::span<const block> z(zero.data(), zero.size());
+  std::vector<block> tables(sc.table_blocks()), out_zero(sc.output_bits());
+  std::uint64_t tweak = 0;
+  auto garble = [&] {
+    tweak = proto::garble_stage(sc, gk, z, tables, out_zero, pool);
+    bench::keep(tables);
+  };
+  const bool one_core = pool.size() == 1;
+  garble();  // warm up: page in buffers
+  const double tg = one_core ? median_cpu_seconds(reps, garble) : median_wall_seconds(reps, garble);
+
+  std::vector<std::uint32_t> a(n), wr(2 * n), got(n);
+  for (auto& v : a) v = g.next<std::uint32_t>();
+  for (auto& v : wr) v = g.next<std::uint32_t>();
+  const std::size_t na = n * l;
+  std::vector<std::byte> a_bytes(na * block_bytes);
+  gc::encode_words<std::uint32_t>(z.first(na), a, l, gk.delta(), a_bytes);
+  const auto client = gc::encode(z.subspan(na), gc::words_to_bits<std::uint32_t>(wr, l), gk.delta());
+  auto in = proto::chunk_ordered_inputs(sc, client);
+  const auto decode = gc::decode_bits(out_zero);
+  auto evaluate = [&] {
+    proto::evaluate_stage_words<std::uint32_t>(sc, a_bytes, std::span<block>(in.data(), in.size()), tables, decode,
+                                               std::span<std::uint32_t>(got), pool, tweak);
+    bench::keep(got);
+  };
+  evaluate();
+  const double te = one_core ? median_cpu_seconds(reps, evaluate) : median_wall_seconds(reps, evaluate);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t = static_cast<std::int32_t>(a[i] + wr[i]) >> shift;
+    if (got[i] != static_cast<std::uint32_t>(std::max(t, 0)) - wr[n + i]) throw error("bench gc: garbled stage result is wrong");
+  }
+  const double ands = static_cast<double>(sc.and_gates);
+  return {ands / tg, ands / te};
 }
 
 int run(const bench::args& a, bench::report& r) {
@@ -139,6 +193,19 @@ int run(const bench::args& a, bench::report& r) {
     // Against one thread timed the same way (wall clock), in this run.
     r.metric("gc", "relu_garble_threads_speedup", rt.garble / r1.garble, "x");
     r.metric("gc", "relu_eval_threads_speedup", rt.eval / r1.eval, "x");
+  }
+  {
+    // The same ReLUs as inference runs them: one core, then all threads.
+    const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+    worker_pool one(1), all(threads);
+    const rates s1 = measure_stage(n_relu, reps, one);
+    const rates st = measure_stage(n_relu, reps, all);
+    r.metric("gc", "relu_stage_garble_and_per_s", s1.garble, "AND/s");
+    r.metric("gc", "relu_stage_eval_and_per_s", s1.eval, "AND/s");
+    r.metric("gc", "relu_stage_garble_per_s", s1.garble / per_relu, "ReLU/s");
+    r.metric("gc", "relu_stage_eval_per_s", s1.eval / per_relu, "ReLU/s");
+    r.metric("gc", "relu_stage_garble_and_per_s_threads", st.garble, "AND/s");
+    r.metric("gc", "relu_stage_eval_and_per_s_threads", st.eval, "AND/s");
   }
   r.metric("gc", "bytes_per_and", static_cast<double>(gc::table_blocks_per_and * block_bytes), "B");
 
