@@ -125,6 +125,7 @@ struct stage_chunks {
     std::size_t mid_first = 0, mid_count = 0;  // elements of a and w (contiguous)
     std::size_t out_first = 0, out_count = 0;  // elements of r and of the output
     std::uint64_t tweak_base = 0;       // AND gates before this chunk
+    std::size_t input_first = 0;        // input bits before this chunk, chunks laid out one after another
   };
   std::vector<gc::circuit> circuits;
   std::vector<chunk> chunks;
@@ -195,9 +196,12 @@ struct stage_chunks {
     for (std::size_t c = 0; c < s.linear_out.c; ++c)
       sc.chunks.push_back({circuit_for(sub(lin)), c * lin.size(), lin.size(), c * per_out, per_out, 0});
   }
+  std::size_t input_bits = 0;
   for (auto& c : sc.chunks) {
     c.tweak_base = sc.and_gates;
     sc.and_gates += sc.circuits[c.circuit].and_count();
+    c.input_first = input_bits;
+    input_bits += sc.circuits[c.circuit].inputs().size();
   }
   return sc;
 }
@@ -224,19 +228,6 @@ inline std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::s
   return run.tweak_base();
 }
 
-// Where each chunk's inputs start when they are laid out chunk after chunk
-// (a chunk's inputs: a, w, r, as its circuit takes them); the last entry is
-// input_bits().
-[[nodiscard]] inline std::vector<std::size_t> chunk_input_offsets(const stage_chunks& sc) {
-  std::vector<std::size_t> at(sc.chunks.size() + 1, 0);
-  for (std::size_t i = 0; i < sc.chunks.size(); ++i) {
-    std::size_t n = 0;
-    for (const auto r : sc.input_runs(sc.chunks[i])) n += r.count;
-    at[i + 1] = at[i] + n;
-  }
-  return at;
-}
-
 // The client's labels of C_k (w then r, in stage order, from the OT) laid
 // out chunk after chunk as the chunk circuits take their inputs, each
 // chunk's a run left zero for evaluate_stage_words to fill: the evaluator
@@ -244,11 +235,10 @@ inline std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::s
 [[nodiscard]] inline secret_vector<block> chunk_ordered_inputs(const stage_chunks& sc, std::span<const block> client_labels) {
   const std::size_t na = sc.mid * sc.l;
   if (client_labels.size() != sc.input_bits() - na) throw usage_error("chunk_ordered_inputs: label count does not match the stage");
-  const auto at = chunk_input_offsets(sc);
   secret_vector<block> in(sc.input_bits());
-  for (std::size_t i = 0; i < sc.chunks.size(); ++i) {
-    std::size_t k = at[i];
-    for (const auto [first, count] : sc.input_runs(sc.chunks[i])) {
+  for (const auto& c : sc.chunks) {
+    std::size_t k = c.input_first;
+    for (const auto [first, count] : sc.input_runs(c)) {
       if (first >= na) std::copy_n(client_labels.begin() + static_cast<std::ptrdiff_t>(first - na), count, in.begin() + static_cast<std::ptrdiff_t>(k));
       k += count;
     }
@@ -270,11 +260,10 @@ void evaluate_stage_words(const stage_chunks& sc, std::span<const std::byte> a_l
       tables.size() != sc.table_blocks() || decode_bits.size() != sc.output_bits() || z.size() != sc.out ||
       sc.l > 8 * sizeof(V))
     throw usage_error("evaluate_stage_words: buffer sizes do not match the stage");
-  const auto at = chunk_input_offsets(sc);
   pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
     const auto& circ = sc.circuits[c.circuit];
-    const auto in = chunk_inputs.subspan(at[i], at[i + 1] - at[i]);
+    const auto in = chunk_inputs.subspan(c.input_first, circ.inputs().size());
     const auto a = sc.input_runs(c)[0];
     std::memcpy(in.data(), a_labels.data() + block_bytes * a.first, block_bytes * a.count);
     thread_local std::vector<block> out;  // this thread's output labels of one chunk, reused
