@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
@@ -28,6 +27,7 @@
 #include "pmdi/crypto/ot.hpp"
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
+#include "pmdi/proto/side_by_side.hpp"
 #include "pmdi/proto/he.hpp"
 #include "pmdi/proto/he_slots.hpp"
 #include "pmdi/proto/offline_layout.hpp"
@@ -163,8 +163,7 @@ class client : public party<role::client, client_links<Shape::clusters>, Ring, S
         progress.advance(static_cast<double>(layouts_[k].input_ciphertexts));
       }
     };
-    using namespace asio::experimental::awaitable_operators;
-    co_await (uploads() && answers(id, r, progress));
+    co_await side_by_side(uploads(), answers(id, r, progress));
     m.c_in = std::move(r[0]);
     if (plan.stages.back().garbled()) {
       m.c_out = std::move(r[L]);
