@@ -1,4 +1,5 @@
-# Installs pmdi from SRC into WORK/prefix and builds the consumer in this folder
+# Installs pmdi from the build tree BIN (the tools built there) into WORK/prefix,
+# as a user's `cmake --install build --prefix ...` does, and builds the consumer in this folder
 # against it with find_package(pmdi COMPONENTS onnx io): the consumer itself,
 # and the ONNX-loading cloud of a user's own network (tiny-cloud). Then checks
 # the installed tools and the refusals when ONNX is missing. Fails on any step.
@@ -22,12 +23,12 @@ function(refused expected)
   file(REMOVE_RECURSE ${WORK}/refused)
 endfunction()
 
-# Debug builds (-O0): this checks the package, not the code's speed, and
-# compiles in about half the time.
+# The project configures without its tests, benchmarks and examples (what a
+# packager does); the tools it installs are the ones the build tree already
+# built, so nothing of the project is compiled twice.
 run(${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/build -DPMDI_BUILD_TESTS=OFF -DPMDI_BUILD_BENCH=OFF
-    -DPMDI_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Debug -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
-run(${CMAKE_COMMAND} --build ${WORK}/build -j2)  # the installed tools must exist first
-run(${CMAKE_COMMAND} --install ${WORK}/build)
+    -DPMDI_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --install ${BIN} --prefix ${WORK}/prefix)
 foreach(tool pmdi-keygen pmdi-plan onnx2pmdi)
   if(NOT EXISTS ${WORK}/prefix/bin/${tool})
     message(FATAL_ERROR "install check: ${tool} is not installed in ${WORK}/prefix/bin")
@@ -38,6 +39,8 @@ if(NOT run_output MATCHES "using minionn = pmdi::nn::sequential<")
   message(FATAL_ERROR "install check: the installed onnx2pmdi printed:\n${run_output}")
 endif()
 
+# The consumer in Debug (-O0): this checks the package, not the code's speed,
+# and compiles in about half the time.
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/consumer -DCMAKE_BUILD_TYPE=Debug
     -DCMAKE_PREFIX_PATH=${WORK}/prefix)
 run(${CMAKE_COMMAND} --build ${WORK}/consumer --target consumer tiny-cloud -j2)
