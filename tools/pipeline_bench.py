@@ -17,7 +17,9 @@ heterogeneous: different ones), every P and every placement pmdi-plan gives
   latency_s.<setting>.P<P>.<placement>          one inference at a time: the
                                                client's online seconds per image
 and prints beside them pmdi-plan's predicted_inferences_per_s (and
-predicted_latency_s) for the same clusters, as JSON lines
+predicted_latency_s) for the same clusters, and the rate they predict for
+the stream of --images (predicted_stream_inferences_per_s: the first output
+after one latency, the rest one bottleneck apart), as JSON lines
 ({"bench": "pipeline", ...}). Every streamed output must equal the in-process
 run's, which --check compares with the fixed-point oracle; the cloud must
 have sent and received nothing online.
@@ -303,6 +305,11 @@ def main():
                     emit(f"latency_s.{tag}", lat, "s", **extra)
                     emit(f"predicted_inferences_per_s.{tag}", e["predicted_inferences_per_s"], "1/s", **extra)
                     emit(f"predicted_latency_s.{tag}", e["predicted_latency_s"], "s", **extra)
+                    # A finite stream: the first output after one latency, the
+                    # others one bottleneck apart (the pipeline's fill counted).
+                    emit(f"predicted_stream_inferences_per_s.{tag}",
+                         a.images / (e["predicted_latency_s"] + (a.images - 1) / e["predicted_inferences_per_s"]), "1/s",
+                         **extra)
                     emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
                          predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
                     steady_text = "-" if steady is None else f"{steady:.2f}"
