@@ -20,20 +20,19 @@
 #include <string>
 #include <vector>
 
-
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/crypto/ot.hpp"
 #include "pmdi/proto/circuits.hpp"
 #include "pmdi/proto/common.hpp"
-#include "pmdi/proto/side_by_side.hpp"
 #include "pmdi/proto/he.hpp"
 #include "pmdi/proto/he_slots.hpp"
 #include "pmdi/proto/offline_layout.hpp"
 #include "pmdi/proto/offload.hpp"
 #include "pmdi/proto/messages.hpp"
 #include "pmdi/proto/party.hpp"
+#include "pmdi/proto/side_by_side.hpp"
 
 namespace pmdi::proto {
 
