@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pmdi/core/huge_pages.hpp"
+
 namespace pmdi {
 
 inline void sodium_init_or_throw() {
@@ -26,7 +28,8 @@ void secure_zero(std::span<T> s) noexcept {
   return a.size() == b.size() && ::sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// A std::vector that zeroes its storage when destroyed or cleared by wipe().
+// A vector that zeroes its storage when destroyed or cleared by wipe(); large
+// ones live in huge pages (core/huge_pages.hpp).
 template <class T>
 class secret_vector {
  public:
@@ -63,7 +66,7 @@ class secret_vector {
   operator std::span<const T>() const noexcept { return v_; }
 
  private:
-  std::vector<T> v_;
+  large_vector<T> v_;
 };
 
 }  // namespace pmdi

@@ -21,18 +21,27 @@ namespace pmdi::timing {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// The median, over `reps` runs of f, of the time `clock` (seconds) says each took.
-template <class Clock, class F>
-[[nodiscard]] double median_of(int reps, Clock&& clock, F&& f) {
+// The median, over `reps` runs of f, of the time `clock` (seconds) says each
+// took; each run is handed a fresh state from prepare() (not timed), which f
+// takes over, so what f frees is timed.
+template <class Clock, class Prepare, class F>
+[[nodiscard]] double median_of_prepared(int reps, Clock&& clock, Prepare&& prepare, F&& f) {
   std::vector<double> t;
   t.reserve(static_cast<std::size_t>(reps));
   for (int i = 0; i < reps; ++i) {
+    auto state = prepare();
     const double a = clock();
-    f();
+    f(std::move(state));
     t.push_back(clock() - a);
   }
   std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
   return t[t.size() / 2];
+}
+
+// The median, over `reps` runs of f, of the time `clock` (seconds) says each took.
+template <class Clock, class F>
+[[nodiscard]] double median_of(int reps, Clock&& clock, F&& f) {
+  return median_of_prepared(reps, clock, [] { return 0; }, [&](int) { f(); });
 }
 
 template <class F>

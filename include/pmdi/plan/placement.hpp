@@ -10,7 +10,7 @@
 // with, per inference online, for the stages k of cluster j:
 //   cpu_j  = sum_k [ (T + 1) macs_k / macs_per_s_j       T compute servers and the
 //                                                          garbler apply their shares
-//                  + and_gates_k / and_per_s_j            the evaluator's half-gates
+//                  + and_gates_k / and_per_s_j            the garbled stage at both ends
 //                  + cluster_bytes_k / channel_bytes_per_s_j ]   records sealed and
 //                                                          opened inside the cluster
 //          + in_bytes_j / channel_bytes_per_s_j           the hand-over into j
@@ -112,7 +112,7 @@ struct network_load {
 // Per-core rates of this machine's online work (pmdi-plan calibrate).
 struct core_rates {
   double macs_per_s = 0;           // ring multiply-adds of the linear operators on shares
-  double and_per_s = 0;            // half-gates AND evaluations
+  double and_per_s = 0;            // a garbled stage's online work per AND gate, both ends (run/calibrate.hpp)
   double channel_bytes_per_s = 0;  // bytes sealed by one end and opened by the other
 };
 

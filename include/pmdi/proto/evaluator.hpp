@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "pmdi/core/huge_pages.hpp"
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
@@ -112,7 +113,7 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
 
  private:
   struct stage_material {
-    std::vector<block> tables;
+    large_vector<block> tables;
     std::vector<std::uint8_t> decode;
     secret_vector<block> inputs;  // the client's labels in chunk order (chunk_ordered_inputs), the a runs filled online
   };

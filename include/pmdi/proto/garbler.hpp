@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "pmdi/core/huge_pages.hpp"
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/secret.hpp"
@@ -203,7 +204,8 @@ class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Sh
       gc::garbler gk = gc::garbler::keygen(g);
       sm.delta = gk.delta();
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
-      std::vector<block> tables(c.table_blocks()), out_zero(c.output_bits());
+      large_vector<block> tables(c.table_blocks());
+      std::vector<block> out_zero(c.output_bits());
       co_await offload(work_, [&] { (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_); });
       progress.advance(static_cast<double>(c.and_gates));
       co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));

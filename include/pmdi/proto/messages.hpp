@@ -24,6 +24,7 @@
 #include "pmdi/core/block.hpp"
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
+#include "pmdi/core/huge_pages.hpp"
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/roles.hpp"
 
@@ -66,8 +67,9 @@ inline void put_blocks(byte_writer& w, std::span<const block> b) {
   put_count(w, b.size());
   w.put_array(b);  // 16 bytes each, in memory order (little-endian lanes)
 }
-[[nodiscard]] inline std::vector<block> get_blocks(byte_reader& r, std::size_t expected, const char* field) {
-  std::vector<block> b(get_count(r, expected, field));
+template <class Blocks = std::vector<block>>
+[[nodiscard]] Blocks get_blocks(byte_reader& r, std::size_t expected, const char* field) {
+  Blocks b(get_count(r, expected, field));
   r.get_array(std::span<block>(b));
   return b;
 }
@@ -264,6 +266,10 @@ struct msg_enc_stage_value : ciphertexts_message<message_decl<0x0204, role::clou
 template <std::size_t J>
 struct msg_garbled_tables : blocks_message<message_decl<0x0206, role::garbler<J>, role::evaluator<J>, phase::offline>> {
   static constexpr const char* name = "garbled_tables";
+  // Kept until the stage is evaluated online: in huge pages.
+  [[nodiscard]] static large_vector<block> read(byte_reader& r, std::size_t n) {
+    return wire::get_blocks<large_vector<block>>(r, n, "tables");
+  }
 };
 // Output-decoding bits of C_k.
 template <std::size_t J>

@@ -2,7 +2,10 @@
 // Calibration for the planner (plan/placement.hpp): this machine's per-core
 // rates of the online work, measured on the network's own stages.
 //   macs_per_s           the stages' linear operators on shares (proto::share_product)
-//   and_per_s            the stages' garbled circuits evaluated and decoded (proto::evaluate_stage_words)
+//   and_per_s            the garbled stages' online work at both ends per AND gate: the
+//                        garbler's labels of a_k, the evaluator's half-gates and decoding
+//                        (proto::evaluate_stage_words), the material freed and wiped after
+//                        its one use
 //   channel_bytes_per_s  messages over the secure channel on TCP loopback, both ends
 //                        (net/secure.hpp's AEAD, the socket's copies and system calls)
 // Each is timed on this thread's CPU clock (what one core spends), the
@@ -17,8 +20,10 @@
 #include <cstring>
 #include <vector>
 
+#include "pmdi/core/huge_pages.hpp"
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
+#include "pmdi/core/secret.hpp"
 #include "pmdi/core/timing.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/net/loopback.hpp"
@@ -49,21 +54,42 @@ template <class V>
       macs += static_cast<double>(s.linear.macs());
     }
     if (s.garbled()) {
+      // A garbled stage's online work at both ends, from the material as the
+      // roles hold it when the stage begins (prepared offline: not timed):
+      // the garbler encodes the labels of a_k and drops its zero labels, the
+      // evaluator evaluates and decodes, then frees the tables and wipes the
+      // labels (what release_in_background does on a helper thread).
       const auto c = proto::stage_circuit_chunks(s, l);
       gc::garbler gk = gc::garbler::keygen(g);
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
-      std::vector<block> tables(c.table_blocks()), out0(c.output_bits());
+      large_vector<block> garbled(c.table_blocks());
+      std::vector<block> out0(c.output_bits());
       const std::uint64_t base =
-          proto::garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out0, one);
+          proto::garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), garbled, out0, one);
       const auto decode = gc::decode_bits(out0);
-      const std::size_t na = c.mid * c.l;  // the zero labels: a valid input
+      const std::size_t na = c.mid * c.l;
       const std::span<const block> all(zero.data(), zero.size());
-      auto in = proto::chunk_ordered_inputs(c, all.subspan(na));
+      const std::vector<V> a(c.mid);  // zero words: their labels are the zero labels, a valid input
       std::vector<V> out(c.out);
-      and_s += timing::median_cpu_seconds(reps, [&] {
-        proto::evaluate_stage_words<V>(c, std::as_bytes(all.first(na)), std::span<block>(in.data(), in.size()), tables,
-                                       decode, std::span<V>(out), one, base);
-      });
+      struct held {
+        secret_vector<block> a_zero;  // the garbler's
+        large_vector<block> tables;   // the evaluator's
+        secret_vector<block> inputs;
+      };
+      and_s += timing::median_of_prepared(
+          reps, timing::thread_cpu_seconds,
+          [&] {
+            held h{secret_vector<block>(na), garbled, proto::chunk_ordered_inputs(c, all.subspan(na))};
+            std::copy_n(all.begin(), na, h.a_zero.begin());
+            return h;
+          },
+          [&](held h) {
+            std::vector<std::byte> labels(na * sizeof(block));
+            gc::encode_words<V>(h.a_zero, a, l, gk.delta(), labels);
+            h.a_zero.wipe();
+            proto::evaluate_stage_words<V>(c, labels, std::span<block>(h.inputs.data(), h.inputs.size()), h.tables,
+                                           decode, std::span<V>(out), one, base);
+          });
       ands += static_cast<double>(c.and_gates);
     }
   }
