@@ -30,6 +30,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pmdi/core/secret.hpp"
 #include "pmdi/net/transport.hpp"
 
 namespace pmdi::net {
@@ -60,35 +61,57 @@ class record_cipher {
   // OpenSSL clears the expanded key when it frees the context.
   ~record_cipher() { ::EVP_CIPHER_CTX_free(ctx_); }
 
-  [[nodiscard]] std::vector<std::byte> seal(std::uint64_t counter, message_type type,
-                                            std::span<const std::byte> plain) {
+  // Seals `record` where it lies: the plaintext is encrypted over itself and
+  // the tag appended (room for it reserved by the caller saves a copy).
+  void seal_in_place(std::uint64_t counter, message_type type, std::vector<std::byte>& record) {
     if (dir_ != direction::seal) throw std::logic_error("net: record_cipher::seal on an opening cipher");
-    std::vector<std::byte> out(plain.size() + record_overhead);
+    const std::size_t n = record.size();
+    record.resize(n + record_overhead);
     bool ok = start(counter, type);
-    ok = ok && update(plain, out.data());
+    ok = ok && update(std::span<const std::byte>(record).first(n), record.data());
     int len = 0;
     ok = ok && ::EVP_EncryptFinal_ex(ctx_, nullptr, &len) == 1;
     ok = ok && ::EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, static_cast<int>(record_overhead),
-                                     out.data() + plain.size()) == 1;
+                                     record.data() + n) == 1;
     if (!ok) throw std::runtime_error("net: sealing a record failed (OpenSSL)");
-    return out;
+  }
+
+  [[nodiscard]] std::vector<std::byte> seal(std::uint64_t counter, message_type type,
+                                            std::span<const std::byte> plain) {
+    std::vector<std::byte> record;
+    record.reserve(plain.size() + record_overhead);
+    record.assign(plain.begin(), plain.end());
+    seal_in_place(counter, type, record);
+    return record;
+  }
+
+  // Opens `record` where it lies: true, and it holds the plaintext (the tag
+  // dropped); false when it fails authentication, and then it is wiped and
+  // empty. A large message is thus opened without a second buffer.
+  [[nodiscard]] bool open_in_place(std::uint64_t counter, message_type type, std::vector<std::byte>& record) {
+    if (dir_ != direction::open) throw std::logic_error("net: record_cipher::open on a sealing cipher");
+    if (record.size() < record_overhead) return false;
+    const std::size_t n = record.size() - record_overhead;
+    std::array<unsigned char, record_overhead> tag{};
+    std::copy_n(reinterpret_cast<const unsigned char*>(record.data()) + n, record_overhead, tag.data());
+    int len = 0;
+    if (!start(counter, type) || !update(std::span<const std::byte>(record).first(n), record.data()) ||
+        ::EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(record_overhead), tag.data()) != 1 ||
+        ::EVP_DecryptFinal_ex(ctx_, nullptr, &len) != 1) {
+      secure_zero(std::span<std::byte>(record));
+      record.clear();
+      return false;
+    }
+    record.resize(n);
+    return true;
   }
 
   // nullopt when the record fails authentication.
   [[nodiscard]] std::optional<std::vector<std::byte>> open(std::uint64_t counter, message_type type,
                                                            std::span<const std::byte> sealed) {
-    if (dir_ != direction::open) throw std::logic_error("net: record_cipher::open on a sealing cipher");
-    if (sealed.size() < record_overhead) return std::nullopt;
-    const std::size_t n = sealed.size() - record_overhead;
-    std::vector<std::byte> out(n);
-    std::array<unsigned char, record_overhead> tag{};
-    std::copy_n(reinterpret_cast<const unsigned char*>(sealed.data()) + n, record_overhead, tag.data());
-    int len = 0;
-    if (!start(counter, type) || !update(sealed.first(n), out.data()) ||
-        ::EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(record_overhead), tag.data()) != 1 ||
-        ::EVP_DecryptFinal_ex(ctx_, nullptr, &len) != 1)
-      return std::nullopt;
-    return out;
+    std::vector<std::byte> record(sealed.begin(), sealed.end());
+    if (!open_in_place(counter, type, record)) return std::nullopt;
+    return record;
   }
 
  private:

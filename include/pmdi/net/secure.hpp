@@ -121,13 +121,21 @@ class secure_transport final : public transport {
 
  protected:
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
+    std::vector<std::byte> record;
+    record.reserve(payload.size() + record_overhead);
+    record.assign(payload.begin(), payload.end());
+    co_await do_send_owned(type, std::move(record));
+  }
+  // A buffer handed over is sealed where it lies.
+  [[nodiscard]] asio::awaitable<void> do_send_owned(message_type type, std::vector<std::byte> payload) override {
     if (type >= first_reserved_type)
       throw usage_error(names_.self + ": message " + type_label(type) + " is reserved for the handshake");
-    std::vector<std::byte> sealed = tx_.seal(tx_counter_, type, payload);
+    const std::size_t n = payload.size();
+    tx_.seal_in_place(tx_counter_, type, payload);
     ++tx_counter_;
-    co_await inner_->send(type, std::move(sealed));
+    co_await inner_->send(type, std::move(payload));
     ++app_.messages_sent;
-    app_.payload_bytes_sent += payload.size();
+    app_.payload_bytes_sent += n;
   }
 
   [[nodiscard]] asio::awaitable<message> do_receive(const type_limits& limits, deadline until,
@@ -141,15 +149,14 @@ class secure_transport final : public transport {
     };
     try {
       message m = co_await inner_->receive(sealed_limits, until, awaited);
-      auto plain = rx_.open(rx_counter_, m.type, m.payload);
-      if (!plain)
+      if (!rx_.open_in_place(rx_counter_, m.type, m.payload))
         throw decode_error(names_.self + ": message " + type_label(m.type) + " from " + peer_label() +
                            " failed authentication (tampered, replayed, reordered or forged) while waiting for " +
                            std::string(awaited));
       ++rx_counter_;
       ++app_.messages_received;
-      app_.payload_bytes_received += plain->size();
-      co_return message{m.type, std::move(*plain)};
+      app_.payload_bytes_received += m.payload.size();
+      co_return m;
     } catch (...) {
       failure_ = std::current_exception();
       throw;

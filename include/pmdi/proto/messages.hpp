@@ -25,6 +25,7 @@
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/huge_pages.hpp"
+#include "pmdi/net/record_cipher.hpp"
 #include "pmdi/proto/channel.hpp"
 #include "pmdi/proto/roles.hpp"
 
@@ -398,6 +399,7 @@ template <class M, class Self, class Peer, class Fill>
 [[nodiscard]] asio::awaitable<void> send_in_place(channel<Self, Peer>& ch, std::uint64_t inference, std::size_t n,
                                                   Fill fill) {
   byte_writer w;
+  w.bytes().reserve(inference_field_bytes + M::max_body(n) + net::record_overhead);  // the record's tag too
   w.put<std::uint64_t>(inference);
   M::write_in_place(w, n, fill);
   return ch.template send_frame<M>(w.take());

@@ -1,5 +1,6 @@
 // The secure channel's record cipher (AES-256-GCM): a known answer, round
-// trips at every size class, and refusals of anything but the sealed record.
+// trips at every size class, in place too, and refusals of anything but the
+// sealed record.
 #include <catch2/catch.hpp>
 
 #include <string_view>
@@ -92,4 +93,24 @@ TEST_CASE("record cipher: one direction per object", "[net][record]") {
   record_cipher open(counting_key(), record_cipher::direction::open);
   CHECK_THROWS_AS(open.seal(1, 1, bytes_of("x")), std::logic_error);
   CHECK_THROWS_AS(seal.open(1, 1, seal.seal(1, 1, bytes_of("x"))), std::logic_error);
+}
+
+TEST_CASE("record cipher: sealed and opened in place, the known answer; a refused record is wiped", "[net][record]") {
+  record_cipher seal(counting_key(), record_cipher::direction::seal);
+  record_cipher open(counting_key(), record_cipher::direction::open);
+  auto record = bytes_of("pmdi record cipher known answer");
+  seal.seal_in_place(0x0102030405060708ULL, 0x1234, record);
+  CHECK(hex(record) ==
+        "c7d2150cb23407097ae98f0bbdfceca25c36b9a5a744638bfa4f1de3492e77"
+        "1ffe619503bb4822c8675235cb37bf0f");
+  auto bad = record;
+  REQUIRE(open.open_in_place(0x0102030405060708ULL, 0x1234, record));
+  CHECK(record == bytes_of("pmdi record cipher known answer"));
+  bad.back() ^= std::byte{0x80};
+  CHECK_FALSE(open.open_in_place(0x0102030405060708ULL, 0x1234, bad));
+  CHECK(bad.empty());
+  std::vector<std::byte> short_record(net::record_overhead - 1);
+  CHECK_FALSE(open.open_in_place(1, 1, short_record));
+  CHECK_THROWS_AS(open.seal_in_place(1, 1, record), std::logic_error);
+  CHECK_THROWS_AS(seal.open_in_place(1, 1, record), std::logic_error);
 }
