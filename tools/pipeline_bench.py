@@ -10,12 +10,17 @@ heterogeneous: different ones), every P and every placement pmdi-plan gives
 (even, armdi, optimal), it measures
   inferences_per_s.<setting>.P<P>.<placement>   a stream of --images inferences
                                                (client --stream): images / the
-                                               client's online seconds
+                                               client's online seconds, which
+                                               begin once every party has its
+                                               material (--ready-delay-ms)
   steady_inferences_per_s...                    the same stream between its first
                                                and its last output (the pipeline's
                                                fill excluded)
   latency_s.<setting>.P<P>.<placement>          one inference at a time: the
                                                client's online seconds per image
+  peak_rss_bytes.<setting>.P<P>.<placement>     the stream's largest party's peak
+                                               resident memory (party, and the sum
+                                               over all parties: all_parties_bytes)
 and prints beside them pmdi-plan's predicted_inferences_per_s (and
 predicted_latency_s) for the same clusters, and the rate they predict for
 the stream of --images (predicted_stream_inferences_per_s: the first output
@@ -147,10 +152,10 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         f = role.replace("/", "-")
         cmd = [str(bindir / f"{name}-{kind}"), "--deployment", str(workdir / "deployment.json"), "--party", role,
                "--key", str(workdir / f"{f}.key"), "--images", str(images), "--threads", "1", "--quiet",
-               "--report", str(workdir / f"{f}.report.json")]
+               "--report", str(workdir / f"{f}.report.json"), "--status", str(workdir / f"{f}.status")]
         if kind == "client":
             cmd += ["--random-input", str(seed), "--paillier-bits", "1024", "--output", str(workdir / "outputs.txt"),
-                    "--status", str(workdir / "client.status")]
+                    "--online-delay-ms", str(READY_DELAY_MS)]
             if stream:
                 cmd.append("--stream")
         if kind == "cloud":
@@ -163,25 +168,32 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
 
         out = open(workdir / f"{f}.log", "w")
         procs.append((role, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=enter)))
-    # Each cluster's CPU seconds over the client's online window, from /proc.
+    # Each cluster's CPU seconds over the stream (from every cluster party ready to the client's finish), from /proc.
     def cpu(pid):
         try:
             f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
             return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError):
             return None
-    status = workdir / "client.status"
-    def step():
+    def step(role):
         try:
-            return status.read_text().strip().splitlines()[-1]
+            return (workdir / f"{role.replace('/', '-')}.status").read_text().strip().splitlines()[-1]
         except (OSError, IndexError):
             return ""
-    at_start = at_end = None
+    cluster_roles = [r for r, _ in procs if r not in ("client", "cloud")]
+    # The stream is timed from when every party of the clusters has prepared
+    # its material (all in their online step): the client waits
+    # READY_DELAY_MS after its own offline phase, which the last party's
+    # offline work must not outlast.
+    client_online = ready = at_start = at_end = None
     collected = {}  # image -> when the client's status first said it was collected
     deadline = time.time() + 1800
     while procs[0][1].poll() is None and time.time() < deadline:
-        st = step()
-        if at_start is None and st.startswith("online"):
+        st = step("client")
+        if client_online is None and st.startswith("online"):
+            client_online = time.monotonic()
+        if ready is None and all(step(r).startswith("online") for r in cluster_roles):
+            ready = time.monotonic()
             at_start = [cpu(p.pid) for _, p in procs]
         if st.endswith(" collected)"):
             collected.setdefault(int(st.rsplit("(", 1)[1].split()[0]), time.monotonic())
@@ -189,6 +201,9 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
             at_end = [cpu(p.pid) for _, p in procs]
             break
         time.sleep(0.002)
+    if client_online is not None and ready is not None and ready > client_online + READY_DELAY_MS / 1e3:
+        raise RuntimeError(f"a party of the clusters was still preparing {ready - client_online:.2f} s after the "
+                           f"client's offline phase, past the client's {READY_DELAY_MS} ms wait: raise --ready-delay-ms")
     cluster_cpu = [0.0] * P
     if at_start and at_end:
         log("online CPU seconds per role:", {r: round(a1 - a0, 3) for (r, _), a0, a1 in zip(procs, at_start, at_end)
@@ -207,8 +222,9 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
             failed.append(f"{role}: exit {rc}: " + (workdir / f"{role.replace('/', '-')}.log").read_text()[-400:])
     if failed:
         raise RuntimeError("a party failed:\n" + "\n".join(failed))
-    client = json.loads((workdir / "client.report.json").read_text())
-    cloud = json.loads((workdir / "cloud.report.json").read_text())
+    reports = {role: json.loads((workdir / f"{role.replace('/', '-')}.report.json").read_text()) for role, _ in procs}
+    client, cloud = reports["client"], reports["cloud"]
+    rss = {role: r["peak_rss_bytes"] for role, r in reports.items()}
     # The pipeline's steady rate: outputs per second between the first and
     # the last output seen (the fill of the pipeline excluded).
     steady = None
@@ -216,14 +232,16 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         k0, k1 = min(collected), max(collected)
         if collected[k1] > collected[k0]:
             steady = (k1 - k0) / (collected[k1] - collected[k0])
-    return client, (workdir / "outputs.txt").read_text(), cloud, cluster_cpu, steady
+    return client, (workdir / "outputs.txt").read_text(), cloud, cluster_cpu, steady, rss
 
 
 def online_seconds(report):
-    return report["phases"]["online"]["seconds"]
+    """The client's online seconds, without its wait for the clusters' material."""
+    return report["phases"]["online"]["seconds"] - READY_DELAY_MS / 1e3
 
 
 def main():
+    global READY_DELAY_MS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--network", default="minionn-mnist", choices=["minionn-mnist", "resnet32", "minionn-cifar"])
     ap.add_argument("--clusters", default="1,2,3,4", help="values of P (default 1,2,3,4)")
@@ -233,7 +251,11 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--jobs", default=os.environ.get("PMDI_JOBS", "2"))
     ap.add_argument("--out", help="also append the JSON lines to this file")
+    ap.add_argument("--ready-delay-ms", type=int, default=READY_DELAY_MS,
+                    help="the client's wait between its offline and online phases, for every party to finish "
+                         f"preparing (default {READY_DELAY_MS}; a party still preparing after it is an error)")
     a = ap.parse_args()
+    READY_DELAY_MS = a.ready_delay_ms
     if os.geteuid() != 0 or not (CGROUP / "cgroup.procs").exists():
         log("needs root and the cgroup v1 cpu controller at", CGROUP, "; nothing done")
         return 2
@@ -284,20 +306,20 @@ def main():
                     if key not in measured:
                         port += 40
                         wd = tmp / f"{setting}-P{P}-{e['method']}"
-                        client, y, cloud, ccpu, steady = one_run(bindir, name, P, e["placement"], cgs, a.images, True, 7, port, wd,
+                        client, y, cloud, ccpu, steady, rss = one_run(bindir, name, P, e["placement"], cgs, a.images, True, 7, port, wd,
                                                    weights)
                         if y != ref[a.images]:
                             raise RuntimeError(f"{tag}: the streamed outputs differ from the oracle's")
                         if any(x["bytes_sent"] or x["bytes_received"] for x in cloud["phases"]["online"]["peers"].values()):
                             raise RuntimeError(f"{tag}: the cloud moved bytes online")
                         port += 40
-                        lclient, ly, _, _, _ = one_run(bindir, name, P, e["placement"], cgs, a.latency_images, False, 7,
+                        lclient, ly, _, _, _, _ = one_run(bindir, name, P, e["placement"], cgs, a.latency_images, False, 7,
                                                  port, wd.with_name(wd.name + "-latency"), weights)
                         if ly != ref[a.latency_images]:
                             raise RuntimeError(f"{tag}: the one-at-a-time outputs differ from the oracle's")
                         measured[key] = (a.images / online_seconds(client), online_seconds(lclient) / a.latency_images,
-                                         [c / a.images for c in ccpu], steady)
-                    thr, lat, ccpu, steady = measured[key]
+                                         [c / a.images for c in ccpu], steady, rss)
+                    thr, lat, ccpu, steady, rss = measured[key]
                     extra = {"placement": e["placement"], "cores": cores}
                     emit(f"inferences_per_s.{tag}", thr, "1/s", **extra)
                     if steady is not None:
@@ -312,6 +334,9 @@ def main():
                          **extra)
                     emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
                          predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
+                    top = max(rss, key=rss.get)
+                    emit(f"peak_rss_bytes.{tag}", rss[top], "bytes", party=top, all_parties_bytes=sum(rss.values()),
+                         **extra)
                     steady_text = "-" if steady is None else f"{steady:.2f}"
                     log(f"{tag}: {thr:.2f}/s (steady {steady_text}, predicted {e['predicted_inferences_per_s']:.2f}), latency "
                         f"{1e3 * lat:.1f} ms (predicted {1e3 * e['predicted_latency_s']:.1f}), placement "
@@ -326,5 +351,6 @@ def main():
 
 
 KEYGEN = None
+READY_DELAY_MS = 4000
 if __name__ == "__main__":
     sys.exit(main())
