@@ -41,6 +41,14 @@ inline constexpr std::size_t record_nonce_bytes = 12;
 
 using record_key = std::array<unsigned char, record_key_bytes>;
 
+// A copy of `plain` with room for the tag behind it, to be sealed in place.
+[[nodiscard]] inline std::vector<std::byte> record_buffer(std::span<const std::byte> plain) {
+  std::vector<std::byte> record;
+  record.reserve(plain.size() + record_overhead);
+  record.assign(plain.begin(), plain.end());
+  return record;
+}
+
 namespace detail {
 
 class record_cipher {
@@ -78,9 +86,7 @@ class record_cipher {
 
   [[nodiscard]] std::vector<std::byte> seal(std::uint64_t counter, message_type type,
                                             std::span<const std::byte> plain) {
-    std::vector<std::byte> record;
-    record.reserve(plain.size() + record_overhead);
-    record.assign(plain.begin(), plain.end());
+    auto record = record_buffer(plain);
     seal_in_place(counter, type, record);
     return record;
   }

@@ -121,10 +121,7 @@ class secure_transport final : public transport {
 
  protected:
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
-    std::vector<std::byte> record;
-    record.reserve(payload.size() + record_overhead);
-    record.assign(payload.begin(), payload.end());
-    co_await do_send_owned(type, std::move(record));
+    co_await do_send_owned(type, record_buffer(payload));
   }
   // A buffer handed over is sealed where it lies.
   [[nodiscard]] asio::awaitable<void> do_send_owned(message_type type, std::vector<std::byte> payload) override {
