@@ -192,7 +192,8 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         st = step("client")
         if client_online is None and st.startswith("online"):
             client_online = time.monotonic()
-        if ready is None and all(step(r).startswith("online") for r in cluster_roles):
+        # the clusters' status files are read once the client is online, not every 2 ms of the offline phase
+        if client_online is not None and ready is None and all(step(r).startswith("online") for r in cluster_roles):
             ready = time.monotonic()
             at_start = [cpu(p.pid) for _, p in procs]
         if st.endswith(" collected)"):
