@@ -51,7 +51,8 @@ struct huge_page_allocator {
       return;
     }
 #endif
-    ::operator delete(p, n * sizeof(T), std::align_val_t{alignof(T)});
+    // Unsized: clang before 19 declares sized deallocation only with -fsized-deallocation.
+    ::operator delete(p, std::align_val_t{alignof(T)});
   }
 
   [[nodiscard]] static constexpr std::size_t max_size() noexcept { return (std::size_t{1} << 48) / sizeof(T); }
