@@ -120,6 +120,7 @@ TEST_CASE("a stream of inferences through the cluster pipeline agrees with the o
   const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
   CHECK(client.phase("online").rounds() == 1);  // every input in one flight
   CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
+  CHECK(client.phase("online").seconds < 1.0);  // the --online-delay-ms wait is not online time
 }
 
 TEST_CASE("the deployment file's placement decides which stages each cluster runs", "[processes]") {
@@ -637,11 +638,12 @@ TEST_CASE("a stream longer than offline_batch flows batch by batch", "[processes
   // The client streams each batch's inputs at once and collects them before
   // the next; every other party follows the same batches (a stream that
   // prepared every image first met a garbler still in its first batch).
+  // Its --online-delay-ms wait, before the first batch, is not online time.
   constexpr std::uint64_t images = 5;
   local_run r("stream-batches", 2, 1, test_timeouts());
   r.files.file.offline_batch = 2;
   r.rewrite_deployment();
-  r.start_all(images, {{"client", {"--stream"}}});
+  r.start_all(images, {{"client", {"--stream", "--online-delay-ms", "1000"}}});
   const auto st = r.group.wait_all(std::chrono::steady_clock::now() + 180s);
   for (const auto& role : r.roles) {
     INFO(role.path() << ": " << st.at(role.path()).str() << "\n" << run::read_text(r.log(role)));
@@ -651,4 +653,5 @@ TEST_CASE("a stream longer than offline_batch flows batch by batch", "[processes
   const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
   CHECK(client.phase("online").rounds() == 3);  // one flight per batch: 2, 2, 1
   CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
+  CHECK(client.phase("online").seconds < 1.0);  // the --online-delay-ms wait is not online time
 }

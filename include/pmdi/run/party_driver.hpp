@@ -3,6 +3,9 @@
 // phases batch by batch, timed and counted per phase and peer, then the end
 // of the run with every peer (run/role_main.hpp starts it).
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -119,6 +122,11 @@ struct run_context {
       begin();
       co_await s.offline(i, g);
       end("offline");
+    }
+    if (first == 1 && ctx.opt.online_delay.count() > 0) {  // --online-delay-ms: outside the online phase's time
+      ctx.at("online delay");
+      asio::steady_timer t(co_await asio::this_coro::executor, ctx.opt.online_delay);
+      co_await t.async_wait(asio::use_awaitable);
     }
     if (s.online_batch) {
       ctx.at("online " + std::to_string(first) + ".." + std::to_string(last));

@@ -55,9 +55,6 @@
 #include "pmdi/plan/lower.hpp"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "pmdi/proto/common.hpp"
 #include "pmdi/proto/shape.hpp"
@@ -150,19 +147,12 @@ template <a_deployment D>
   const auto plan = D::public_plan();
   const auto x = client_inputs<Ring>(ctx.opt, plan.input_size());
   std::vector<std::vector<V>> y(ctx.opt.images);
-  const auto pause = [&]() -> asio::awaitable<void> {
-    if (ctx.opt.online_delay.count() <= 0) co_return;
-    asio::steady_timer t(co_await asio::this_coro::executor, ctx.opt.online_delay);
-    co_await t.async_wait(asio::use_awaitable);
-  };
   co_await run_party<party>(ctx, links, party_config<D>(ctx), [&](party& c, role_steps& s) {
     s.online = [&](std::uint64_t id) -> asio::awaitable<void> {
-      if (id == 1) co_await pause();
       y[id - 1] = co_await c.online(id, std::span<const V>(x[id - 1]));
     };
     if (ctx.opt.stream)
       s.online_batch = [&](std::uint64_t first, std::uint64_t last) -> asio::awaitable<void> {
-        if (first == 1) co_await pause();
         for (std::uint64_t id = first; id <= last; ++id) co_await c.submit(id, std::span<const V>(x[id - 1]));
         for (std::uint64_t id = first; id <= last; ++id) {
           y[id - 1] = co_await c.collect(id);

@@ -58,13 +58,14 @@ inline void declare_role_options(command_line& c, role_options& o) {
       .value("key", o.key, "FILE", "this party's secret key file (mode 0600)")
       .value("report", o.report, "FILE", "write the JSON report (times, bytes per peer, rounds, stages)")
       .value("status", o.status, "FILE",
-             "keep the current step in FILE (connect, load model (cloud), setup, offline N, online N, finish, done)");
+             "keep the current step in FILE (connect, load model (cloud), setup, offline N, online delay, online N, finish, "
+             "done)");
   declare_run_options(c, o);
   c.group("client only");
   declare_input_options(c, o);
   c.value("output", o.output, "FILE", "one line per image: the output as ring elements (unsigned)")
       .number("online-delay-ms", o.online_delay, 0, 86'400'000, "MS",
-              "wait MS after the offline phase before the online phase")
+              "wait MS after the first offline batch before the online phase (not counted in its time)")
       .flag("stream", o.stream,
             "send the masked inputs of each offline batch (the deployment file's offline_batch) at once, then "
             "collect their outputs (the clusters work on several images at a time, as a pipeline)");
