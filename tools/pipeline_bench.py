@@ -112,6 +112,9 @@ class Groups:
         for j, c in enumerate(cores):
             g = self.top / f"cluster{j}"
             g.mkdir(exist_ok=True)
+            if c * PERIOD_US < 1000:
+                raise RuntimeError(f"cluster {j}: {c:.3f} cores of a {PERIOD_US} us period is under the kernel's "
+                                   "1000 us minimum quota: raise --cfs-period-us")
             (g / "cpu.cfs_period_us").write_text(str(PERIOD_US))
             (g / "cpu.cfs_quota_us").write_text(str(int(c * PERIOD_US)))
             paths.append(g)
@@ -237,12 +240,12 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
 
 
 def online_seconds(report):
-    """The client's online seconds, without its wait for the clusters' material."""
-    return report["phases"]["online"]["seconds"] - READY_DELAY_MS / 1e3
+    """The client's online seconds (its --online-delay-ms wait is its own step, "online delay", not counted)."""
+    return report["phases"]["online"]["seconds"]
 
 
 def main():
-    global READY_DELAY_MS
+    global READY_DELAY_MS, PERIOD_US
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--network", default="minionn-mnist", choices=["minionn-mnist", "resnet32", "minionn-cifar"])
     ap.add_argument("--clusters", default="1,2,3,4", help="values of P (default 1,2,3,4)")
@@ -252,11 +255,18 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build"))
     ap.add_argument("--jobs", default=os.environ.get("PMDI_JOBS", "2"))
     ap.add_argument("--out", help="also append the JSON lines to this file")
+    ap.add_argument("--cfs-period-us", type=int, default=PERIOD_US,
+                    help="the quota groups' cpu.cfs_period_us: a cluster runs quota/period of each period, "
+                         f"a shorter period is closer to a slower CPU (default {PERIOD_US})")
     ap.add_argument("--ready-delay-ms", type=int, default=READY_DELAY_MS,
                     help="the client's wait between its offline and online phases, for every party to finish "
                          f"preparing (default {READY_DELAY_MS}; a party still preparing after it is an error)")
     a = ap.parse_args()
     READY_DELAY_MS = a.ready_delay_ms
+    if not 1000 <= a.cfs_period_us <= 1_000_000:
+        log("--cfs-period-us must be from 1000 to 1000000 (the kernel's bounds)")
+        return 2
+    PERIOD_US = a.cfs_period_us
     if os.geteuid() != 0 or not (CGROUP / "cgroup.procs").exists():
         log("needs root and the cgroup v1 cpu controller at", CGROUP, "; nothing done")
         return 2
@@ -271,7 +281,8 @@ def main():
     lines = []
 
     def emit(metric, value, unit, **extra):
-        o = {"bench": "pipeline", "network": a.network, "metric": metric, "value": value, "unit": unit, **extra}
+        o = {"bench": "pipeline", "network": a.network, "metric": metric, "value": value, "unit": unit,
+             "cfs_period_us": PERIOD_US, **extra}
         lines.append(json.dumps(o))
         print(lines[-1], flush=True)
 
