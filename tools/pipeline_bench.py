@@ -173,6 +173,8 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         procs.append((role, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=enter)))
     # Each cluster's CPU seconds over the stream (from every cluster party ready to the client's finish), from /proc.
     def cpu(pid):
+        # utime + stime of every thread the process has had, in 10 ms ticks: a
+        # MiniONN cluster's 20-200 ms over a stream of 8 is read to 10 ms per process.
         try:
             f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
             return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
@@ -196,25 +198,40 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         if client_online is None and st.startswith("online"):
             client_online = time.monotonic()
         # the clusters' status files are read once the client is online, not every 2 ms of the offline phase
-        if client_online is not None and ready is None and all(step(r).startswith("online") for r in cluster_roles):
+        # ready: every party of the clusters past its offline phase (one with no online work may be at its finish)
+        if client_online is not None and ready is None and all(
+                step(r).startswith(("online", "finish", "done")) for r in cluster_roles):
             ready = time.monotonic()
             at_start = [cpu(p.pid) for _, p in procs]
         if st.endswith(" collected)"):
             collected.setdefault(int(st.rsplit("(", 1)[1].split()[0]), time.monotonic())
-        if at_start is not None and st == "finish":
+        # the client's online step has ended (a short stream passes through "finish" within a poll)
+        if at_start is not None and st.startswith(("finish", "done")):
             at_end = [cpu(p.pid) for _, p in procs]
             break
         time.sleep(0.002)
-    if client_online is not None and ready is not None and ready > client_online + READY_DELAY_MS / 1e3:
+    if at_start is not None and at_end is None:  # the client exited between two polls
+        at_end = [cpu(p.pid) for _, p in procs]
+    if client_online is not None and ready is None:
+        raise RuntimeError("the parties of the clusters were never all past their offline phase while the client "
+                           "was online: one was still preparing through the stream (raise --ready-delay-ms)")
+    if client_online is not None and ready > client_online + READY_DELAY_MS / 1e3:
         raise RuntimeError(f"a party of the clusters was still preparing {ready - client_online:.2f} s after the "
                            f"client's offline phase, past the client's {READY_DELAY_MS} ms wait: raise --ready-delay-ms")
+    # Online CPU seconds per cluster over the stream; None where a party's was not read (it had exited).
     cluster_cpu = [0.0] * P
     if at_start and at_end:
         log("online CPU seconds per role:", {r: round(a1 - a0, 3) for (r, _), a0, a1 in zip(procs, at_start, at_end)
                                               if a0 is not None and a1 is not None})
         for (role, _), a0, a1 in zip(procs, at_start, at_end):
-            if role.split("/")[0] in ("garbler", "evaluator", "compute") and a0 is not None and a1 is not None:
-                cluster_cpu[int(role.split("/")[1])] += a1 - a0
+            if role.split("/")[0] in ("garbler", "evaluator", "compute"):
+                j = int(role.split("/")[1])
+                if a0 is None or a1 is None or cluster_cpu[j] is None:
+                    cluster_cpu[j] = None
+                else:
+                    cluster_cpu[j] += a1 - a0
+    else:
+        cluster_cpu = [None] * P
     failed = []
     for role, p in procs:
         try:
@@ -330,7 +347,7 @@ def main():
                         if ly != ref[a.latency_images]:
                             raise RuntimeError(f"{tag}: the one-at-a-time outputs differ from the oracle's")
                         measured[key] = (a.images / online_seconds(client), online_seconds(lclient) / a.latency_images,
-                                         [c / a.images for c in ccpu], steady, rss)
+                                         [None if c is None else c / a.images for c in ccpu], steady, rss)
                     thr, lat, ccpu, steady, rss = measured[key]
                     extra = {"placement": e["placement"], "cores": cores}
                     emit(f"inferences_per_s.{tag}", thr, "1/s", **extra)
@@ -344,8 +361,12 @@ def main():
                     emit(f"predicted_stream_inferences_per_s.{tag}",
                          a.images / (e["predicted_latency_s"] + (a.images - 1) / e["predicted_inferences_per_s"]), "1/s",
                          **extra)
-                    emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
-                         predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
+                    if None in ccpu:
+                        log(f"{tag}: a cluster party's CPU seconds were not read (it had exited): "
+                            "no cluster_cpu_s_per_inference")
+                    else:
+                        emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
+                             predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
                     top = max(rss, key=rss.get)
                     emit(f"peak_rss_bytes.{tag}", rss[top], "bytes", party=top, all_parties_bytes=sum(rss.values()),
                          **extra)
