@@ -120,7 +120,6 @@ TEST_CASE("a stream of inferences through the cluster pipeline agrees with the o
   const auto client = run::read_report(r.files.dir / run::party_file({proto::role_kind::client, 0, 0}, ".report.json"));
   CHECK(client.phase("online").rounds() == 1);  // every input in one flight
   CHECK(client.phase("online").peers.at("garbler[0]").messages_sent == images);
-  CHECK(client.phase("online").seconds < 1.0);  // the --online-delay-ms wait is not online time
 }
 
 TEST_CASE("the deployment file's placement decides which stages each cluster runs", "[processes]") {
