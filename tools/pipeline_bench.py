@@ -212,12 +212,6 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
         time.sleep(0.002)
     if at_start is not None and at_end is None:  # the client exited between two polls
         at_end = [cpu(p.pid) for _, p in procs]
-    if client_online is not None and ready is None:
-        raise RuntimeError("the parties of the clusters were never all past their offline phase while the client "
-                           "was online: one was still preparing through the stream (raise --ready-delay-ms)")
-    if client_online is not None and ready > client_online + READY_DELAY_MS / 1e3:
-        raise RuntimeError(f"a party of the clusters was still preparing {ready - client_online:.2f} s after the "
-                           f"client's offline phase, past the client's {READY_DELAY_MS} ms wait: raise --ready-delay-ms")
     # Online CPU seconds per cluster over the stream; None where a party's was not read (it had exited).
     cluster_cpu = [0.0] * P
     if at_start and at_end:
@@ -243,6 +237,13 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
             failed.append(f"{role}: exit {rc}: " + (workdir / f"{role.replace('/', '-')}.log").read_text()[-400:])
     if failed:
         raise RuntimeError("a party failed:\n" + "\n".join(failed))
+    # (after the parties' own failures, which say more)
+    if client_online is not None and ready is None:
+        raise RuntimeError("the parties of the clusters were never all past their offline phase while the client "
+                           "was online: one was still preparing through the stream (raise --ready-delay-ms)")
+    if client_online is not None and ready > client_online + READY_DELAY_MS / 1e3:
+        raise RuntimeError(f"a party of the clusters was still preparing {ready - client_online:.2f} s after the "
+                           f"client's offline phase, past the client's {READY_DELAY_MS} ms wait: raise --ready-delay-ms")
     reports = {role: json.loads((workdir / f"{role.replace('/', '-')}.report.json").read_text()) for role, _ in procs}
     client, cloud = reports["client"], reports["cloud"]
     rss = {role: r["peak_rss_bytes"] for role, r in reports.items()}
