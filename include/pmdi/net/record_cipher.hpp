@@ -96,18 +96,20 @@ class record_cipher {
   // empty. A large message is thus opened without a second buffer.
   [[nodiscard]] bool open_in_place(std::uint64_t counter, message_type type, std::vector<std::byte>& record) {
     if (dir_ != direction::open) throw std::logic_error("net: record_cipher::open on a sealing cipher");
-    if (record.size() < record_overhead) return false;
+    const auto refuse = [&record] {
+      secure_zero(std::span<std::byte>(record));
+      record.clear();
+      return false;
+    };
+    if (record.size() < record_overhead) return refuse();
     const std::size_t n = record.size() - record_overhead;
     std::array<unsigned char, record_overhead> tag{};
     std::copy_n(reinterpret_cast<const unsigned char*>(record.data()) + n, record_overhead, tag.data());
     int len = 0;
     if (!start(counter, type) || !update(std::span<const std::byte>(record).first(n), record.data()) ||
         ::EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(record_overhead), tag.data()) != 1 ||
-        ::EVP_DecryptFinal_ex(ctx_, nullptr, &len) != 1) {
-      secure_zero(std::span<std::byte>(record));
-      record.clear();
-      return false;
-    }
+        ::EVP_DecryptFinal_ex(ctx_, nullptr, &len) != 1)
+      return refuse();
     record.resize(n);
     return true;
   }

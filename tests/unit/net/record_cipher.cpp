@@ -109,8 +109,9 @@ TEST_CASE("record cipher: sealed and opened in place, the known answer; a refuse
   bad.back() ^= std::byte{0x80};
   CHECK_FALSE(open.open_in_place(0x0102030405060708ULL, 0x1234, bad));
   CHECK(bad.empty());
-  std::vector<std::byte> short_record(net::record_overhead - 1);
+  std::vector<std::byte> short_record(net::record_overhead - 1, std::byte{0x5a});
   CHECK_FALSE(open.open_in_place(1, 1, short_record));
+  CHECK(short_record.empty());
   CHECK_THROWS_AS(open.seal_in_place(1, 1, record), std::logic_error);
   CHECK_THROWS_AS(seal.open_in_place(1, 1, record), std::logic_error);
 }
