@@ -74,6 +74,9 @@ struct io_result {
 // and may offer, to spare copies of large payloads:
 //   awaitable<io_result> write_owned(header, std::vector<std::byte> body, stall)  (takes the body over)
 //   awaitable<std::pair<io_result, std::vector<std::byte>>> read_owned(std::size_t n, deadline)
+// and one without read_owned offers, for payloads that cross a slow link:
+//   awaitable<io_result> read_progress(std::span<std::byte>, clock::duration stall)  (fails when no byte
+//                                  arrived for `stall`, however long the whole takes)
 template <class S>
 concept byte_stream = requires(S& s, std::span<std::byte> out, std::span<const std::byte> in, deadline d,
                                clock::duration stall) {
@@ -103,9 +106,11 @@ class in_flight {
 template <byte_stream Stream>
 class framed_transport final : public transport {
  public:
-  // `send_stall`: a send fails when no byte of it has moved for this long.
-  framed_transport(Stream stream, link_names names, clock::duration send_stall = std::chrono::seconds(60))
-      : transport(std::move(names)), stream_(std::move(stream)), send_stall_(send_stall) {}
+  // `stall`: a send, and the payload of a protocol message being received
+  // (once its header has come, within the receive's deadline), fail when no
+  // byte of it has moved for this long, however long the whole takes.
+  framed_transport(Stream stream, link_names names, clock::duration stall = std::chrono::seconds(60))
+      : transport(std::move(names)), stream_(std::move(stream)), stall_(stall) {}
   ~framed_transport() override { shutdown(); }
 
   void shutdown() noexcept override {
@@ -128,13 +133,13 @@ class framed_transport final : public transport {
  protected:
   [[nodiscard]] asio::awaitable<void> do_send(message_type type, std::span<const std::byte> payload) override {
     co_await send_frame(type, payload.size(),
-                        [&](const frame_header& h) { return stream_.write_all(h, payload, send_stall_); });
+                        [&](const frame_header& h) { return stream_.write_all(h, payload, stall_); });
   }
   // A stream that can take the buffer over (write_owned) gets it as it is.
   [[nodiscard]] asio::awaitable<void> do_send_owned(message_type type, std::vector<std::byte> payload) override {
-    if constexpr (requires(const frame_header& h) { stream_.write_owned(h, std::move(payload), send_stall_); }) {
+    if constexpr (requires(const frame_header& h) { stream_.write_owned(h, std::move(payload), stall_); }) {
       co_await send_frame(type, payload.size(), [&](const frame_header& h) {
-        return stream_.write_owned(h, std::move(payload), send_stall_);
+        return stream_.write_owned(h, std::move(payload), stall_);
       });
     } else {
       co_await do_send(type, payload);
@@ -177,7 +182,20 @@ class framed_transport final : public transport {
           m.payload = std::move(got.second);
         } else {
           m.payload.resize(d.length);
-          r = co_await stream_.read_exact(m.payload, until);
+          if (d.type < first_reserved_type) {
+            // A protocol message's payload: the progress deadline. The net
+            // layer's own (the handshake, all that a peer which has not
+            // authenticated may send) stays bounded by the receive's deadline.
+            r = co_await stream_.read_progress(m.payload, stall_);
+            if (r.status == io_status::timeout)
+              throw timeout_error(names_.self + ": receiving " + type_label(d.type) + " (" +
+                                  std::to_string(d.length) + " bytes) from " + peer_label() + " for " +
+                                  std::string(awaited) + ": no byte came for " + millis_label(stall_) + " (" +
+                                  std::to_string(r.transferred) + " of " + std::to_string(d.length) +
+                                  " bytes received); the peer stopped sending");
+          } else {
+            r = co_await stream_.read_exact(m.payload, until);
+          }
         }
         if (r.status != io_status::ok) fail(r, started, awaited, "payload of " + type_label(d.type), d.length);
       }
@@ -212,7 +230,7 @@ class framed_transport final : public transport {
     const io_result r = co_await write(h);
     if (r.status == io_status::timeout)
       throw timeout_error(names_.self + ": sending " + type_label(type) + " (" + std::to_string(length) +
-                          " bytes) to " + peer_label() + ": no byte moved for " + millis_label(send_stall_) + " (" +
+                          " bytes) to " + peer_label() + ": no byte moved for " + millis_label(stall_) + " (" +
                           std::to_string(r.transferred) + " of " + std::to_string(frame_header_bytes + length) +
                           " bytes sent); the peer stopped reading");
     if (r.status != io_status::ok)
@@ -224,7 +242,7 @@ class framed_transport final : public transport {
   }
 
   Stream stream_;
-  clock::duration send_stall_;
+  clock::duration stall_;
   link_counters counters_{};
   std::exception_ptr failure_{};
   bool closed_ = false;

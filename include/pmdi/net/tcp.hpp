@@ -52,6 +52,26 @@ class tcp_stream {
     co_return classify(order[0] == 1, read_ec, n);
   }
 
+  // Reads `out` whole with a progress deadline: fails when no byte has
+  // arrived for `stall`, however long the whole takes (the payload of a
+  // large message over a slow link, once its header has come).
+  [[nodiscard]] asio::awaitable<io_result> read_progress(std::span<std::byte> out, clock::duration stall) {
+    std::size_t done = 0;
+    asio::steady_timer timer(socket_.get_executor());
+    while (done < out.size()) {
+      timer.expires_after(stall);
+      auto [order, read_ec, n, timer_ec] =
+          co_await asio::experimental::make_parallel_group(
+              socket_.async_read_some(asio::buffer(out.data() + done, out.size() - done), asio::deferred),
+              timer.async_wait(asio::deferred))
+              .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+      (void)timer_ec;
+      if (order[0] == 1 || read_ec) co_return classify(order[0] == 1, read_ec, done + n);
+      done += n;
+    }
+    co_return io_result{io_status::ok, done, {}};
+  }
+
   // Writes header then body. `stall` is a progress deadline: the write fails
   // when no byte has moved for that long, however long the whole takes (a
   // 26 MB frame over a slow link is fine while bytes keep moving; a peer that
@@ -107,10 +127,11 @@ class tcp_stream {
 using tcp_transport = framed_transport<tcp_stream>;
 
 struct tcp_options {
-  // A send fails when no byte of it has moved for this long (a progress
-  // deadline, not a bound on the whole frame); open_links() sets it to the
-  // deployment file's receive deadline.
-  clock::duration send_stall = std::chrono::seconds(60);
+  // A send, and a received message's payload once its header has come, fail
+  // when no byte of it has moved for this long (a progress deadline, not a
+  // bound on the whole frame); open_links() sets it to the deployment file's
+  // receive deadline.
+  clock::duration stall = std::chrono::seconds(60);
   clock::duration first_retry = std::chrono::milliseconds(10);
   clock::duration max_retry = std::chrono::milliseconds(250);
 };
@@ -142,7 +163,7 @@ struct tcp_options {
       if (order[0] == 0 && !cec) {
         socket.set_option(asio::ip::tcp::no_delay(true));
         co_return std::make_unique<tcp_transport>(tcp_stream(std::move(socket)), link_names{self, peer, where},
-                                                  opt.send_stall);
+                                                  opt.stall);
       }
       last = cec;
     } else {
@@ -193,7 +214,7 @@ class tcp_listener {
     socket.set_option(asio::ip::tcp::no_delay(true));
     const std::string where = detail::endpoint_label(socket.remote_endpoint());
     co_return std::make_unique<tcp_transport>(tcp_stream(std::move(socket)),
-                                              link_names{self_, "unauthenticated peer", where}, opt_.send_stall);
+                                              link_names{self_, "unauthenticated peer", where}, opt_.stall);
   }
 
   void close() noexcept {

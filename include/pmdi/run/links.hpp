@@ -170,9 +170,10 @@ namespace detail {
       by_name.emplace(p.to_string(), p);
     }
   }
-  // The file's deadlines: a send fails when no byte of it moved for the receive deadline.
+  // The file's deadlines: a send, or a message's payload once its header has
+  // come, fails when no byte of it moved for the receive deadline.
   net::tcp_options tcp;
-  tcp.send_stall = d.timeouts.receive;
+  tcp.stall = d.timeouts.receive;
   std::optional<net::tcp_listener> listener;
   if (!larger.empty()) listener.emplace(ex, me.name, mine.host, mine.port, tcp);
   link_map links;

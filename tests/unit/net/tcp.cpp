@@ -4,6 +4,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include "pmdi/net/tcp.hpp"
 #include "net_test_util.hpp"
@@ -133,7 +134,7 @@ TEST_CASE("tcp: errors name the peer (refused connect, silent and closed peer)",
 TEST_CASE("tcp: a send fails only when no byte moves for the stall limit", "[net][tcp]") {
   asio::io_context io;
   net::tcp_options opt;
-  opt.send_stall = 400ms;
+  opt.stall = 400ms;
   net::tcp_listener listener(io.get_executor(), "evaluator[0]", "127.0.0.1", 0, opt);
   const std::uint16_t port = listener.port();
   std::vector<std::byte> big(16 << 20);
@@ -194,4 +195,81 @@ TEST_CASE("tcp: a send fails only when no byte moves for the stall limit", "[net
   CHECK_THAT(what, Catch::EndsWith("of 16777224 bytes sent); the peer stopped reading"));
   CHECK(stalled >= 400ms);
   CHECK(stalled < 3s);
+}
+
+// A receive's deadline bounds the wait for a message's header; its payload
+// then has the same progress deadline as a send: a large message over a slow
+// link arrives whole however long it takes while bytes keep coming, and a
+// peer that stops sending in the middle is found within the stall limit.
+TEST_CASE("tcp: a payload is read while its bytes keep coming, past the receive deadline", "[net][tcp]") {
+  asio::io_context io;
+  net::tcp_options opt;
+  opt.stall = 600ms;
+  net::tcp_listener listener(io.get_executor(), "evaluator[0]", "127.0.0.1", 0, opt);
+  const std::uint16_t port = listener.port();
+  std::vector<std::byte> payload(1 << 20);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i % 241);
+  const net::frame_header header = net::encode_frame_header(3, payload.size());
+  const auto pause = [](std::chrono::milliseconds d) -> asio::awaitable<void> {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+  };
+  // Writes the header and the first `first` payload bytes, then the rest in
+  // quarters 150 ms apart (stop: nothing more, the link held open 1.2 s).
+  const auto slow_writer = [&](std::unique_ptr<net::transport>& link, std::size_t first,
+                               bool stop) -> asio::awaitable<void> {
+    link = co_await net::tcp_connect("garbler[0]", "evaluator[0]", "127.0.0.1", port, net::after(5s), opt);
+    auto& sock = dynamic_cast<net::tcp_transport&>(*link).stream().socket();
+    co_await asio::async_write(sock, asio::buffer(header.data(), header.size()), asio::use_awaitable);
+    co_await asio::async_write(sock, asio::buffer(payload.data(), first), asio::use_awaitable);
+    if (stop) {
+      co_await pause(1200ms);
+      co_return;
+    }
+    const std::size_t quarter = (payload.size() - first) / 4;
+    for (std::size_t at = first; at < payload.size(); at += quarter) {
+      co_await pause(150ms);
+      co_await asio::async_write(sock, asio::buffer(payload.data() + at, std::min(quarter, payload.size() - at)),
+                                 asio::use_awaitable);
+    }
+  };
+
+  std::unique_ptr<net::transport> server, client;
+  net::message got;
+  std::chrono::steady_clock::duration took{};
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> {
+        server = co_await listener.accept(net::after(5s));
+        const auto t0 = std::chrono::steady_clock::now();
+        got = co_await server->receive(small_types(), net::after(250ms), "z_1");
+        took = std::chrono::steady_clock::now() - t0;
+      }(),
+      slow_writer(client, 4096, false));
+  CHECK(got.type == 3);
+  CHECK(got.payload == payload);
+  CHECK(took > 500ms);  // twice the receive deadline, and it arrived whole
+
+  std::unique_ptr<net::transport> receiver, stalled;
+  std::string what;
+  std::chrono::steady_clock::duration waited{};
+  run_all(
+      io,
+      [&]() -> asio::awaitable<void> {
+        receiver = co_await listener.accept(net::after(5s));
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+          (void)co_await receiver->receive(small_types(), net::after(5s), "z_1");
+        } catch (const pmdi::timeout_error& e) {
+          what = e.what();
+        }
+        waited = std::chrono::steady_clock::now() - t0;
+      }(),
+      slow_writer(stalled, 1000, true));
+  CHECK_THAT(what, Catch::StartsWith("evaluator[0]: receiving type 0x0003 (1048576 bytes) from unauthenticated peer at "
+                                     "127.0.0.1:"));
+  CHECK_THAT(what, Catch::EndsWith(" for z_1: no byte came for 600 ms (1000 of 1048576 bytes received); the peer "
+                                   "stopped sending"));
+  CHECK(waited >= 600ms);
+  CHECK(waited < 1200ms);
 }
