@@ -29,13 +29,22 @@ after one latency, the rest one bottleneck apart), as JSON lines
 run's, which --check compares with the fixed-point oracle; the cloud must
 have sent and received nothing online.
 
+With --link-mbit R, every cluster also runs in a network namespace of its
+own (the client and the cloud in one more), the namespaces joined by a
+bridge, and each cluster's link limited to R Mbit/s each way by a token
+bucket (tc tbf, as tools/netns-demo.sh does): what crosses between clusters,
+and between a cluster and the client, goes through it; a cluster's own
+parties talk over its loopback. pmdi-plan is told the same rate
+(link_mbit_per_s), and every JSON line carries link_mbit_per_s (null:
+loopback, no limit).
+
 Needs root (cgroups) and the role binaries of bench/pipeline/CMakeLists.txt
 (-DPMDI_PIPELINE_BENCH=ON; this script configures and builds them).
 Paillier keys are 1024 bits to keep the offline phase short: the online
 phase, which is what is measured, does not use them.
 
   sudo /usr/bin/python3 tools/pipeline_bench.py [--network minionn-mnist] [--clusters 1,2,3,4]
-      [--images 16] [--settings homogeneous,heterogeneous] [--out docs/bench/pipeline.jsonl]
+      [--images 16] [--settings homogeneous,heterogeneous] [--link-mbit R] [--out docs/bench/pipeline.jsonl]
 """
 import argparse
 import json
@@ -132,6 +141,67 @@ class Groups:
             pass
 
 
+class Links:
+    """Network namespaces: "pmdi-pl-user" (client, cloud) and "pmdi-pl-c<j>" per
+    cluster, each joined to the bridge pmdi-pl-br by a veth pair; a cluster's
+    pair carries a tbf of the given rate on both ends (its egress in its
+    namespace, its ingress on the bridge's side)."""
+
+    SUBNET = "10.231.80"
+    BRIDGE = "pmdi-pl-br"
+
+    def __init__(self, mbit):
+        self.mbit = mbit
+        self.made = []
+        self.close()
+        ip("link", "add", self.BRIDGE, "type", "bridge")
+        ip("link", "set", self.BRIDGE, "up")
+
+    def host(self, role):
+        return f"{self.SUBNET}.{1 if role in ('client', 'cloud') else 10 + int(role.split('/')[1])}"
+
+    @staticmethod
+    def namespace(role):
+        return "pmdi-pl-user" if role in ("client", "cloud") else f"pmdi-pl-c{role.split('/')[1]}"
+
+    def set(self, P):
+        """Namespaces for the user side and clusters 0..P-1 (made once, kept across runs)."""
+        for role in ["client"] + [f"garbler/{j}" for j in range(P)]:
+            ns = self.namespace(role)
+            if ns in self.made:
+                continue
+            k = len(self.made)
+            outer, inner = f"pmdi-pl-o{k}", f"pmdi-pl-i{k}"
+            ip("netns", "add", ns)
+            self.made.append(ns)
+            ip("link", "add", outer, "type", "veth", "peer", "name", inner)
+            ip("link", "set", inner, "netns", ns)
+            ip("link", "set", outer, "master", self.BRIDGE)
+            ip("link", "set", outer, "up")
+            ip("-n", ns, "addr", "add", f"{self.host(role)}/24", "dev", inner)
+            ip("-n", ns, "link", "set", "lo", "up")
+            ip("-n", ns, "link", "set", inner, "up")
+            if ns != "pmdi-pl-user":
+                # burst: at least an MTU-sized packet, and a tenth of a second's bytes at most
+                burst = max(1600, int(self.mbit * 1e6 / 8 / 100))
+                tbf = ["root", "tbf", "rate", f"{self.mbit}mbit", "burst", str(burst), "latency", "400ms"]
+                ip("netns", "exec", ns, "tc", "qdisc", "add", "dev", inner, *tbf)
+                subprocess.run(["tc", "qdisc", "add", "dev", outer, *tbf], check=True, capture_output=True, text=True)
+
+    def close(self):
+        for ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split():
+            if ns.startswith("pmdi-pl-"):
+                subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.BRIDGE], capture_output=True)
+        self.made = []
+
+
+def ip(*args):
+    r = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
+
 def roles(P):
     r = ["client", "cloud"]
     for j in range(P):
@@ -139,8 +209,9 @@ def roles(P):
     return r
 
 
-def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port, workdir, weights):
-    """Runs every party; returns (client report, outputs, cloud report)."""
+def one_run(bindir, name, P, placement, groups, links, images, stream, seed, base_port, workdir, weights):
+    """Runs every party (in their namespaces where links is given); returns
+    (client report, outputs, cloud report, cluster CPU, steady rate, peak RSS)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     run([KEYGEN, "--clusters", str(P), "--compute", "1",
@@ -148,12 +219,19 @@ def one_run(bindir, name, P, placement, groups, images, stream, seed, base_port,
     # One offline batch for the whole stream: it flows without a pause.
     dep = json.loads((workdir / "deployment.json").read_text())
     dep["offline_batch"] = images
+    if links is not None:
+        for p in dep["parties"]:
+            p["host"] = links.host(p["role"])
+        # Over a slow link one offline step can take minutes, and a party
+        # waits on its peers' slow steps too: a receive deadline of 10 minutes.
+        dep["timeouts_ms"] = {"receive": 600_000}
     (workdir / "deployment.json").write_text(json.dumps(dep))
     procs = []
     for role in roles(P):
         kind = role.split("/")[0]
         f = role.replace("/", "-")
-        cmd = [str(bindir / f"{name}-{kind}"), "--deployment", str(workdir / "deployment.json"), "--party", role,
+        netns = [] if links is None else ["ip", "netns", "exec", links.namespace(role)]
+        cmd = netns + [str(bindir / f"{name}-{kind}"), "--deployment", str(workdir / "deployment.json"), "--party", role,
                "--key", str(workdir / f"{f}.key"), "--images", str(images), "--threads", "1", "--quiet",
                "--report", str(workdir / f"{f}.report.json"), "--status", str(workdir / f"{f}.status")]
         if kind == "client":
@@ -276,6 +354,9 @@ def main():
     ap.add_argument("--cfs-period-us", type=int, default=PERIOD_US,
                     help="the quota groups' cpu.cfs_period_us: a cluster runs quota/period of each period, "
                          f"a shorter period is closer to a slower CPU (default {PERIOD_US})")
+    ap.add_argument("--link-mbit", type=float,
+                    help="every cluster in a network namespace of its own, its link limited to this many Mbit/s "
+                         "each way (tc tbf; default: loopback, no limit)")
     ap.add_argument("--ready-delay-ms", type=int, default=READY_DELAY_MS,
                     help="the client's wait between its offline and online phases, for every party to finish "
                          f"preparing (default {READY_DELAY_MS}; a party still preparing after it is an error)")
@@ -287,6 +368,9 @@ def main():
     PERIOD_US = a.cfs_period_us
     if os.geteuid() != 0 or not (CGROUP / "cgroup.procs").exists():
         log("needs root and the cgroup v1 cpu controller at", CGROUP, "; nothing done")
+        return 2
+    if a.link_mbit is not None and not (a.link_mbit > 0 and shutil.which("tc") and shutil.which("ip")):
+        log("--link-mbit needs a positive rate and the ip and tc commands (iproute2); nothing done")
         return 2
     Ps = [int(x) for x in a.clusters.split(",")]
     build = pathlib.Path(a.build)
@@ -300,7 +384,7 @@ def main():
 
     def emit(metric, value, unit, **extra):
         o = {"bench": "pipeline", "network": a.network, "metric": metric, "value": value, "unit": unit,
-             "cfs_period_us": PERIOD_US, **extra}
+             "cfs_period_us": PERIOD_US, "link_mbit_per_s": a.link_mbit, **extra}
         lines.append(json.dumps(o))
         print(lines[-1], flush=True)
 
@@ -318,15 +402,21 @@ def main():
             raise RuntimeError("the reference run does not equal the oracle:\n" + r.stdout[-800:])
         ref[n] = out.read_text()
     groups = Groups()
+    links = None
     port = 17000
     try:
+        if a.link_mbit is not None:
+            links = Links(a.link_mbit)
         for setting in a.settings.split(","):
             for P in Ps:
                 cores = quotas(setting, P)
                 cgs = groups.set(cores)
+                if links is not None:
+                    links.set(P)
+                link = {} if links is None else {"link_mbit_per_s": a.link_mbit}
                 cf = tmp / f"clusters-{setting}-{P}.json"
                 cf.write_text(json.dumps({"calibration": calibration, "clusters": [
-                    {"name": f"c{j}", "cores": c} for j, c in enumerate(cores)]}))
+                    {"name": f"c{j}", "cores": c, **link} for j, c in enumerate(cores)]}))
                 ests = [json.loads(l) for l in run([plan, "--network", a.network, "--clusters", cf, "--json"]).stdout.splitlines()]
                 bindir, name = binaries(build, a.network, P)
                 measured = {}
@@ -336,14 +426,14 @@ def main():
                     if key not in measured:
                         port += 40
                         wd = tmp / f"{setting}-P{P}-{e['method']}"
-                        client, y, cloud, ccpu, steady, rss = one_run(bindir, name, P, e["placement"], cgs, a.images, True, 7, port, wd,
+                        client, y, cloud, ccpu, steady, rss = one_run(bindir, name, P, e["placement"], cgs, links, a.images, True, 7, port, wd,
                                                    weights)
                         if y != ref[a.images]:
                             raise RuntimeError(f"{tag}: the streamed outputs differ from the oracle's")
                         if any(x["bytes_sent"] or x["bytes_received"] for x in cloud["phases"]["online"]["peers"].values()):
                             raise RuntimeError(f"{tag}: the cloud moved bytes online")
                         port += 40
-                        lclient, ly, _, _, _, _ = one_run(bindir, name, P, e["placement"], cgs, a.latency_images, False, 7,
+                        lclient, ly, _, _, _, _ = one_run(bindir, name, P, e["placement"], cgs, links, a.latency_images, False, 7,
                                                  port, wd.with_name(wd.name + "-latency"), weights)
                         if ly != ref[a.latency_images]:
                             raise RuntimeError(f"{tag}: the one-at-a-time outputs differ from the oracle's")
@@ -377,6 +467,8 @@ def main():
                         f"{e['placement']}")
     finally:
         groups.close()
+        if links is not None:
+            links.close()
     if a.out:
         with open(a.out, "a") as f:
             f.write("\n".join(lines) + "\n")

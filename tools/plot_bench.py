@@ -54,8 +54,9 @@ def pipeline(src, dst):
     for net in sorted({r.get("network", "") for r in rows}):
         v = {}
         for r in rows:
-            if r.get("network", "") != net or r.get("cfs_period_us", 100_000) != 100_000:
-                continue  # the default CFS period only (--cfs-period-us runs are experiments)
+            if (r.get("network", "") != net or r.get("cfs_period_us", 100_000) != 100_000
+                    or r.get("link_mbit_per_s") is not None):
+                continue  # the default CFS period over loopback only (--cfs-period-us, --link-mbit runs are experiments)
             kind, setting, p, placement = r["metric"].split(".")
             v[(kind, setting, placement, int(p[1:]))] = r["value"]  # the latest line wins
         settings = sorted({k[1] for k in v})
