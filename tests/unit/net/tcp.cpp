@@ -22,6 +22,18 @@ net::type_limits small_types() {
     return std::nullopt;
   };
 }
+
+asio::awaitable<void> pause(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+// n bytes: byte i is i % m.
+std::vector<std::byte> pattern(std::size_t n, unsigned m) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>(i % m);
+  return v;
+}
 }  // namespace
 
 TEST_CASE("tcp: round trip on 127.0.0.1 with exact counters", "[net][tcp]") {
@@ -30,8 +42,7 @@ TEST_CASE("tcp: round trip on 127.0.0.1 with exact counters", "[net][tcp]") {
   const std::uint16_t port = listener.port();
   REQUIRE(port != 0);
   std::unique_ptr<net::transport> server, client;
-  std::vector<std::byte> big(300000);
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i % 251);
+  const std::vector<std::byte> big = pattern(300000, 251);
   run_all(
       io,
       [&]() -> asio::awaitable<void> {
@@ -137,14 +148,9 @@ TEST_CASE("tcp: a send fails only when no byte moves for the stall limit", "[net
   opt.stall = 400ms;
   net::tcp_listener listener(io.get_executor(), "evaluator[0]", "127.0.0.1", 0, opt);
   const std::uint16_t port = listener.port();
-  std::vector<std::byte> big(16 << 20);
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i % 253);
+  const std::vector<std::byte> big = pattern(16 << 20, 253);
   std::unique_ptr<net::transport> server, client;
   std::size_t read_total = 0;
-  const auto pause = [](std::chrono::milliseconds d) -> asio::awaitable<void> {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-  };
   std::chrono::steady_clock::duration slow_send{};
   run_all(
       io,
@@ -207,13 +213,8 @@ TEST_CASE("tcp: a payload is read while its bytes keep coming, past the receive 
   opt.stall = 600ms;
   net::tcp_listener listener(io.get_executor(), "evaluator[0]", "127.0.0.1", 0, opt);
   const std::uint16_t port = listener.port();
-  std::vector<std::byte> payload(1 << 20);
-  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i % 241);
+  const std::vector<std::byte> payload = pattern(1 << 20, 241);
   const net::frame_header header = net::encode_frame_header(3, payload.size());
-  const auto pause = [](std::chrono::milliseconds d) -> asio::awaitable<void> {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-  };
   // Writes the header and the first `first` payload bytes, then the rest in
   // quarters 150 ms apart (stop: nothing more, the link held open 1.2 s).
   const auto slow_writer = [&](std::unique_ptr<net::transport>& link, std::size_t first,
