@@ -56,20 +56,9 @@ class tcp_stream {
   // arrived for `stall`, however long the whole takes (the payload of a
   // large message over a slow link, once its header has come).
   [[nodiscard]] asio::awaitable<io_result> read_progress(std::span<std::byte> out, clock::duration stall) {
-    std::size_t done = 0;
-    asio::steady_timer timer(socket_.get_executor());
-    while (done < out.size()) {
-      timer.expires_after(stall);
-      auto [order, read_ec, n, timer_ec] =
-          co_await asio::experimental::make_parallel_group(
-              socket_.async_read_some(asio::buffer(out.data() + done, out.size() - done), asio::deferred),
-              timer.async_wait(asio::deferred))
-              .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-      (void)timer_ec;
-      if (order[0] == 1 || read_ec) co_return classify(order[0] == 1, read_ec, done + n);
-      done += n;
-    }
-    co_return io_result{io_status::ok, done, {}};
+    return with_progress(out.size(), stall, [this, out](std::size_t done) {
+      return socket_.async_read_some(asio::buffer(out.data() + done, out.size() - done), asio::deferred);
+    });
   }
 
   // Writes header then body. `stall` is a progress deadline: the write fails
@@ -79,9 +68,7 @@ class tcp_stream {
   [[nodiscard]] asio::awaitable<io_result> write_all(std::span<const std::byte> header, std::span<const std::byte> body,
                                                      clock::duration stall) {
     const std::size_t total = header.size() + body.size();
-    std::size_t done = 0;
-    asio::steady_timer timer(socket_.get_executor());
-    while (done < total) {
+    return with_progress(total, stall, [this, header, body, total](std::size_t done) {
       std::array<asio::const_buffer, 2> bufs{};
       if (done < header.size()) {
         bufs[0] = asio::buffer(header.data() + done, header.size() - done);
@@ -89,16 +76,8 @@ class tcp_stream {
       } else {
         bufs[0] = asio::buffer(body.data() + (done - header.size()), total - done);
       }
-      timer.expires_after(stall);
-      auto [order, write_ec, n, timer_ec] =
-          co_await asio::experimental::make_parallel_group(socket_.async_write_some(bufs, asio::deferred),
-                                                           timer.async_wait(asio::deferred))
-              .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-      (void)timer_ec;
-      if (order[0] == 1 || write_ec) co_return classify(order[0] == 1, write_ec, done);
-      done += n;
-    }
-    co_return io_result{io_status::ok, done, {}};
+      return socket_.async_write_some(bufs, asio::deferred);  // the deferred operation keeps a copy of bufs
+    });
   }
 
   void close() noexcept {
@@ -113,6 +92,25 @@ class tcp_stream {
   [[nodiscard]] asio::ip::tcp::socket& socket() noexcept { return socket_; }
 
  private:
+  // Moves `total` bytes by steps: step(done) is one deferred read_some or
+  // write_some from byte `done` on, raced against a timer of `stall` (a
+  // progress deadline: the whole may take any time while bytes keep moving).
+  template <class Step>
+  [[nodiscard]] asio::awaitable<io_result> with_progress(std::size_t total, clock::duration stall, Step step) {
+    std::size_t done = 0;
+    asio::steady_timer timer(socket_.get_executor());
+    while (done < total) {
+      timer.expires_after(stall);
+      auto [order, ec, n, timer_ec] =
+          co_await asio::experimental::make_parallel_group(step(done), timer.async_wait(asio::deferred))
+              .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+      (void)timer_ec;
+      if (order[0] == 1 || ec) co_return classify(order[0] == 1, ec, done);
+      done += n;
+    }
+    co_return io_result{io_status::ok, done, {}};
+  }
+
   [[nodiscard]] static io_result classify(bool timer_won, const boost::system::error_code& ec, std::size_t n) {
     if (timer_won) return {io_status::timeout, n, {}};
     if (!ec) return {io_status::ok, n, {}};
