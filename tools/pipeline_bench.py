@@ -154,8 +154,8 @@ class Links:
         self.mbit = mbit
         self.made = []
         self.close()
-        ip("link", "add", self.BRIDGE, "type", "bridge")
-        ip("link", "set", self.BRIDGE, "up")
+        command("ip", "link", "add", self.BRIDGE, "type", "bridge")
+        command("ip", "link", "set", self.BRIDGE, "up")
 
     def host(self, role):
         return f"{self.SUBNET}.{1 if role in ('client', 'cloud') else 10 + int(role.split('/')[1])}"
@@ -172,21 +172,21 @@ class Links:
                 continue
             k = len(self.made)
             outer, inner = f"pmdi-pl-o{k}", f"pmdi-pl-i{k}"
-            ip("netns", "add", ns)
+            command("ip", "netns", "add", ns)
             self.made.append(ns)
-            ip("link", "add", outer, "type", "veth", "peer", "name", inner)
-            ip("link", "set", inner, "netns", ns)
-            ip("link", "set", outer, "master", self.BRIDGE)
-            ip("link", "set", outer, "up")
-            ip("-n", ns, "addr", "add", f"{self.host(role)}/24", "dev", inner)
-            ip("-n", ns, "link", "set", "lo", "up")
-            ip("-n", ns, "link", "set", inner, "up")
+            command("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
+            command("ip", "link", "set", inner, "netns", ns)
+            command("ip", "link", "set", outer, "master", self.BRIDGE)
+            command("ip", "link", "set", outer, "up")
+            command("ip", "-n", ns, "addr", "add", f"{self.host(role)}/24", "dev", inner)
+            command("ip", "-n", ns, "link", "set", "lo", "up")
+            command("ip", "-n", ns, "link", "set", inner, "up")
             if ns != "pmdi-pl-user":
                 # burst: at least an MTU-sized packet, and a tenth of a second's bytes at most
                 burst = max(1600, int(self.mbit * 1e6 / 8 / 100))
                 tbf = ["root", "tbf", "rate", f"{self.mbit}mbit", "burst", str(burst), "latency", "400ms"]
-                ip("netns", "exec", ns, "tc", "qdisc", "add", "dev", inner, *tbf)
-                subprocess.run(["tc", "qdisc", "add", "dev", outer, *tbf], check=True, capture_output=True, text=True)
+                command("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", inner, *tbf)
+                command("tc", "qdisc", "add", "dev", outer, *tbf)
 
     def close(self):
         for ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split():
@@ -196,10 +196,11 @@ class Links:
         self.made = []
 
 
-def ip(*args):
-    r = subprocess.run(["ip", *args], capture_output=True, text=True)
+def command(*args):
+    """Runs a system command (ip, tc); its failure names it with its stderr."""
+    r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
 
 
 def roles(P):
