@@ -1,6 +1,6 @@
 // pmdi-bench gc: half-gates garbling and evaluation throughput on one core
 // and on all threads of the machine, against the raw fixed-key AES rate
-// measured in the same run.
+// measured in the same run; three-halves garbling (one core) beside it.
 //   batch: 2^22 independent AND gates (one level)
 //   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r,
 //          as lane groups (the default) and one by one (lane_mode::off), and on a worker_pool;
@@ -16,6 +16,7 @@
 #include "pmdi/core/timing.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
+#include "pmdi/crypto/gc/three_halves.hpp"
 #include "pmdi/crypto/ot.hpp"
 #include "pmdi/proto/circuits.hpp"
 
@@ -59,6 +60,36 @@ rates measure(const gc::circuit& c, int reps, worker_pool* pool = nullptr) {
   evaluate();
   const double te = pool ? median_wall_seconds(reps, evaluate) : median_cpu_seconds(reps, evaluate);
   if (gc::decode(out, gc::decode_bits(out0)) != c.eval_plain(bits)) throw error("bench gc: garbled result is wrong");
+  const double n = static_cast<double>(c.and_count());
+  return {n / tg, n / te};
+}
+
+// The same with three-halves garbling (one core, this thread's CPU time).
+rates measure_three_halves(const gc::circuit& c, int reps) {
+  prg g = prg::from_os();
+  gc::garbler gk = gc::garbler::keygen(g);
+  auto zero = gc::keygen_zero_labels(g, c.inputs().size());
+  std::span<const block> z(zero.data(), zero.size());
+  std::vector<std::byte> tables(gc::three_halves::table_bytes(c));
+  std::vector<block> out0(c.outputs().size()), out(c.outputs().size());
+  std::vector<std::uint8_t> bits(c.inputs().size());
+  for (auto& b : bits) b = g.next_bit();
+  const auto in = gc::encode(z, bits, gk.delta());
+  std::uint64_t tweak = 0;
+  auto garble = [&] {
+    tweak = gc::three_halves::garble(gk, c, z, g, tables, out0);
+    bench::keep(tables);
+  };
+  auto evaluate = [&] {
+    gc::three_halves::evaluate(c, in, tables, tweak, out);
+    bench::keep(out);
+  };
+  garble();
+  const double tg = median_cpu_seconds(reps, garble);
+  evaluate();
+  const double te = median_cpu_seconds(reps, evaluate);
+  if (gc::decode(out, gc::decode_bits(out0)) != c.eval_plain(bits))
+    throw error("bench gc: three-halves garbled result is wrong");
   const double n = static_cast<double>(c.and_count());
   return {n / tg, n / te};
 }
@@ -209,6 +240,23 @@ int run(const bench::args& a, bench::report& r) {
   }
   r.metric("gc", "bytes_per_and", static_cast<double>(gc::table_blocks_per_and * block_bytes), "B");
 
+  // Three-halves garbling, one core: the same AND batch and ReLU circuit,
+  // against half-gates measured above in this run.
+  {
+    const rates tb = measure_three_halves(batch, reps);
+    r.metric("gc", "three_halves_garble_and_per_s", tb.garble, "AND/s");
+    r.metric("gc", "three_halves_eval_and_per_s", tb.eval, "AND/s");
+    r.metric("gc", "three_halves_garble_aes_fraction", 6 * tb.garble / aes_rate, "x");  // 6 hashes per garbled AND
+    r.metric("gc", "three_halves_eval_aes_fraction", 3 * tb.eval / aes_rate, "x");      // 3 per evaluated AND
+    const rates tr = measure_three_halves(relu, reps);
+    r.metric("gc", "relu_three_halves_garble_and_per_s", tr.garble, "AND/s");
+    r.metric("gc", "relu_three_halves_eval_and_per_s", tr.eval, "AND/s");
+    r.metric("gc", "relu_three_halves_garble_vs_half_gates", tr.garble / rr.garble, "x");
+    r.metric("gc", "relu_three_halves_eval_vs_half_gates", tr.eval / rr.eval, "x");
+    r.metric("gc", "bytes_per_and_three_halves",
+             static_cast<double>(gc::three_halves::table_bytes(relu)) / static_cast<double>(relu.and_count()), "B");
+  }
+
   // Three-party OT, per label: each party's step on a batch of 2^20 bits.
   {
     const std::size_t n = a.quick ? (std::size_t{1} << 16) : (std::size_t{1} << 20);
@@ -232,7 +280,9 @@ int run(const bench::args& a, bench::report& r) {
   return 0;
 }
 
-const bench::registrar reg("gc", "half-gates garble/evaluate throughput (one core, all threads) vs raw fixed-key AES",
+const bench::registrar reg("gc",
+                           "half-gates garble/evaluate throughput (one core, all threads) vs raw fixed-key AES; "
+                           "three-halves beside it",
                            run);
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
+#include "gc_test_circuits.hpp"
 
 using namespace pmdi;
 
@@ -176,22 +177,9 @@ TEST_CASE("gc: random circuits agree with plaintext evaluation", "[gc]") {
   std::mt19937_64 rng(12345);
   prg g(fixed_seed(4));
   for (int rep = 0; rep < 40; ++rep) {
-    const std::uint32_t n_in = 2 + rng() % 30;
-    const std::uint32_t n_gates = 1 + rng() % 400;
-    std::vector<gc::gate> gates;
-    std::vector<gc::wire> in(n_in);
-    for (std::uint32_t i = 0; i < n_in; ++i) in[i] = i;
-    gc::wire next = n_in;
-    for (std::uint32_t i = 0; i < n_gates; ++i) {
-      const auto k = static_cast<gc::gate_kind>(rng() % 7 < 3 ? (rng() % 2) : rng() % 5);
-      gates.push_back({static_cast<gc::wire>(rng() % next), static_cast<gc::wire>(rng() % next), next, k});
-      ++next;
-    }
-    std::vector<gc::wire> out;
-    for (int i = 0; i < 16; ++i) out.push_back(static_cast<gc::wire>(rng() % next));
-    const auto c = gc::circuit::make(next, gates, in, out);
+    const auto c = test::random_circuit(rng);
     for (int trial = 0; trial < 4; ++trial) {
-      std::vector<std::uint8_t> bits(n_in);
+      std::vector<std::uint8_t> bits(c.inputs().size());
       for (auto& v : bits) v = rng() & 1U;
       CHECK(run_garbled(c, bits, g, rng() >> 8) == c.eval_plain(bits));
     }

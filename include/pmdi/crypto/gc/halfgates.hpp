@@ -126,17 +126,23 @@ inline std::vector<block>& wire_scratch(std::size_t n) {
   return w;
 }
 
-inline void check_sizes(const char* who, const circuit& c, std::size_t inputs, std::size_t tables, std::size_t outputs) {
+// The spans of a garbling or evaluation against the circuit: `tables` of
+// `table_unit`s where the scheme needs `tables_needed`.
+inline void check_spans(const char* who, const circuit& c, std::size_t inputs, std::size_t tables,
+                        std::size_t tables_needed, const char* table_unit, std::size_t outputs) {
   using std::to_string;
   if (inputs != c.inputs().size())
     throw usage_error(std::string(who) + ": " + to_string(inputs) + " input labels for a circuit with " +
                       to_string(c.inputs().size()) + " inputs");
-  if (tables != table_blocks(c))
-    throw usage_error(std::string(who) + ": table span holds " + to_string(tables) + " blocks, the circuit needs " +
-                      to_string(table_blocks(c)));
+  if (tables != tables_needed)
+    throw usage_error(std::string(who) + ": table span holds " + to_string(tables) + " " + table_unit +
+                      ", the circuit needs " + to_string(tables_needed));
   if (outputs != c.outputs().size())
     throw usage_error(std::string(who) + ": output span holds " + to_string(outputs) + " labels, the circuit has " +
                       to_string(c.outputs().size()) + " outputs");
+}
+inline void check_sizes(const char* who, const circuit& c, std::size_t inputs, std::size_t tables, std::size_t outputs) {
+  check_spans(who, c, inputs, tables, table_blocks(c), "blocks", outputs);
 }
 
 }  // namespace detail

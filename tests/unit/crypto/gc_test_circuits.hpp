@@ -1,0 +1,30 @@
+#pragma once
+// Random circuits for the garbling schemes' tests (gc_halfgates.cpp,
+// gc_three_halves.cpp): 2-31 inputs, 1-400 gates of every kind (AND and XOR
+// the likeliest), 16 outputs drawn from every wire, inputs and constants
+// included.
+#include <random>
+#include <vector>
+
+#include "pmdi/crypto/gc/circuit.hpp"
+
+namespace pmdi::test {
+
+inline gc::circuit random_circuit(std::mt19937_64& rng) {
+  const std::uint32_t n_in = 2 + rng() % 30;
+  const std::uint32_t n_gates = 1 + rng() % 400;
+  std::vector<gc::gate> gates;
+  std::vector<gc::wire> in(n_in);
+  for (std::uint32_t i = 0; i < n_in; ++i) in[i] = i;
+  gc::wire next = n_in;
+  for (std::uint32_t i = 0; i < n_gates; ++i) {
+    const auto k = static_cast<gc::gate_kind>(rng() % 7 < 3 ? (rng() % 2) : rng() % 5);
+    gates.push_back({static_cast<gc::wire>(rng() % next), static_cast<gc::wire>(rng() % next), next, k});
+    ++next;
+  }
+  std::vector<gc::wire> out;
+  for (int i = 0; i < 16; ++i) out.push_back(static_cast<gc::wire>(rng() % next));
+  return gc::circuit::make(next, gates, in, out);
+}
+
+}  // namespace pmdi::test
