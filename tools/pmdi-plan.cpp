@@ -3,11 +3,12 @@
 //   pmdi-plan calibrate --network NAME [--reps N]
 //       measures this machine's per-core rates on the network's own stages and
 //       prints them as a cluster file's "calibration" object
-//   pmdi-plan --network NAME --clusters FILE [--objective throughput|latency] [--json]
+//   pmdi-plan --network NAME --clusters FILE [--objective throughput|latency] [--placement P] [--json]
 //       prints the even split, AR-MDI's and the optimal contiguous split with
 //       their predicted per-cluster times, bottleneck, throughput, latency and
 //       memory, which constraints bind, and the "placement" line of each for
-//       the deployment file (pmdi-keygen --placement, <name>-launch --placement)
+//       the deployment file (pmdi-keygen --placement, <name>-launch --placement);
+//       with --placement, the same for that placement too (method "given")
 //   pmdi-plan --list
 //
 // Networks: the examples/networks/ declarations at ring<32, 5>, as
@@ -33,6 +34,7 @@
 #include "pmdi/run/calibrate.hpp"
 #include "pmdi/run/cli.hpp"
 #include "pmdi/run/cluster_file.hpp"
+#include "pmdi/run/deployment_file.hpp"
 
 namespace {
 
@@ -41,7 +43,7 @@ namespace json = boost::json;
 using paper_ring = pmdi::ring<32, 5>;
 
 constexpr std::string_view usage_head =
-    "usage: pmdi-plan --network NAME --clusters FILE [--objective throughput|latency] [--json]\n"
+    "usage: pmdi-plan --network NAME --clusters FILE [--objective throughput|latency] [--placement P] [--json]\n"
     "       pmdi-plan calibrate --network NAME [--reps N]\n"
     "       pmdi-plan --list\n";
 
@@ -151,7 +153,7 @@ void print_json(const std::string& network, const run::cluster_file& cf,
 int main(int argc, char** argv) {
   try {
     bool calibrate = argc > 1 && std::string_view(argv[1]) == "calibrate";
-    std::string network, objective = "throughput";
+    std::string network, objective = "throughput", placement;
     std::filesystem::path clusters;
     bool as_json = false, list = false;
     int reps = 5;
@@ -164,6 +166,8 @@ int main(int argc, char** argv) {
         .value("objective", objective, "O",
                "what the optimal split minimises: the pipeline's bottleneck (throughput, the default) or one "
                "inference's latency")
+        .value("placement", placement, "P",
+               "also predict this placement, as the deployment file writes it: \"[[0, 3], [3, 4]]\"")
         .flag("json", as_json, "one JSON line per placement instead of the table")
         .flag("list", list, "list the networks")
         .number("reps", reps, 1, 1000, "N", "calibrate: median of N timings per stage (default 5)");
@@ -192,14 +196,19 @@ int main(int argc, char** argv) {
     const auto cf = run::load_cluster_file(clusters);
     const auto n = plan::network_load_of(p, paper_ring::bits, cf.compute_per_cluster, cf.offline_batch);
     const auto goal = objective == "latency" ? plan::objective::latency : plan::objective::throughput;
-    const std::vector<plan::placement_estimate> ests = {plan::even_split(n, cf.clusters, cf.calibration),
-                                                        plan::armdi_split(n, cf.clusters, cf.calibration),
-                                                        plan::optimal_split(n, cf.clusters, cf.calibration, goal)};
+    std::vector<plan::placement_estimate> ests = {plan::even_split(n, cf.clusters, cf.calibration),
+                                                  plan::armdi_split(n, cf.clusters, cf.calibration),
+                                                  plan::optimal_split(n, cf.clusters, cf.calibration, goal)};
+    const bool optimal_feasible = ests.back().feasible;
+    if (!placement.empty()) {
+      const auto given = run::parse_placement(placement, static_cast<std::uint32_t>(cf.clusters.size()));
+      ests.push_back(plan::estimate(n, cf.clusters, cf.calibration, given, "given"));
+    }
     if (as_json)
       print_json(network, cf, ests);
     else
       print_table(network, cf, n, ests);
-    return ests.back().feasible ? 0 : 3;
+    return optimal_feasible ? 0 : 3;
   } catch (const usage_error& e) {
     std::cerr << "pmdi-plan: " << e.what() << "\n";
     return 2;
