@@ -36,7 +36,9 @@ bucket (tc tbf, as tools/netns-demo.sh does): what crosses between clusters,
 and between a cluster and the client, goes through it; a cluster's own
 parties talk over its loopback. pmdi-plan is told the same rate
 (link_mbit_per_s), and every JSON line carries link_mbit_per_s (null:
-loopback, no limit).
+loopback, no limit). Where the optimal split pmdi-plan finds without the
+links differs from the one it finds with them, that split is measured too,
+as placement optimal_ignoring_links (predicted with the links).
 
 Needs root (cgroups) and the role binaries of bench/pipeline/CMakeLists.txt
 (-DPMDI_PIPELINE_BENCH=ON; this script configures and builds them).
@@ -208,6 +210,33 @@ def roles(P):
     for j in range(P):
         r += [f"garbler/{j}", f"evaluator/{j}", f"compute/{j}/0"]
     return r
+
+
+def clusters_file(path, calibration, cores, link):
+    """pmdi-plan's description of the clusters (docs/placement.md)."""
+    path.write_text(json.dumps({"calibration": calibration, "clusters": [
+        {"name": f"c{j}", "cores": c, **link} for j, c in enumerate(cores)]}))
+    return path
+
+
+def estimates(plan, network, clusters, *extra):
+    return [json.loads(l) for l in
+            run([plan, "--network", network, "--clusters", clusters, "--json", *extra]).stdout.splitlines()]
+
+
+def ignoring_links(plan, network, cf, no_links_file, calibration, cores, ests):
+    """The optimal split of the same clusters with unlimited links, predicted
+    with the links, as placement optimal_ignoring_links; nothing where it is
+    the optimal split anyway."""
+    blind = [e for e in estimates(plan, network, clusters_file(no_links_file, calibration, cores, {}))
+             if e["method"] == "optimal"][0]
+    if any(e["method"] == "optimal" and e["placement"] == blind["placement"] for e in ests):
+        log("the optimal split ignoring the links is the optimal split:", blind["placement"])
+        return []
+    given = [e for e in estimates(plan, network, cf, "--placement", json.dumps(blind["placement"]))
+             if e["method"] == "given"][0]
+    given["method"] = "optimal_ignoring_links"
+    return [given]
 
 
 def one_run(bindir, name, P, placement, groups, links, images, stream, seed, base_port, workdir, weights):
@@ -415,10 +444,11 @@ def main():
                 if links is not None:
                     links.set(P)
                 link = {} if links is None else {"link_mbit_per_s": a.link_mbit}
-                cf = tmp / f"clusters-{setting}-{P}.json"
-                cf.write_text(json.dumps({"calibration": calibration, "clusters": [
-                    {"name": f"c{j}", "cores": c, **link} for j, c in enumerate(cores)]}))
-                ests = [json.loads(l) for l in run([plan, "--network", a.network, "--clusters", cf, "--json"]).stdout.splitlines()]
+                cf = clusters_file(tmp / f"clusters-{setting}-{P}.json", calibration, cores, link)
+                ests = estimates(plan, a.network, cf)
+                if links is not None:
+                    ests += ignoring_links(plan, a.network, cf, tmp / f"clusters-{setting}-{P}-no-links.json",
+                                           calibration, cores, ests)
                 bindir, name = binaries(build, a.network, P)
                 measured = {}
                 for e in ests:
