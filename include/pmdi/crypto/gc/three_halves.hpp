@@ -32,7 +32,8 @@
 // evaluator nothing) and solves the evaluator's equations for the output label
 // and the ciphertexts: for each (alpha, beta, r) the solution is unique, and
 // `detail::three_halves_garbler_rows` computes it at compile time from the
-// matrices below (a static_assert fails the build if one had none).
+// matrices below (`detail::solve` is consteval: a system without a unique
+// solution fails the build).
 #include <immintrin.h>
 
 #include <algorithm>
