@@ -67,6 +67,10 @@ class builder {
     for (wire w : x) output(w);
   }
 
+  // Whether w is the constant 0 / 1 wire (the folding's constants).
+  [[nodiscard]] bool is_zero(wire w) const noexcept { return w == zero_; }
+  [[nodiscard]] bool is_one(wire w) const noexcept { return w == one_; }
+
   [[nodiscard]] wire zero() {
     if (zero_ == none) zero_ = emit(gate_kind::zero, 0, 0);
     return zero_;
@@ -254,8 +258,6 @@ class builder {
   void check(wire w) const {
     if (w >= next_) throw usage_error("gc::builder: wire " + std::to_string(w) + " does not exist");
   }
-  [[nodiscard]] bool is_zero(wire w) const noexcept { return w == zero_; }
-  [[nodiscard]] bool is_one(wire w) const noexcept { return w == one_; }
   [[nodiscard]] wire negation(wire w) const { return neg_[w]; }
   wire fresh() {
     neg_.push_back(none);

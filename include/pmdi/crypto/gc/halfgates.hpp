@@ -983,6 +983,24 @@ class garbling_run {
 
   [[nodiscard]] std::uint64_t tweak_base() const noexcept { return st_->base; }
   [[nodiscard]] std::uint64_t size() const noexcept { return st_->size; }
+  [[nodiscard]] block delta() const noexcept { return st_->delta; }
+
+  // Claims tweaks offset .. offset + n - 1 of the run for a use other than a
+  // circuit's AND gates (gc::garble_arithmetic); returns the first, absolute.
+  // Refused as garble refuses a piece: outside the run, or already used.
+  std::uint64_t claim(std::uint64_t offset, std::uint64_t n) {
+    if (offset > st_->size || n > st_->size - offset)
+      throw usage_error("gc::garbling_run: tweaks " + std::to_string(offset) + " .. " + std::to_string(offset + n) +
+                        " leave the run of " + std::to_string(st_->size));
+    if (n == 0) return st_->base + offset;
+    std::lock_guard lk(st_->mu);
+    auto it = std::lower_bound(st_->used.begin(), st_->used.end(), std::pair{offset, offset + n});
+    if ((it != st_->used.end() && it->first < offset + n) || (it != st_->used.begin() && std::prev(it)->second > offset))
+      throw usage_error("gc::garbling_run: tweaks " + std::to_string(offset) + " .. " + std::to_string(offset + n) +
+                        " of this run are already used");
+    st_->used.insert(it, {offset, offset + n});
+    return st_->base + offset;
+  }
 
   void garble(const circuit& c, std::uint64_t offset, std::span<const block> input_zero_labels,
               std::span<block> tables_out, std::span<block> output_zero_labels_out) {
@@ -1010,17 +1028,7 @@ class garbling_run {
   }
   void claim(const circuit& c, std::uint64_t offset, std::size_t in, std::size_t tab, std::size_t out) {
     detail::check_sizes("gc::garbling_run::garble", c, in, tab, out);
-    const std::uint64_t n = c.and_count();
-    if (offset > st_->size || n > st_->size - offset)
-      throw usage_error("gc::garbling_run::garble: tweaks " + std::to_string(offset) + " .. " +
-                        std::to_string(offset + n) + " leave the run of " + std::to_string(st_->size));
-    if (n == 0) return;
-    std::lock_guard lk(st_->mu);
-    auto it = std::lower_bound(st_->used.begin(), st_->used.end(), std::pair{offset, offset + n});
-    if ((it != st_->used.end() && it->first < offset + n) || (it != st_->used.begin() && std::prev(it)->second > offset))
-      throw usage_error("gc::garbling_run::garble: tweaks " + std::to_string(offset) + " .. " +
-                        std::to_string(offset + n) + " of this run are already used");
-    st_->used.insert(it, {offset, offset + n});
+    (void)claim(offset, c.and_count());
   }
   std::unique_ptr<state> st_;
 };
