@@ -2,9 +2,13 @@
 // and on all threads of the machine, against the raw fixed-key AES rate
 // measured in the same run; three-halves garbling (one core) beside it.
 //   batch: 2^22 independent AND gates (one level)
-//   relu:  10,000 ReLUs at l = 32 with truncation, C(a, w, r) = relu(trunc(a + w, 12)) - r,
-//          as lane groups (the default) and one by one (lane_mode::off), and on a worker_pool;
-//          and the same ReLUs as inference runs them (relu_stage_*: proto/circuits.hpp)
+//   relu:  10,000 ReLUs at l = 32 with truncation, relu(trunc(a + w, 12)) with arithmetic
+//          outputs (the circuit inference runs, gc/arithmetic.hpp), as lane groups (the
+//          default) and one by one (lane_mode::off), and on a worker_pool; beside it the
+//          same ReLUs with the mask subtracted in the circuit (relu(trunc(a + w, 12)) - r,
+//          relu_masked_circuit_*); and the ReLUs as inference runs them (relu_stage_*:
+//          proto/circuits.hpp). AND/s figures time the circuit; ReLU/s figures the whole
+//          work, the output terms included.
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -14,6 +18,7 @@
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/timing.hpp"
+#include "pmdi/crypto/gc/arithmetic.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
 #include "pmdi/crypto/gc/three_halves.hpp"
@@ -94,13 +99,41 @@ rates measure_three_halves(const gc::circuit& c, int reps) {
   return {n / tg, n / te};
 }
 
+// Seconds per run of the output terms alone (gc/arithmetic.hpp), one core:
+// the garbler's two hashes per term and the evaluator's one.
+rates measure_terms(const gc::arithmetic_circuit& ac, int reps) {
+  prg g = prg::from_os();
+  gc::garbler gk = gc::garbler::keygen(g);
+  const auto labels = gc::keygen_zero_labels(g, ac.out.terms());
+  const std::span<const block> z(labels.data(), labels.size());
+  std::vector<std::uint32_t> tables(ac.out.terms()), masks(ac.out.words()), out(ac.out.words());
+  std::uint64_t first = 0;
+  auto garble = [&] {
+    gc::garbling_run run = gk.reserve(ac.out.terms());
+    first = run.tweak_base();
+    gc::garble_arithmetic<std::uint32_t>(ac.out, run, 0, z, tables, masks);
+    bench::keep(tables);
+  };
+  auto evaluate = [&] {
+    gc::evaluate_arithmetic<std::uint32_t>(ac.out, z, tables, first, out);
+    bench::keep(out);
+  };
+  garble();
+  const double tg = median_cpu_seconds(reps, garble);
+  evaluate();
+  const double te = median_cpu_seconds(reps, evaluate);
+  for (std::size_t j = 0; j < out.size(); ++j)  // zero labels: every bit 0
+    if (static_cast<std::uint32_t>(out[j] - masks[j]) != ac.out.offset[j]) throw error("bench gc: output terms are wrong");
+  return {tg, te};
+}
+
 // The ReLUs of a stage as the protocol runs them (proto/circuits.hpp): chunks
 // of 128 ReLUs garbled into one run of tweaks; evaluated from the garbler's
 // labels as message bytes and the client's labels in chunk order (which the
 // evaluator arranges offline), each chunk's outputs decoded into ring words
 // at once. One core on `one` (this thread's CPU time, pool.size() == 1),
 // otherwise wall time on the pool. The words are checked against the
-// plaintext stage function.
+// plaintext stage function. Returns ReLU/s.
 rates measure_stage(std::size_t n, int reps, worker_pool& pool) {
   constexpr unsigned l = 32, shift = 12;
   proto::public_stage s;
@@ -112,38 +145,42 @@ rates measure_stage(std::size_t n, int reps, worker_pool& pool) {
   gc::garbler gk = gc::garbler::keygen(g);
   const auto zero = gc::keygen_zero_labels(g, sc.input_bits());
   const std::span<const block> z(zero.data(), zero.size());
-  std::vector<block> tables(sc.table_blocks()), out_zero(sc.output_bits());
+  std::vector<block> tables(sc.table_blocks());
+  std::vector<std::uint32_t> terms(sc.terms), masks(sc.out);
   std::uint64_t tweak = 0;
   auto garble = [&] {
-    tweak = proto::garble_stage(sc, gk, z, tables, out_zero, pool);
+    tweak = proto::garble_stage<std::uint32_t>(sc, gk, z, tables, std::span<std::uint32_t>(terms),
+                                               std::span<std::uint32_t>(masks), pool);
     bench::keep(tables);
   };
   const bool one_core = pool.size() == 1;
   garble();  // warm up: page in buffers
   const double tg = one_core ? median_cpu_seconds(reps, garble) : median_wall_seconds(reps, garble);
 
-  std::vector<std::uint32_t> a(n), wr(2 * n), got(n);
+  std::vector<std::uint32_t> a(n), w(n), r(n), got(n);
   for (auto& v : a) v = g.next<std::uint32_t>();
-  for (auto& v : wr) v = g.next<std::uint32_t>();
+  for (auto& v : w) v = g.next<std::uint32_t>();
+  for (auto& v : r) v = g.next<std::uint32_t>();
   const std::size_t na = n * l;
   std::vector<std::byte> a_bytes(na * block_bytes);
   gc::encode_words<std::uint32_t>(z.first(na), a, l, gk.delta(), a_bytes);
-  const auto client = gc::encode(z.subspan(na), gc::words_to_bits<std::uint32_t>(wr, l), gk.delta());
+  const auto client = gc::encode(z.subspan(na), gc::words_to_bits<std::uint32_t>(w, l), gk.delta());
   auto in = proto::chunk_ordered_inputs(sc, client);
-  const auto decode = gc::decode_bits(out_zero);
+  const auto correction = proto::output_correction<std::uint32_t>(r, masks, l);
   auto evaluate = [&] {
-    proto::evaluate_stage_words<std::uint32_t>(sc, a_bytes, std::span<block>(in.data(), in.size()), tables, decode,
-                                               std::span<std::uint32_t>(got), pool, tweak);
+    proto::evaluate_stage_words<std::uint32_t>(sc, a_bytes, std::span<block>(in.data(), in.size()), tables,
+                                               std::span<const std::uint32_t>(terms),
+                                               std::span<const std::uint32_t>(correction), std::span<std::uint32_t>(got),
+                                               pool, tweak);
     bench::keep(got);
   };
   evaluate();
   const double te = one_core ? median_cpu_seconds(reps, evaluate) : median_wall_seconds(reps, evaluate);
   for (std::size_t i = 0; i < n; ++i) {
-    const auto t = static_cast<std::int32_t>(a[i] + wr[i]) >> shift;
-    if (got[i] != static_cast<std::uint32_t>(std::max(t, 0)) - wr[n + i]) throw error("bench gc: garbled stage result is wrong");
+    const auto t = static_cast<std::int32_t>(a[i] + w[i]) >> shift;
+    if (got[i] != static_cast<std::uint32_t>(std::max(t, 0)) - r[i]) throw error("bench gc: garbled stage result is wrong");
   }
-  const double ands = static_cast<double>(sc.and_gates);
-  return {ands / tg, ands / te};
+  return {static_cast<double>(n) / tg, static_cast<double>(n) / te};  // ReLU/s
 }
 
 int run(const bench::args& a, bench::report& r) {
@@ -190,22 +227,43 @@ int run(const bench::args& a, bench::report& r) {
 
   // A ReLU stage circuit: lane groups (the default), one by one, and on all threads.
   const std::size_t n_relu = a.quick ? 1000 : 10000;
-  const auto relu = gc::relu_stage_circuit(32, 12, n_relu);
-  const double per_relu = static_cast<double>(relu.and_count()) / static_cast<double>(n_relu);
+  const double relus = static_cast<double>(n_relu);
+  const auto relu_ac = gc::relu_arithmetic_circuit(32, 12, n_relu);
+  const gc::circuit& relu = relu_ac.c;
+  const double per_relu = static_cast<double>(relu.and_count()) / relus;
   const rates rr = measure(relu, reps);
+  const rates terms = measure_terms(relu_ac, reps);  // seconds
+  // ReLU/s of the whole work, from the circuit's rate and the terms' time.
+  auto relu_rate = [&](double and_rate, double terms_s) { return relus / (relus * per_relu / and_rate + terms_s); };
   r.metric("gc", "relu_and_count", static_cast<double>(relu.and_count()), "AND");
   r.metric("gc", "relu_and_per_relu", per_relu, "AND");
+  r.metric("gc", "relu_terms_per_relu", static_cast<double>(relu_ac.out.terms()) / relus, "terms");
   r.metric("gc", "relu_levels", static_cast<double>(relu.depth()), "levels");
   r.metric("gc", "relu_garble_and_per_s", rr.garble, "AND/s");
   r.metric("gc", "relu_eval_and_per_s", rr.eval, "AND/s");
-  r.metric("gc", "relu_garble_per_s", rr.garble / per_relu, "ReLU/s");
-  r.metric("gc", "relu_eval_per_s", rr.eval / per_relu, "ReLU/s");
+  r.metric("gc", "relu_garble_per_s", relu_rate(rr.garble, terms.garble), "ReLU/s");
+  r.metric("gc", "relu_eval_per_s", relu_rate(rr.eval, terms.eval), "ReLU/s");
+  r.metric("gc", "relu_bytes_per_relu",
+           (static_cast<double>(gc::table_blocks(relu) * block_bytes) + 4.0 * static_cast<double>(relu_ac.out.terms())) / relus,
+           "B");
+  {
+    // The mask subtracted in the circuit (the protocol's circuit before the
+    // arithmetic outputs), in this run: 81 ANDs per ReLU, decoding bits.
+    const auto masked = gc::relu_stage_circuit(32, 12, n_relu);
+    const double masked_per_relu = static_cast<double>(masked.and_count()) / relus;
+    const rates rm = measure(masked, reps);
+    r.metric("gc", "relu_masked_circuit_and_per_relu", masked_per_relu, "AND");
+    r.metric("gc", "relu_masked_circuit_garble_per_s", rm.garble / masked_per_relu, "ReLU/s");
+    r.metric("gc", "relu_masked_circuit_eval_per_s", rm.eval / masked_per_relu, "ReLU/s");
+    r.metric("gc", "relu_garble_per_s_vs_masked_circuit", relu_rate(rr.garble, terms.garble) / (rm.garble / masked_per_relu), "x");
+    r.metric("gc", "relu_eval_per_s_vs_masked_circuit", relu_rate(rr.eval, terms.eval) / (rm.eval / masked_per_relu), "x");
+  }
   {
     gc::builder b;
-    std::vector<gc::word> x(3 * n_relu);
+    std::vector<gc::word> x(2 * n_relu);
     for (auto& v : x) v = b.input_word(32);
-    for (std::size_t i = 0; i < n_relu; ++i)
-      b.output_word(b.sub(b.relu(b.trunc(b.add(x[i], x[n_relu + i]), 12)), x[2 * n_relu + i]));
+    gc::arithmetic_outputs out;
+    for (std::size_t i = 0; i < n_relu; ++i) gc::output_arithmetic(b, b.relu(b.trunc(b.add(x[i], x[n_relu + i]), 12)), out);
     const auto one_by_one = std::move(b).build(gc::circuit::lane_mode::off);
     const rates ro = measure(one_by_one, reps);
     r.metric("gc", "relu_garble_and_per_s_one_by_one", ro.garble, "AND/s");
@@ -219,24 +277,26 @@ int run(const bench::args& a, bench::report& r) {
     r.metric("gc", "relu_threads", threads, "threads");
     r.metric("gc", "relu_garble_and_per_s_threads", rt.garble, "AND/s");
     r.metric("gc", "relu_eval_and_per_s_threads", rt.eval, "AND/s");
-    r.metric("gc", "relu_garble_per_s_threads", rt.garble / per_relu, "ReLU/s");
-    r.metric("gc", "relu_eval_per_s_threads", rt.eval / per_relu, "ReLU/s");
+    // The terms split over the threads as a stage's chunks do (relu_stage_* measures that).
+    r.metric("gc", "relu_garble_per_s_threads", relu_rate(rt.garble, terms.garble / threads), "ReLU/s");
+    r.metric("gc", "relu_eval_per_s_threads", relu_rate(rt.eval, terms.eval / threads), "ReLU/s");
     // Against one thread timed the same way (wall clock), in this run.
     r.metric("gc", "relu_garble_threads_speedup", rt.garble / r1.garble, "x");
     r.metric("gc", "relu_eval_threads_speedup", rt.eval / r1.eval, "x");
   }
   {
-    // The same ReLUs as inference runs them: one core, then all threads.
+    // The same ReLUs as inference runs them (the output terms and the
+    // client's correction included): one core, then all threads.
     const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
     worker_pool one(1), all(threads);
     const rates s1 = measure_stage(n_relu, reps, one);
     const rates st = measure_stage(n_relu, reps, all);
-    r.metric("gc", "relu_stage_garble_and_per_s", s1.garble, "AND/s");
-    r.metric("gc", "relu_stage_eval_and_per_s", s1.eval, "AND/s");
-    r.metric("gc", "relu_stage_garble_per_s", s1.garble / per_relu, "ReLU/s");
-    r.metric("gc", "relu_stage_eval_per_s", s1.eval / per_relu, "ReLU/s");
-    r.metric("gc", "relu_stage_garble_and_per_s_threads", st.garble, "AND/s");
-    r.metric("gc", "relu_stage_eval_and_per_s_threads", st.eval, "AND/s");
+    r.metric("gc", "relu_stage_garble_and_per_s", s1.garble * per_relu, "AND/s");
+    r.metric("gc", "relu_stage_eval_and_per_s", s1.eval * per_relu, "AND/s");
+    r.metric("gc", "relu_stage_garble_per_s", s1.garble, "ReLU/s");
+    r.metric("gc", "relu_stage_eval_per_s", s1.eval, "ReLU/s");
+    r.metric("gc", "relu_stage_garble_and_per_s_threads", st.garble * per_relu, "AND/s");
+    r.metric("gc", "relu_stage_eval_and_per_s_threads", st.eval * per_relu, "AND/s");
   }
   r.metric("gc", "bytes_per_and", static_cast<double>(gc::table_blocks_per_and * block_bytes), "B");
 

@@ -109,8 +109,8 @@ static_assert(plan::macs_v<mnist> == 666600);
 static_assert(plan::relus_v<mnist> == 10340);
 using C32 = plan::costs<mnist, pmdi::ring<32, 7>>;
 static_assert(C32::stages[0].macs == 230400 && C32::stages[0].relus == 9216);
-// stage 0: adder 9216*31, relu 9216*32, subtract 9216*31
-static_assert(C32::stages[0].and_gates == 9216ULL * (31 + 32 + 31));
+// stage 0: adder 9216*31, relu 9216*32 (the mask is added outside the circuit)
+static_assert(C32::stages[0].and_gates == 9216ULL * (31 + 32));
 static_assert(C32::stages[3].and_gates == 0 && C32::stages[3].offline_bytes == 0);
 static_assert(C32::stages[3].online_bytes == (100 + 10) * 4);
 static_assert(C32::stages[0].online_bytes == 9216ULL * 32 * 16 + (784 + 9216) * 4);
@@ -119,11 +119,12 @@ static_assert(C32::stages[0].online_bytes == 9216ULL * 32 * 16 + (784 + 9216) * 
 namespace {
 // Max-pool and argmax circuits (l = 32): see plan/costs.hpp for the formula.
 using CO = plan::costs<odd, pmdi::ring<32, 6>>;
-static_assert(CO::stages[1].and_gates == 100 * 31 + 60 * 31 + 60 * 3 * 64);
+static_assert(CO::stages[1].and_gates == 100 * 31 + 60 * 3 * 64);
 static_assert(CO::stages[1].activations == 60 && CO::stages[1].relus == 0);
-static_assert(CO::stages[2].and_gates == 7 * 31 + 1 * 31 + 6 * (64 + 3));
+static_assert(CO::stages[2].and_gates == 7 * 31 + 6 * (64 + 3));
 static_assert(CO::stages[2].macs == 7 * 5);
-static_assert(CO::stages[2].offline_bytes == (7 + 1) * 512 + CO::stages[2].and_gates * 32 + (7 + 1) * 32 * 48);
+static_assert(CO::stages[2].offline_bytes ==
+              (7 + 1) * 512 + CO::stages[2].and_gates * 32 + 7 * 32 * 48 + 1 * (32 + 2) * 4);
 // residual stage reads its skip tensor: n = 2 * 256 inputs
 using CR = plan::costs<res, pmdi::ring<64, 13>>;
 static_assert(CR::stages[2].online_bytes == 256 * 64 * 16 + (2 * 256 + 256) * 8);

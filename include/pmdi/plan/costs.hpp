@@ -6,19 +6,22 @@
 //   macs          conv2d: out.size * in.c * kh * kw; dense: units * in.size
 //                 (pooling sums, adds and folded batchnorms are not counted)
 //   relus         ReLU outputs; activations: outputs of every non-linear layer
-//   and_gates     circuit C_k(a, w, r) = g(trunc(a + w)) - r, half-gates AND count:
+//   and_gates     circuit C_k(a, w) = g(trunc(a + w)) with arithmetic outputs
+//                 (proto/circuits.hpp), half-gates AND count (an upper bound:
+//                 the builder's constant folding saves the truncated bits):
 //                   adder a + w:          m * (l - 1)
 //                   relu:                 l per output (mux with the sign bit)
 //                   maxpool:              (K*K - 1) * 2l per output (compare l, mux l)
 //                   argmax over n values: (n - 1) * (2l + ceil_log2 n)
-//                   subtract r:           o * (l - 1)
 //                 trunc is wiring (free); linear-only stages have no circuit.
 //   online_bytes  labels of a_k: m * l * 16 (stages with a circuit), plus the
 //                 z vectors into and out of the stage: (n + o) * l / 8
 //   offline_bytes Paillier ciphertexts of 2 * 2048 bits = 512 bytes: m from the
 //                 cloud (Enc(A c + s')) and o from the client (Enc(r_{k+1})) for
 //                 stages with a circuit; garbled tables 32 bytes per AND; proxy OT
-//                 of the client's (m + o) * l input bits, 48 bytes per bit.
+//                 of the client's m * l input bits, 48 bytes per bit; at most l
+//                 output terms per output, l / 8 bytes each, and the garbler's
+//                 mask and the client's correction, l / 8 bytes each per output.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -71,7 +74,7 @@ constexpr std::array<stage_costs, S> compute_costs(const std::array<nn::node, N>
       }
     c.online_bytes = (n + o) * L / 8;
     if (!st.garbled()) continue;
-    std::uint64_t ands = m * (L - 1) + o * (L - 1);
+    std::uint64_t ands = m * (L - 1);
     for (std::size_t i = st.nl_first; st.has_nonlinear() && i <= st.nl_last; ++i) {
       const nn::node& x = a[i];
       c.activations += x.out.size();
@@ -93,7 +96,8 @@ constexpr std::array<stage_costs, S> compute_costs(const std::array<nn::node, N>
     }
     c.and_gates = ands;
     c.online_bytes += m * L * label_bytes;
-    c.offline_bytes = (m + o) * paillier_ciphertext_bytes + ands * table_bytes_per_and + (m + o) * L * ot_bytes_per_bit;
+    c.offline_bytes = (m + o) * paillier_ciphertext_bytes + ands * table_bytes_per_and + m * L * ot_bytes_per_bit +
+                      o * (L + 2) * (L / 8);
   }
   return r;
 }

@@ -96,8 +96,8 @@ struct network_load {
       const auto c = proto::stage_circuit_chunks(s, l);
       x.and_gates = c.and_gates;
       x.cluster_bytes += mid * l * label + out * word;  // labels of a_k, z_{k+1}
-      const std::uint64_t client_bits = (mid + out) * l;
-      x.evaluator_bytes = c.table_blocks() * label + c.output_bits() + client_bits * label;
+      const std::uint64_t client_bits = mid * l;  // w; r_{k+1} reaches the evaluator as a correction word
+      x.evaluator_bytes = c.table_blocks() * label + (c.terms + out) * word + client_bits * label;
       x.garbler_bytes = (mid * l + client_bits) * label;
     }
     x.compute_model_bytes = x.garbler_model_bytes = x.parameters * word;

@@ -1,14 +1,25 @@
 #pragma once
-// The garbled circuit of a stage:
-//   C_k(a, w, r) = g_k(trunc(a + w, shift)) - r   over Z_2^l,
-// where a = A_k z_k - s_k (the garbler's input), w = A_k c_k + b_k + s_k
-// (the client's, from the offline phase) and r = r_{k+1} (the client's fresh
-// output mask). a + w = A_k x_k + b_k mod 2^l, so the circuit sees the
-// stage's true pre-activation only inside the garbling.
+// The garbled circuit of a stage and its outputs:
+//   C_k(a, w) = g_k(trunc(a + w, shift))   over Z_2^l, as arithmetic outputs,
+// where a = A_k z_k - s_k (the garbler's input) and w = A_k c_k + b_k + s_k
+// (the client's, from the offline phase). a + w = A_k x_k + b_k mod 2^l, so
+// the circuit sees the stage's true pre-activation only inside the garbling.
 //
-// Input order: the m_k words of a (garbler), then the m_k words of w, then
-// the out_k words of r (client, via the three-party OT); l bits per word, LSB
-// first. Outputs: out_k words of l bits.
+// The circuit does not subtract the client's output mask r = r_{k+1}: each
+// output word y leaves it as the sum of its bits' labels turned into
+// additive values (gc/arithmetic.hpp), so the evaluator gets y + m, m known
+// to the garbler only. The garbler sends m to the client (`output_mask`), the
+// client sends -r - m to the evaluator (`output_correction`), and the
+// evaluator's z = (y + m) + (-r - m) = y - r is what the subtraction in the
+// circuit gave before, bit for bit. The evaluator sees y + m (independent of
+// y, see arithmetic.hpp) and -r - m (uniform, r is), whose sum y - r it saw
+// before; the client sees m, which does not depend on y. Per ReLU at l = 32,
+// shift 12 this is 50 ANDs and 19 one-hash terms instead of 81 ANDs (the
+// l - 1 borrows of the subtraction), and r's bits leave the OT.
+//
+// Input order: the m_k words of a (garbler), then the m_k words of w
+// (client, via the three-party OT); l bits per word, LSB first. Outputs:
+// out_k arithmetic words.
 //
 // g_k is the stage's run of non-linear operators, applied in order on signed
 // values with the plaintext oracle's rules: relu(x) = max(x, 0); maxpool{k,
@@ -29,6 +40,7 @@
 #include "pmdi/core/pool.hpp"
 #include "pmdi/core/secret.hpp"
 #include "pmdi/core/tensor.hpp"
+#include "pmdi/crypto/gc/arithmetic.hpp"
 #include "pmdi/crypto/gc/builder.hpp"
 #include "pmdi/crypto/gc/circuit.hpp"
 #include "pmdi/crypto/gc/halfgates.hpp"
@@ -92,60 +104,64 @@ namespace pmdi::proto {
 }
 
 // C_k for one stage over l-bit words.
-[[nodiscard]] inline gc::circuit stage_circuit(const public_stage& s, unsigned l) {
+[[nodiscard]] inline gc::arithmetic_circuit stage_circuit(const public_stage& s, unsigned l) {
   if (s.shift >= l) throw usage_error("stage circuit: shift " + std::to_string(s.shift) + " >= ring width");
   const std::size_t m = s.mid_size();
   if (ops_output_shape(s.ops, s.linear_out).size() != s.out_size())
     throw usage_error("stage circuit: the operators map " + s.linear_out.str() + " to " +
                       ops_output_shape(s.ops, s.linear_out).str() + ", not to the declared " + s.out.str());
   gc::builder b;
-  std::vector<gc::word> a(m), w(m), r(s.out_size());
+  std::vector<gc::word> a(m), w(m);
   for (auto& v : a) v = b.input_word(l);
   for (auto& v : w) v = b.input_word(l);
-  for (auto& v : r) v = b.input_word(l);
   std::vector<gc::word> y(m);
   for (std::size_t i = 0; i < m; ++i) y[i] = b.trunc(b.add(a[i], w[i]), s.shift);
   y = apply_ops(b, std::move(y), s.linear_out, s.ops, l);
-  for (std::size_t i = 0; i < y.size(); ++i) b.output_word(b.sub(y[i], r[i]));
-  return std::move(b).build();
+  gc::arithmetic_outputs out;
+  out.l = l;
+  for (const auto& v : y) gc::output_arithmetic(b, v, out);
+  return {std::move(b).build(), std::move(out)};
 }
 
 // C_k split into independent chunks: element-wise runs (ReLU, or only the
 // truncation) in blocks of `chunk` elements, runs with a max-pool channel by
 // channel, argmax as one circuit. Every chunk is the stage circuit of a
-// smaller stage, so a chunk's inputs are (a, w of its elements, r of its
-// outputs) in the same order, and its outputs are a contiguous range of the
-// stage's outputs. Chunks of one shape share one circuit; they keep the
-// evaluator's wire array small (cache-resident) and run on several threads.
-// The garbled material is the concatenation over chunks: tables, output
-// labels, in chunk order; AND gate tweaks continue across chunks.
+// smaller stage, so a chunk's inputs are (a, w of its elements) in the same
+// order, and its outputs are a contiguous range of the stage's output words.
+// Chunks of one shape share one circuit; they keep the evaluator's wire array
+// small (cache-resident) and run on several threads. The garbled material is
+// the concatenation over chunks: tables, output terms' values, in chunk
+// order. Tweaks: the AND gates take 0 .. and_gates - 1 of the stage's
+// garbling run, chunk after chunk, the output terms and_gates .. and_gates +
+// terms - 1.
 struct stage_chunks {
   struct chunk {
     std::size_t circuit = 0;            // index into circuits
     std::size_t mid_first = 0, mid_count = 0;  // elements of a and w (contiguous)
-    std::size_t out_first = 0, out_count = 0;  // elements of r and of the output
+    std::size_t out_first = 0, out_count = 0;  // output words
     std::uint64_t tweak_base = 0;       // AND gates before this chunk
     std::size_t input_first = 0;        // input bits before this chunk, chunks laid out one after another
+    std::size_t term_first = 0;         // output terms before this chunk
   };
-  std::vector<gc::circuit> circuits;
+  std::vector<gc::arithmetic_circuit> circuits;
   std::vector<chunk> chunks;
   std::size_t mid = 0, out = 0;
   unsigned l = 0;
   std::uint64_t and_gates = 0;
+  std::uint64_t terms = 0;  // output terms: one table value and one tweak each
 
   [[nodiscard]] std::size_t table_blocks() const noexcept { return 2 * and_gates; }
-  [[nodiscard]] std::size_t input_bits() const noexcept { return (2 * mid + out) * l; }
-  [[nodiscard]] std::size_t output_bits() const noexcept { return out * l; }
+  [[nodiscard]] std::size_t input_bits() const noexcept { return 2 * mid * l; }
+  [[nodiscard]] std::uint64_t tweaks() const noexcept { return and_gates + terms; }
 
-  // A chunk's input bits as three runs of stage-level input bits, in the
-  // order of the chunk circuit's inputs: a, w, r.
+  // A chunk's input bits as two runs of stage-level input bits, in the order
+  // of the chunk circuit's inputs: a, w.
   struct run {
     std::size_t first = 0, count = 0;
   };
-  [[nodiscard]] std::array<run, 3> input_runs(const chunk& c) const noexcept {
-    return {{{c.mid_first * l, c.mid_count * l},                // a
-             {(mid + c.mid_first) * l, c.mid_count * l},        // w
-             {(2 * mid + c.out_first) * l, c.out_count * l}}};  // r
+  [[nodiscard]] std::array<run, 2> input_runs(const chunk& c) const noexcept {
+    return {{{c.mid_first * l, c.mid_count * l},           // a
+             {(mid + c.mid_first) * l, c.mid_count * l}}};  // w
   }
   // Stage-level input index of a chunk's i-th input bit.
   template <class F>
@@ -184,54 +200,63 @@ struct stage_chunks {
   };
   if (has_argmax || s.mid_size() == 0) {
     sc.circuits.push_back(stage_circuit(s, l));
-    sc.chunks.push_back({0, 0, sc.mid, 0, sc.out, 0});
+    sc.chunks.push_back({0, 0, sc.mid, 0, sc.out});
   } else if (elementwise) {
     for (std::size_t i = 0; i < sc.mid; i += chunk) {
       const std::size_t n = std::min(chunk, sc.mid - i);
-      sc.chunks.push_back({circuit_for(sub(shape3{n, 1, 1})), i, n, i, n, 0});
+      sc.chunks.push_back({circuit_for(sub(shape3{n, 1, 1})), i, n, i, n});
     }
   } else {  // max-pool (and ReLU): channels are independent
     const shape3 lin{1, s.linear_out.h, s.linear_out.w};
     const std::size_t per_out = ops_output_shape(s.ops, lin).size();
     for (std::size_t c = 0; c < s.linear_out.c; ++c)
-      sc.chunks.push_back({circuit_for(sub(lin)), c * lin.size(), lin.size(), c * per_out, per_out, 0});
+      sc.chunks.push_back({circuit_for(sub(lin)), c * lin.size(), lin.size(), c * per_out, per_out});
   }
   std::size_t input_bits = 0;
   for (auto& c : sc.chunks) {
+    const auto& ac = sc.circuits[c.circuit];
     c.tweak_base = sc.and_gates;
-    sc.and_gates += sc.circuits[c.circuit].and_count();
+    sc.and_gates += ac.c.and_count();
     c.input_first = input_bits;
-    input_bits += sc.circuits[c.circuit].inputs().size();
+    input_bits += ac.c.inputs().size();
+    c.term_first = sc.terms;
+    sc.terms += ac.out.terms();
   }
   return sc;
 }
 
-// Garbles every chunk with g's delta and the next and_gates tweaks (chunk c
-// at offset c.tweak_base of one garbling_run), chunks split over the party's
-// pool (the result does not depend on the number of threads). zero: the
-// stage's input zero labels (input_bits()); tables: table_blocks(); out_zero:
-// output_bits(). Returns the run's first tweak: the evaluator's tweak_base
-// (0 for a fresh garbler).
-inline std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::span<const block> zero,
-                                  std::span<block> tables, std::span<block> out_zero, worker_pool& pool) {
-  if (zero.size() != sc.input_bits() || tables.size() != sc.table_blocks() || out_zero.size() != sc.output_bits())
+// Garbles every chunk with g's delta and the next tweaks() tweaks, chunks
+// split over the party's pool (the result does not depend on the number of
+// threads). zero: the stage's input zero labels (input_bits()); tables:
+// table_blocks(); terms: the output terms' table values (terms); masks: m
+// per output word (out), which the client turns into its correction.
+// Returns the run's first tweak: the evaluator's tweak_base (0 for a fresh
+// garbler).
+template <class V>
+std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::span<const block> zero, std::span<block> tables,
+                           std::span<V> terms, std::span<V> masks, worker_pool& pool) {
+  if (zero.size() != sc.input_bits() || tables.size() != sc.table_blocks() || terms.size() != sc.terms ||
+      masks.size() != sc.out)
     throw usage_error("garble_stage: buffer sizes do not match the stage");
-  gc::garbling_run run = g.reserve(sc.and_gates);
+  gc::garbling_run run = g.reserve(sc.tweaks());
   pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
-    const auto& circ = sc.circuits[c.circuit];
-    secret_vector<block> in(circ.inputs().size());
+    const auto& ac = sc.circuits[c.circuit];
+    secret_vector<block> in(ac.c.inputs().size()), out_zero(ac.c.outputs().size());
     sc.for_each_input(c, [&](std::size_t k, std::size_t g) { in[k] = zero[g]; });
-    run.garble(circ, c.tweak_base, std::span<const block>(in.data(), in.size()), tables.subspan(2 * c.tweak_base, 2 * circ.and_count()),
-               out_zero.subspan(c.out_first * sc.l, c.out_count * sc.l));
+    run.garble(ac.c, c.tweak_base, std::span<const block>(in.data(), in.size()),
+               tables.subspan(2 * c.tweak_base, 2 * ac.c.and_count()), std::span<block>(out_zero.data(), out_zero.size()));
+    gc::garble_arithmetic<V>(ac.out, run, sc.and_gates + c.term_first,
+                             std::span<const block>(out_zero.data(), out_zero.size()),
+                             terms.subspan(c.term_first, ac.out.terms()), masks.subspan(c.out_first, c.out_count));
   });
   return run.tweak_base();
 }
 
-// The client's labels of C_k (w then r, in stage order, from the OT) laid
-// out chunk after chunk as the chunk circuits take their inputs, each
-// chunk's a run left zero for evaluate_stage_words to fill: the evaluator
-// arranges them offline, so that online only the garbler's labels move.
+// The client's labels of C_k (w, in stage order, from the OT) laid out chunk
+// after chunk as the chunk circuits take their inputs, each chunk's a run
+// left zero for evaluate_stage_words to fill: the evaluator arranges them
+// offline, so that online only the garbler's labels move.
 [[nodiscard]] inline secret_vector<block> chunk_ordered_inputs(const stage_chunks& sc, std::span<const block> client_labels) {
   const std::size_t na = sc.mid * sc.l;
   if (client_labels.size() != sc.input_bits() - na) throw usage_error("chunk_ordered_inputs: label count does not match the stage");
@@ -246,46 +271,58 @@ inline std::uint64_t garble_stage(const stage_chunks& sc, gc::garbler& g, std::s
   return in;
 }
 
+// The client's correction of a stage's outputs: -r - m mod 2^l per word,
+// from its output mask r = r_{k+1} and the garbler's masks m.
+template <class V>
+[[nodiscard]] std::vector<V> output_correction(std::span<const V> r, std::span<const V> m, unsigned l) {
+  if (r.size() != m.size() || l == 0 || l > 8 * sizeof(V))
+    throw usage_error("output_correction: " + std::to_string(r.size()) + " masks and " + std::to_string(m.size()) +
+                      " garbler masks");
+  const V mask = l == 8 * sizeof(V) ? static_cast<V>(~V{0}) : static_cast<V>((V{1} << l) - 1);
+  std::vector<V> c(r.size());
+  for (std::size_t i = 0; i < c.size(); ++i) c[i] = static_cast<V>((V{0} - r[i] - m[i]) & mask);
+  return c;
+}
+
 // Evaluates every chunk. The stage's input labels come in two parts: the
 // garbler's (a: mid * l labels, as the 16 bytes each of its message) and the
 // client's, already in chunk order (chunk_ordered_inputs; each chunk's a run
-// is filled here, in place). Each chunk's output labels are decoded at once
-// (decode_bits from the garbler) into the stage's output words z, l bits
-// each, LSB first: no label or bit vector of the whole stage is made.
+// is filled here, in place). Each chunk's output labels become its words at
+// once (the terms' values from the garbler, gc::evaluate_arithmetic) and the
+// client's correction is added: z = y - r, out words, no label vector of the
+// whole stage is made.
 template <class V>
 void evaluate_stage_words(const stage_chunks& sc, std::span<const std::byte> a_labels, std::span<block> chunk_inputs,
-                          std::span<const block> tables, std::span<const std::uint8_t> decode_bits, std::span<V> z,
-                          worker_pool& pool, std::uint64_t tweak_base = 0) {
+                          std::span<const block> tables, std::span<const V> terms, std::span<const V> correction,
+                          std::span<V> z, worker_pool& pool, std::uint64_t tweak_base = 0) {
   if (a_labels.size() != block_bytes * sc.mid * sc.l || chunk_inputs.size() != sc.input_bits() ||
-      tables.size() != sc.table_blocks() || decode_bits.size() != sc.output_bits() || z.size() != sc.out ||
+      tables.size() != sc.table_blocks() || terms.size() != sc.terms || correction.size() != sc.out || z.size() != sc.out ||
       sc.l > 8 * sizeof(V))
     throw usage_error("evaluate_stage_words: buffer sizes do not match the stage");
+  const V mask = sc.l == 8 * sizeof(V) ? static_cast<V>(~V{0}) : static_cast<V>((V{1} << sc.l) - 1);
   pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
-    const auto& circ = sc.circuits[c.circuit];
-    const auto in = chunk_inputs.subspan(c.input_first, circ.inputs().size());
+    const auto& ac = sc.circuits[c.circuit];
+    const auto in = chunk_inputs.subspan(c.input_first, ac.c.inputs().size());
     const auto a = sc.input_runs(c)[0];
     std::memcpy(in.data(), a_labels.data() + block_bytes * a.first, block_bytes * a.count);
     thread_local std::vector<block> out;  // this thread's output labels of one chunk, reused
-    out.resize(c.out_count * sc.l);
-    gc::evaluate(circ, in, tables.subspan(2 * c.tweak_base, 2 * circ.and_count()), tweak_base + c.tweak_base, out);
-    const std::uint8_t* d = decode_bits.data() + c.out_first * sc.l;
-    for (std::size_t j = 0; j < c.out_count; ++j) {
-      V w = 0;
-      for (unsigned b = 0; b < sc.l; ++b)
-        w |= static_cast<V>(static_cast<V>((out[j * sc.l + b].lsb() ? 1U : 0U) ^ (d[j * sc.l + b] & 1U)) << b);
-      z[c.out_first + j] = w;
-    }
+    out.resize(ac.c.outputs().size());
+    gc::evaluate(ac.c, in, tables.subspan(2 * c.tweak_base, 2 * ac.c.and_count()), tweak_base + c.tweak_base, out);
+    const auto words = z.subspan(c.out_first, c.out_count);
+    gc::evaluate_arithmetic<V>(ac.out, out, terms.subspan(c.term_first, ac.out.terms()),
+                               tweak_base + sc.and_gates + c.term_first, words);
+    for (std::size_t j = 0; j < c.out_count; ++j) words[j] = static_cast<V>((words[j] + correction[c.out_first + j]) & mask);
   });
 }
 
 // Input bit counts of C_k.
 struct circuit_inputs {
   std::size_t garbler_bits = 0;  // a
-  std::size_t client_bits = 0;   // w then r
+  std::size_t client_bits = 0;   // w
 };
 [[nodiscard]] inline circuit_inputs stage_circuit_inputs(const public_stage& s, unsigned l) {
-  return {s.mid_size() * l, (s.mid_size() + s.out_size()) * l};
+  return {s.mid_size() * l, s.mid_size() * l};
 }
 
 }  // namespace pmdi::proto

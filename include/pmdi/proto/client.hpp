@@ -8,9 +8,10 @@
 //   r_{k+1} of every stage with a garbled part), encrypted in each stage's
 //   layout (proto/offline_layout.hpp) -> cloud, all up front: they do not
 //   depend on the cloud's answers; per garbled stage: Enc(A c + b + s') <-
-//   cloud, w = that mod 2^l; three-party OT of the bits of (w, r_{k+1}) with
-//   the cluster's garbler, forwarding the labels to its evaluator. Last stage
-//   linear: Enc(c_{L+1}) <- cloud.
+//   cloud, w = that mod 2^l; three-party OT of the bits of w with the
+//   cluster's garbler, forwarding the labels to its evaluator; the garbler's
+//   output masks m <- garbler, -r_{k+1} - m -> evaluator (proto/circuits.hpp).
+//   Last stage linear: Enc(c_{L+1}) <- cloud.
 // Online: z_1 = x - c_1 -> garbler of cluster 0; z_{L+1} <- last garbler;
 //   output z_{L+1} + c_{L+1}.
 #include <array>
@@ -188,8 +189,8 @@ class client : public party<role::client, client_links<Shape::clusters>, Ring, S
       // w_k = A c + b + s mod 2^l
       auto wr = co_await decrypt_values<msg_enc_stage_value>(id, k, "enc_stage_value");
       progress.advance(static_cast<double>(layouts_[k].output_ciphertexts));
-      // Three-party OT of the bits of (w_k, r_{k+1}) (Fig. 3) with cluster j.
-      wr.insert(wr.end(), r[k + 1].begin(), r[k + 1].end());
+      // Three-party OT of the bits of w_k (Fig. 3) with cluster j; then the
+      // correction -r_{k+1} - m of the stage's outputs (proto/circuits.hpp).
       auto bits = gc::words_to_bits<V>(std::span<const V>(wr), l);
       secure_zero(std::span<V>(wr));
       co_await with_index<P>(j, [&]<std::size_t J>() -> asio::awaitable<void> {
@@ -204,7 +205,12 @@ class client : public party<role::client, client_links<Shape::clusters>, Ring, S
           throw protocol_error(name(), "ot forward", garbler_name(J), err.what());
         }
         secure_zero(std::span<std::uint8_t>(bits));
+        auto m = co_await receive_words<msg_output_mask<J>, V>(std::get<J>(links_.garblers), id, st.out_size());
+        const auto correction = output_correction<V>(std::span<const V>(r[k + 1].data(), r[k + 1].size()),
+                                                     std::span<const V>(m), l);
+        secure_zero(std::span<V>(m));
         co_await send<msg_ot_forward<J>>(std::get<J>(links_.evaluators), id, std::span<const block>(fwd));
+        co_await send<msg_output_correction<J>>(std::get<J>(links_.evaluators), id, std::span<const V>(correction));
       });
       report_.stage_entry(k).offline_s = seconds_since(t0);
     }

@@ -1,8 +1,8 @@
 #pragma once
 // The evaluator of cluster J (role::evaluator<J>): receives garbled circuits
-// and the labels of the client's inputs (three-party OT) offline, the labels
-// of the garbler's input online, evaluates C_k and returns
-// z_{k+1} = x_{k+1} - r_{k+1}.
+// with their output terms, the labels of the client's inputs (three-party OT)
+// and the client's output correction offline, the labels of the garbler's
+// input online, evaluates C_k and returns z_{k+1} = x_{k+1} - r_{k+1}.
 //
 // Setup: the two OT master keys are the pair secrets of its channels to the
 //   client (bits b) and to the garbler (pads u0, u1): nothing is sent.
@@ -70,8 +70,9 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
         auto& sm = m.stages[k - first()];
         const auto in = stage_circuit_inputs(st, l);
         sm.tables = co_await receive<msg_garbled_tables<J>>(links_.garbler, id, c.table_blocks());
-        sm.decode = co_await receive<msg_decode_bits<J>>(links_.garbler, id, c.output_bits());
+        sm.terms = co_await receive_words<msg_output_terms<J>, V>(links_.garbler, id, c.terms);
         auto fwd = co_await receive<msg_ot_forward<J>>(links_.client, id, in.client_bits);
+        sm.correction = co_await receive_words<msg_output_correction<J>, V>(links_.client, id, c.out);
         prg ce = ot_prg(master_client_.get(), id, k, ot_context_client);
         prg ge = ot_prg(master_garbler_.get(), id, k, ot_context_garbler);
         auto labels = ot::proxy_receive(fwd, in.client_bits, ce, ge);
@@ -97,8 +98,8 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
       std::vector<V> z(st.out_size());
       {
         const auto timer = meter_.time(work_gc);  // the decoding into z included
-        evaluate_stage_words<V>(c, a.bytes(), std::span<block>(sm.inputs.data(), sm.inputs.size()), sm.tables, sm.decode,
-                                std::span<V>(z), pool_);
+        evaluate_stage_words<V>(c, a.bytes(), std::span<block>(sm.inputs.data(), sm.inputs.size()), sm.tables,
+                                std::span<const V>(sm.terms), std::span<const V>(sm.correction), std::span<V>(z), pool_);
       }
       // evaluated: the stage's tables and labels go back now, freed (and wiped) on a helper thread
       release_in_background(std::move(sm.tables));
@@ -114,7 +115,8 @@ class evaluator : public party<role::evaluator<J>, evaluator_links<J>, Ring, Sha
  private:
   struct stage_material {
     large_vector<block> tables;
-    std::vector<std::uint8_t> decode;
+    std::vector<V> terms;       // the output terms' table values
+    std::vector<V> correction;  // the client's -r - m per output word
     secret_vector<block> inputs;  // the client's labels in chunk order (chunk_ordered_inputs), the a runs filled online
   };
   struct material {

@@ -9,8 +9,9 @@
 //   pads): the pair secret of its channel to the evaluator; C_k built from
 //   the public plan.
 // Offline: per stage: [s_k]_{T+1} <- cloud; garbled stage: fresh delta and
-//   input zero labels, garble C_k, tables + decode bits -> evaluator; OT:
-//   i ^ b <- client, (k0 ^ u_{i^b}, k1 ^ u_{1-(i^b)}) -> client.
+//   input zero labels, garble C_k, tables + output terms -> evaluator; OT:
+//   i ^ b <- client, (k0 ^ u_{i^b}, k1 ^ u_{1-(i^b)}) -> client; the output
+//   words' masks m -> client.
 // Online: z_1 <- client (cluster 0) or the live tensors <- previous garbler;
 //   per stage: z_k -> compute servers, a_k = sum of partial products + own
 //   share; garbled stage: labels of a_k -> evaluator, z_{k+1} <- evaluator;
@@ -205,16 +206,18 @@ class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Sh
       sm.delta = gk.delta();
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
       large_vector<block> tables(c.table_blocks());
-      std::vector<block> out_zero(c.output_bits());
-      co_await offload(work_, [&] { (void)garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), tables, out_zero, pool_); });
+      std::vector<V> terms(c.terms);
+      secret_vector<V> masks(c.out);  // m: to the client only
+      co_await offload(work_, [&] {
+        (void)garble_stage<V>(c, gk, std::span<const block>(zero.data(), zero.size()), tables, std::span<V>(terms),
+                              std::span<V>(masks.data(), masks.size()), pool_);
+      });
       progress.advance(static_cast<double>(c.and_gates));
       co_await send<msg_garbled_tables<J>>(links_.evaluator, id, std::span<const block>(tables));
-      auto dbits = gc::decode_bits(out_zero);
-      secure_zero(std::span<block>(out_zero));
-      co_await send<msg_decode_bits<J>>(links_.evaluator, id, std::span<const std::uint8_t>(dbits));
+      co_await send<msg_output_terms<J>>(links_.evaluator, id, std::span<const V>(terms));
       sm.a_zero.resize(in.garbler_bits);
       std::copy(zero.begin(), zero.begin() + static_cast<std::ptrdiff_t>(in.garbler_bits), sm.a_zero.begin());
-      // Three-party OT for the client's inputs (w then r).
+      // Three-party OT for the client's inputs (w).
       auto e = co_await receive<msg_ot_choice<J>>(links_.client, id, in.client_bits);
       prg ge = ot_prg(ot_master_.get(), id, k, ot_context_garbler);
       std::vector<block> pairs;
@@ -224,6 +227,7 @@ class garbler : public party<role::garbler<J>, garbler_links<Shape::clusters, Sh
         throw protocol_error(name(), "ot send", "client", err.what());
       }
       co_await send<msg_ot_reply<J>>(links_.client, id, std::span<const block>(pairs));
+      co_await send<msg_output_mask<J>>(links_.client, id, std::span<const V>(masks.data(), masks.size()));
       report_.stage_entry(k).offline_s = seconds_since(t0);
     }
   }

@@ -272,10 +272,11 @@ struct msg_garbled_tables : blocks_message<message_decl<0x0206, role::garbler<J>
     return wire::get_blocks<large_vector<block>>(r, n, "tables");
   }
 };
-// Output-decoding bits of C_k.
+// The table values of C_k's output terms (gc/arithmetic.hpp), one ring
+// element per term, in chunk order.
 template <std::size_t J>
-struct msg_decode_bits : bits_message<message_decl<0x0207, role::garbler<J>, role::evaluator<J>, phase::offline>> {
-  static constexpr const char* name = "decode_bits";
+struct msg_output_terms : words_message<message_decl<0x0207, role::garbler<J>, role::evaluator<J>, phase::offline>> {
+  static constexpr const char* name = "output_terms";
 };
 // Three-party OT (Fig. 3): i ^ b for every client input bit of C_k.
 template <std::size_t J>
@@ -291,6 +292,16 @@ struct msg_ot_reply : blocks_message<message_decl<0x0209, role::garbler<J>, role
 template <std::size_t J>
 struct msg_ot_forward : blocks_message<message_decl<0x020a, role::client, role::evaluator<J>, phase::offline>> {
   static constexpr const char* name = "ot_forward";
+};
+// m: the garbler's mask of each output word of C_k (the evaluator gets y + m).
+template <std::size_t J>
+struct msg_output_mask : words_message<message_decl<0x020c, role::garbler<J>, role::client, phase::offline>> {
+  static constexpr const char* name = "output_mask";
+};
+// -r_{k+1} - m per output word of C_k: the evaluator's z = y - r_{k+1}.
+template <std::size_t J>
+struct msg_output_correction : words_message<message_decl<0x020d, role::client, role::evaluator<J>, phase::offline>> {
+  static constexpr const char* name = "output_correction";
 };
 // Enc(c_{L+1}) in the last stage's output layout, when that stage is linear.
 struct msg_enc_output_mask : ciphertexts_message<message_decl<0x020b, role::cloud, role::client, phase::offline>> {
@@ -433,7 +444,8 @@ template <class M, class Self, class Peer>
 using catalogue = boost::mp11::mp_list<
     msg_public_key, msg_model_share_garbler<0>, msg_model_share_compute<0, 0>, msg_slot_widths,
     msg_enc_stage_input, msg_mask_share_garbler<0>, msg_mask_share_compute<0, 0>, msg_enc_stage_value,
-    msg_garbled_tables<0>, msg_decode_bits<0>, msg_ot_choice<0>, msg_ot_reply<0>, msg_ot_forward<0>,
+    msg_garbled_tables<0>, msg_output_terms<0>, msg_ot_choice<0>, msg_ot_reply<0>, msg_output_mask<0>,
+    msg_ot_forward<0>, msg_output_correction<0>,
     msg_enc_output_mask, msg_masked_input, msg_stage_input<0, 0>, msg_partial_product<0, 0>,
     msg_garbler_labels<0>, msg_stage_output<0>, msg_cluster_handoff<0>, msg_masked_output<0>>;
 

@@ -16,10 +16,10 @@
 //            cloud -> garbler[j]      mask_share                  every stage
 //            cloud -> compute[j,v]    mask_share                  every stage, every v
 //            cloud -> client          enc_stage_value             every garbled stage
-//            garbler[j] -> evaluator  garbled_tables, decode_bits every garbled stage
+//            garbler[j] -> evaluator  garbled_tables, output_terms every garbled stage
 //            client -> garbler[j]     ot_choice                   every garbled stage (Fig. 3)
-//            garbler[j] -> client     ot_reply                    every garbled stage
-//            client -> evaluator[j]   ot_forward                  every garbled stage
+//            garbler[j] -> client     ot_reply, output_mask       every garbled stage
+//            client -> evaluator[j]   ot_forward, output_correction every garbled stage
 //            cloud -> client          enc_output_mask             the last stage, when it is linear
 //   online   client -> garbler[0]     masked_input                into the pipeline
 //            garbler[j] -> compute    stage_input                 every stage, every v
@@ -89,10 +89,12 @@ inline constexpr std::array message_sequence{
     step<msg_mask_share_compute<0, 0>>(occurs::every_stage),
     step<msg_enc_stage_value>(occurs::garbled_stage),
     step<msg_garbled_tables<0>>(occurs::garbled_stage),
-    step<msg_decode_bits<0>>(occurs::garbled_stage),
+    step<msg_output_terms<0>>(occurs::garbled_stage),
     step<msg_ot_choice<0>>(occurs::garbled_stage),
     step<msg_ot_reply<0>>(occurs::garbled_stage),
+    step<msg_output_mask<0>>(occurs::garbled_stage),
     step<msg_ot_forward<0>>(occurs::garbled_stage),
+    step<msg_output_correction<0>>(occurs::garbled_stage),
     step<msg_enc_output_mask>(occurs::last_stage_linear),
     // online (Algorithms 3 and 4)
     step<msg_masked_input>(occurs::into_pipeline),

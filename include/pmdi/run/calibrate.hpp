@@ -63,10 +63,10 @@ template <class V>
       gc::garbler gk = gc::garbler::keygen(g);
       auto zero = gc::keygen_zero_labels(g, c.input_bits());
       large_vector<block> garbled(c.table_blocks());
-      std::vector<block> out0(c.output_bits());
-      const std::uint64_t base =
-          proto::garble_stage(c, gk, std::span<const block>(zero.data(), zero.size()), garbled, out0, one);
-      const auto decode = gc::decode_bits(out0);
+      std::vector<V> terms(c.terms), masks(c.out);
+      const std::uint64_t base = proto::garble_stage<V>(c, gk, std::span<const block>(zero.data(), zero.size()), garbled,
+                                                        std::span<V>(terms), std::span<V>(masks), one);
+      const std::vector<V> correction(c.out);  // the client's: any words do
       const std::size_t na = c.mid * c.l;
       const std::span<const block> all(zero.data(), zero.size());
       const std::vector<V> a(c.mid);  // zero words: their labels are the zero labels, a valid input
@@ -88,7 +88,8 @@ template <class V>
             gc::encode_words<V>(h.a_zero, a, l, gk.delta(), labels);
             h.a_zero.wipe();
             proto::evaluate_stage_words<V>(c, labels, std::span<block>(h.inputs.data(), h.inputs.size()), h.tables,
-                                           decode, std::span<V>(out), one, base);
+                                           std::span<const V>(terms), std::span<const V>(correction), std::span<V>(out),
+                                           one, base);
           });
       ands += static_cast<double>(c.and_gates);
     }

@@ -1,7 +1,8 @@
 // proto/circuits.hpp: a stage garbled in chunks and evaluated the way the
 // evaluator does online (the garbler's labels as message bytes, the client's
-// in chunk order, each chunk decoded into words at once) equals the
-// plaintext stage function relu(trunc(a + w, s)) - r, on one thread and two.
+// in chunk order, each chunk's arithmetic outputs made words at once, the
+// client's correction added) equals the plaintext stage function
+// relu(trunc(a + w, s)) - r, on one thread and two.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -38,11 +39,14 @@ TEST_CASE("a ReLU stage in chunks, evaluated from message bytes and chunk-ordere
   auto g = test_prg(7);
   auto gk = gc::garbler::keygen(g);
   const auto zero = gc::keygen_zero_labels(g, sc.input_bits());
-  std::vector<block> tables(sc.table_blocks()), out_zero(sc.output_bits());
+  std::vector<block> tables(sc.table_blocks());
+  std::vector<std::uint32_t> terms(sc.terms), masks(sc.out);
+  CHECK(sc.and_gates == n * (2 * l - shift - 2));  // adder and ReLU; the mask is added outside the circuit
+  CHECK(sc.terms == n * (l - shift - 1));
   pmdi::worker_pool two(2), one(1);
   const std::span<const block> z(zero.data(), zero.size());
-  (void)proto::garble_stage(sc, gk, z, tables, out_zero, two);
-  const auto decode = gc::decode_bits(out_zero);
+  (void)proto::garble_stage<std::uint32_t>(sc, gk, z, tables, std::span<std::uint32_t>(terms),
+                                           std::span<std::uint32_t>(masks), two);
 
   std::vector<std::uint32_t> a(n), w(n), r(n);
   for (std::size_t i = 0; i < n; ++i) a[i] = g.next<std::uint32_t>(), w[i] = g.next<std::uint32_t>(), r[i] = g.next<std::uint32_t>();
@@ -51,15 +55,16 @@ TEST_CASE("a ReLU stage in chunks, evaluated from message bytes and chunk-ordere
   std::vector<std::byte> a_bytes(na * sizeof(block) + 3);  // a message body: not aligned
   const auto a_body = std::span<std::byte>(a_bytes).subspan(3);
   gc::encode_words<std::uint32_t>(z.first(na), a, l, gk.delta(), a_body);
-  std::vector<std::uint32_t> wr(w);
-  wr.insert(wr.end(), r.begin(), r.end());
-  const auto client = gc::encode(z.subspan(na), gc::words_to_bits<std::uint32_t>(wr, l), gk.delta());
+  const auto client = gc::encode(z.subspan(na), gc::words_to_bits<std::uint32_t>(w, l), gk.delta());
+  const auto correction = proto::output_correction<std::uint32_t>(r, masks, l);
 
   for (auto* pool : {&one, &two}) {
     auto in = proto::chunk_ordered_inputs(sc, client);
     std::vector<std::uint32_t> got(n);
-    proto::evaluate_stage_words<std::uint32_t>(sc, a_body, std::span<block>(in.data(), in.size()), tables, decode,
-                                               std::span<std::uint32_t>(got), *pool);
+    proto::evaluate_stage_words<std::uint32_t>(sc, a_body, std::span<block>(in.data(), in.size()), tables,
+                                               std::span<const std::uint32_t>(terms),
+                                               std::span<const std::uint32_t>(correction), std::span<std::uint32_t>(got),
+                                               *pool);
     for (std::size_t i = 0; i < n; ++i) {
       const auto t = R::trunc(a[i] + w[i], shift);
       CAPTURE(i);
@@ -69,7 +74,11 @@ TEST_CASE("a ReLU stage in chunks, evaluated from message bytes and chunk-ordere
   auto in = proto::chunk_ordered_inputs(sc, client);
   std::vector<std::uint32_t> got(n - 1);
   CHECK_THROWS_AS(proto::evaluate_stage_words<std::uint32_t>(sc, a_body, std::span<block>(in.data(), in.size()), tables,
-                                                             decode, std::span<std::uint32_t>(got), one),
+                                                             std::span<const std::uint32_t>(terms),
+                                                             std::span<const std::uint32_t>(correction),
+                                                             std::span<std::uint32_t>(got), one),
+                  pmdi::usage_error);
+  CHECK_THROWS_AS(proto::output_correction<std::uint32_t>(r, std::span<const std::uint32_t>(masks).first(n - 1), l),
                   pmdi::usage_error);
   CHECK_THROWS_AS(proto::chunk_ordered_inputs(sc, std::span<const block>(client).first(10)), pmdi::usage_error);
 }
