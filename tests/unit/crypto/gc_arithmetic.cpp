@@ -10,16 +10,12 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/ring.hpp"
 #include "pmdi/crypto/gc/arithmetic.hpp"
+#include "gc_test_circuits.hpp"
 
 using namespace pmdi;
+using pmdi::test::fixed_seed;
 
 namespace {
-
-seed fixed_seed(std::uint8_t v) {
-  seed s{};
-  for (std::size_t i = 0; i < s.size(); ++i) s[i] = std::byte(v + 5 * i);
-  return s;
-}
 
 template <class V>
 struct arithmetic_run {

@@ -17,11 +17,7 @@ using namespace pmdi;
 
 namespace {
 
-seed fixed_seed(std::uint8_t v) {
-  seed s{};
-  for (std::size_t i = 0; i < s.size(); ++i) s[i] = std::byte(v + i);
-  return s;
-}
+seed fixed_seed(std::uint8_t v) { return test::fixed_seed(v, 1); }
 
 // Garble with fresh labels from g, evaluate on `bits`, decode.
 std::vector<std::uint8_t> run_garbled(const gc::circuit& c, const std::vector<std::uint8_t>& bits, prg& g,

@@ -13,14 +13,9 @@
 #include "gc_test_circuits.hpp"
 
 using namespace pmdi;
+using pmdi::test::fixed_seed;
 
 namespace {
-
-seed fixed_seed(std::uint8_t v) {
-  seed s{};
-  for (std::size_t i = 0; i < s.size(); ++i) s[i] = std::byte(v + 3 * i);
-  return s;
-}
 
 struct garbled_run {
   std::vector<std::byte> tables;

@@ -113,14 +113,14 @@ inline void check_arithmetic(const char* who, const arithmetic_outputs& a, std::
                       " terms in " + std::to_string(a.words()) + " words");
 }
 
-// h[i] = low 64 bits of H(label[i], tweak(first + i)) for a batch of labels.
+// h[i] = low 64 bits of H(label[i], tweak(first + i)) for a batch of labels;
+// y: the caller's scratch of arithmetic_batch blocks (the garbler wipes its
+// own once, at the end).
 inline constexpr std::size_t arithmetic_batch = 64;
-inline void hash_labels(const block* labels, std::size_t n, std::uint64_t first_tweak, std::uint64_t* h) noexcept {
-  block y[arithmetic_batch];
+inline void hash_labels(const block* labels, std::size_t n, std::uint64_t first_tweak, block* y, std::uint64_t* h) noexcept {
   for (std::size_t i = 0; i < n; ++i) y[i] = block(sigma(labels[i].v)) ^ and_tweak(first_tweak + i, 0);
   hasher::instance().mmo_inplace(y, n);
   for (std::size_t i = 0; i < n; ++i) h[i] = y[i].lo();
-  secure_zero(y, sizeof y);
 }
 
 }  // namespace detail
@@ -136,7 +136,7 @@ void garble_arithmetic(const arithmetic_outputs& a, garbling_run& run, std::uint
   const block delta = run.delta();
   const std::uint64_t mask = a.mask();
   std::vector<std::uint64_t> m(a.terms());  // m_t, wiped below
-  block l0[detail::arithmetic_batch], l1[detail::arithmetic_batch];
+  block l0[detail::arithmetic_batch], l1[detail::arithmetic_batch], y[detail::arithmetic_batch];
   std::uint64_t h0[detail::arithmetic_batch], h1[detail::arithmetic_batch];
   for (std::size_t s = 0; s < a.terms(); s += detail::arithmetic_batch) {
     const std::size_t n = std::min(detail::arithmetic_batch, a.terms() - s);
@@ -146,8 +146,8 @@ void garble_arithmetic(const arithmetic_outputs& a, garbling_run& run, std::uint
       l0[i] = z ^ (delta & block::from_u64(0 - p, 0 - p));  // the lsb-0 label, standing for bit p
       l1[i] = l0[i] ^ delta;
     }
-    detail::hash_labels(l0, n, t0 + s, h0);
-    detail::hash_labels(l1, n, t0 + s, h1);
+    detail::hash_labels(l0, n, t0 + s, y, h0);
+    detail::hash_labels(l1, n, t0 + s, y, h1);
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint64_t p = output_zero_labels[s + i].lo() & 1U, w = a.weight[s + i];
       m[s + i] = (h0[i] - p * w) & mask;
@@ -160,7 +160,8 @@ void garble_arithmetic(const arithmetic_outputs& a, garbling_run& run, std::uint
     masks_out[j] = static_cast<V>(sum & mask);
   }
   secure_zero(m.data(), m.size() * sizeof(std::uint64_t));
-  secure_zero(l0, sizeof l0), secure_zero(l1, sizeof l1), secure_zero(h0, sizeof h0), secure_zero(h1, sizeof h1);
+  secure_zero(l0, sizeof l0), secure_zero(l1, sizeof l1), secure_zero(y, sizeof y);
+  secure_zero(h0, sizeof h0), secure_zero(h1, sizeof h1);
 }
 
 // Evaluator: out[j] = y_j + m_j mod 2^l from the outputs' labels, the tables
@@ -169,12 +170,14 @@ template <class V>
 void evaluate_arithmetic(const arithmetic_outputs& a, std::span<const block> output_labels, std::span<const V> tables,
                          std::uint64_t first_tweak, std::span<V> out) {
   detail::check_arithmetic("gc::evaluate_arithmetic", a, output_labels.size(), tables.size(), out.size(), 8 * sizeof(V));
+  // The hashes of the evaluator's own labels: nothing to wipe.
+  block y[detail::arithmetic_batch];
   std::uint64_t h[detail::arithmetic_batch];
   std::size_t j = 0;
   std::uint64_t sum = 0;
   for (std::size_t s = 0; s < a.terms(); s += detail::arithmetic_batch) {
     const std::size_t n = std::min(detail::arithmetic_batch, a.terms() - s);
-    detail::hash_labels(output_labels.data() + s, n, first_tweak + s, h);
+    detail::hash_labels(output_labels.data() + s, n, first_tweak + s, y, h);
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t t = s + i;
       while (a.first[j + 1] <= t) {  // words before this term are complete
