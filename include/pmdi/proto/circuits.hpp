@@ -278,7 +278,7 @@ template <class V>
   if (r.size() != m.size() || l == 0 || l > 8 * sizeof(V))
     throw usage_error("output_correction: " + std::to_string(r.size()) + " masks and " + std::to_string(m.size()) +
                       " garbler masks");
-  const V mask = l == 8 * sizeof(V) ? static_cast<V>(~V{0}) : static_cast<V>((V{1} << l) - 1);
+  const auto mask = static_cast<V>(gc::low_bits(l));
   std::vector<V> c(r.size());
   for (std::size_t i = 0; i < c.size(); ++i) c[i] = static_cast<V>((V{0} - r[i] - m[i]) & mask);
   return c;
@@ -299,7 +299,7 @@ void evaluate_stage_words(const stage_chunks& sc, std::span<const std::byte> a_l
       tables.size() != sc.table_blocks() || terms.size() != sc.terms || correction.size() != sc.out || z.size() != sc.out ||
       sc.l > 8 * sizeof(V))
     throw usage_error("evaluate_stage_words: buffer sizes do not match the stage");
-  const V mask = sc.l == 8 * sizeof(V) ? static_cast<V>(~V{0}) : static_cast<V>((V{1} << sc.l) - 1);
+  const auto mask = static_cast<V>(gc::low_bits(sc.l));
   pool.run(sc.chunks.size(), [&](std::size_t i) {
     const auto& c = sc.chunks[i];
     const auto& ac = sc.circuits[c.circuit];

@@ -14,6 +14,7 @@
 //       tweaks offset .. offset + terms() - 1 of the garbling run
 //   gc::evaluate_arithmetic<V>(a, output_labels, tables, tweak_base, out)   out[j] = y_j + m_j
 //   gc::relu_arithmetic_circuit(l, s, n) -> {circuit, arithmetic_outputs}   relu(trunc(a + w, s)), n words
+//   gc::low_bits(l)                                    2^l - 1 (all ones for l = 64)
 //
 // A term's bit has labels L0 (lsb 0, standing for the bit p = lsb of the zero
 // label) and L1 = L0 ^ delta (standing for 1 - p). With h_b = low l bits of
@@ -40,7 +41,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,6 +54,11 @@
 
 namespace pmdi::gc {
 
+// The l low bits set (l <= 64): values mod 2^l.
+[[nodiscard]] constexpr std::uint64_t low_bits(unsigned l) noexcept {
+  return l >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << l) - 1;
+}
+
 struct arithmetic_outputs {
   unsigned l = 0;
   std::vector<std::uint32_t> first{0};  // word j's terms: [first[j], first[j + 1])
@@ -62,7 +67,7 @@ struct arithmetic_outputs {
 
   [[nodiscard]] std::size_t words() const noexcept { return offset.size(); }
   [[nodiscard]] std::size_t terms() const noexcept { return weight.size(); }
-  [[nodiscard]] std::uint64_t mask() const noexcept { return l >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << l) - 1; }
+  [[nodiscard]] std::uint64_t mask() const noexcept { return low_bits(l); }
 };
 
 // Registers word x (l = x.size() bits, LSB first) as b's next arithmetic
