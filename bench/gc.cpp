@@ -241,10 +241,11 @@ int run(const bench::args& a, bench::report& r) {
   r.metric("gc", "relu_levels", static_cast<double>(relu.depth()), "levels");
   r.metric("gc", "relu_garble_and_per_s", rr.garble, "AND/s");
   r.metric("gc", "relu_eval_and_per_s", rr.eval, "AND/s");
-  r.metric("gc", "relu_garble_per_s", relu_rate(rr.garble, terms.garble), "ReLU/s");
-  r.metric("gc", "relu_eval_per_s", relu_rate(rr.eval, terms.eval), "ReLU/s");
+  const double relu_garble = relu_rate(rr.garble, terms.garble), relu_eval = relu_rate(rr.eval, terms.eval);
+  r.metric("gc", "relu_garble_per_s", relu_garble, "ReLU/s");
+  r.metric("gc", "relu_eval_per_s", relu_eval, "ReLU/s");
   r.metric("gc", "relu_bytes_per_relu",
-           (static_cast<double>(gc::table_blocks(relu) * block_bytes) + 4.0 * static_cast<double>(relu_ac.out.terms())) / relus,
+           static_cast<double>(gc::table_blocks(relu) * block_bytes + sizeof(std::uint32_t) * relu_ac.out.terms()) / relus,
            "B");
   {
     // The mask subtracted in the circuit (the protocol's circuit before the
@@ -252,11 +253,12 @@ int run(const bench::args& a, bench::report& r) {
     const auto masked = gc::relu_stage_circuit(32, 12, n_relu);
     const double masked_per_relu = static_cast<double>(masked.and_count()) / relus;
     const rates rm = measure(masked, reps);
+    const double masked_garble = rm.garble / masked_per_relu, masked_eval = rm.eval / masked_per_relu;  // ReLU/s
     r.metric("gc", "relu_masked_circuit_and_per_relu", masked_per_relu, "AND");
-    r.metric("gc", "relu_masked_circuit_garble_per_s", rm.garble / masked_per_relu, "ReLU/s");
-    r.metric("gc", "relu_masked_circuit_eval_per_s", rm.eval / masked_per_relu, "ReLU/s");
-    r.metric("gc", "relu_garble_per_s_vs_masked_circuit", relu_rate(rr.garble, terms.garble) / (rm.garble / masked_per_relu), "x");
-    r.metric("gc", "relu_eval_per_s_vs_masked_circuit", relu_rate(rr.eval, terms.eval) / (rm.eval / masked_per_relu), "x");
+    r.metric("gc", "relu_masked_circuit_garble_per_s", masked_garble, "ReLU/s");
+    r.metric("gc", "relu_masked_circuit_eval_per_s", masked_eval, "ReLU/s");
+    r.metric("gc", "relu_garble_per_s_vs_masked_circuit", relu_garble / masked_garble, "x");
+    r.metric("gc", "relu_eval_per_s_vs_masked_circuit", relu_eval / masked_eval, "x");
   }
   {
     gc::builder b;
