@@ -32,10 +32,11 @@
 //   ciphertext deserialize_ciphertext(pk, std::span<const std::byte>);
 //   std::vector<ciphertext> deserialize_ciphertexts(pk, bytes, count);
 //   std::vector<std::byte> serialize(const public_key&);  public_key deserialize_public_key(bytes);
-// Speed: with AVX-512 IFMA (checked at run time) the modular multiplications
-// run in a 52-bit-digit Montgomery kernel (paillier/mont52.hpp), including the
-// constant-time encryption tables and decryption exponentiations; otherwise
-// GMP. PMDI_PAILLIER_NO_IFMA=1 in the environment forces GMP (same results).
+// Speed: the modular multiplications run in a Montgomery kernel chosen at run
+// time (paillier/montgomery.hpp): AVX-512 IFMA with 52-bit digits, else AVX2
+// with 27-bit digits, else GMP; the vector kernels also give the constant-time
+// encryption tables and decryption exponentiations. PMDI_PAILLIER_KERNEL=gmp,
+// avx2 or ifma in the environment picks one (same results).
 // Design, parameters and measured figures: docs/paillier.md.
 #include "pmdi/crypto/paillier/batch.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"

@@ -12,7 +12,7 @@
 #include "pmdi/core/error.hpp"
 #include "pmdi/core/prg.hpp"
 #include "pmdi/crypto/paillier/detail.hpp"
-#include "pmdi/crypto/paillier/mont52.hpp"
+#include "pmdi/crypto/paillier/montgomery.hpp"
 #include "pmdi/crypto/paillier/mpz.hpp"
 
 namespace pmdi::paillier {
@@ -51,7 +51,7 @@ class public_key {
     ::mpz_gcd(d, hs_, n_);
     if (hs_.sign() <= 0 || ::mpz_cmp(hs_, n2_) >= 0 || cmp_ui(d, 1) != 0)
       throw usage_error("paillier::public_key: hs must be a unit modulo N^2");
-    const detail::mont52 ctx(n2_);
+    const detail::montgomery ctx(n2_);
     if (ctx.present())
       ct_table_ = std::make_shared<const detail::ct_fixed_base>(hs_, ctx, exponent_bits, false);
     else
@@ -67,7 +67,7 @@ class public_key {
   [[nodiscard]] std::size_t ciphertext_bytes() const noexcept { return 2 * std::size_t{bits_} / 8; }
   [[nodiscard]] bool valid() const noexcept { return table_ != nullptr || ct_table_ != nullptr; }
 
-  // r = hs^x mod N^2: constant time with the IFMA table when the CPU has IFMA
+  // r = hs^x mod N^2: constant time with the Montgomery table when the CPU has a vector kernel
   // and it is allowed, else the (variable-time) GMP windowed table.
   void hs_pow(mpz_ptr r, mpz_srcptr x, mpz_ptr tmp) const {
     if (ct_table_ && ct_table_->ctx().available()) {
@@ -89,9 +89,9 @@ class public_key {
  private:
   unsigned bits_ = 0;
   mpz n_, n2_, half_, hs_;
-  std::shared_ptr<const detail::fixed_base> table_;        // GMP table (CPUs without IFMA); shared by copies
-  std::shared_ptr<const detail::ct_fixed_base> ct_table_;  // IFMA constant-time table; shared by copies
-  // GMP table built on first use when the IFMA path is switched off at run time
+  std::shared_ptr<const detail::fixed_base> table_;        // GMP table (no vector kernel); shared by copies
+  std::shared_ptr<const detail::ct_fixed_base> ct_table_;  // constant-time Montgomery table; shared by copies
+  // GMP table built on first use when the vector kernels are switched off at run time
   struct lazy_table {
     std::once_flag once;
     std::shared_ptr<const detail::fixed_base> table;
@@ -122,8 +122,8 @@ class secret_key {
   secret_mpz p2_inv_q2_;        // (p^2)^-1 mod q^2 (CRT of ciphertexts)
   secret_mpz lambda_, mu_;      // lcm(p-1, q-1), L(g^lambda mod N^2)^-1 mod N (textbook decryption)
   std::shared_ptr<const detail::fixed_base> table_p_, table_q_;  // hs mod p^2, hs mod q^2 (secret: they reveal p, q)
-  std::shared_ptr<const detail::mont52> mont_p_, mont_q_;         // IFMA Montgomery contexts mod p^2, q^2
-  std::shared_ptr<const detail::ct_fixed_base> ct_p_, ct_q_;      // IFMA constant-time tables of hs mod p^2, q^2
+  std::shared_ptr<const detail::montgomery> mont_p_, mont_q_;         // Montgomery contexts mod p^2, q^2
+  std::shared_ptr<const detail::ct_fixed_base> ct_p_, ct_q_;      // constant-time tables of hs mod p^2, q^2
 };
 
 struct key_pair {
@@ -210,8 +210,8 @@ inline void l_function(mpz_ptr out, mpz_srcptr u, mpz_srcptr d) noexcept {
   secret_mpz hs_p, hs_q;
   ::mpz_tdiv_r(hs_p, hs, sk.p2_);
   ::mpz_tdiv_r(hs_q, hs, sk.q2_);
-  sk.mont_p_ = std::make_shared<const detail::mont52>(sk.p2_, true);
-  sk.mont_q_ = std::make_shared<const detail::mont52>(sk.q2_, true);
+  sk.mont_p_ = std::make_shared<const detail::montgomery>(sk.p2_, true);
+  sk.mont_q_ = std::make_shared<const detail::montgomery>(sk.q2_, true);
   if (sk.mont_p_->present() && sk.mont_q_->present()) {
     sk.ct_p_ = std::make_shared<const detail::ct_fixed_base>(hs_p, *sk.mont_p_, exponent_bits, true);
     sk.ct_q_ = std::make_shared<const detail::ct_fixed_base>(hs_q, *sk.mont_q_, exponent_bits, true);
@@ -336,7 +336,7 @@ inline void keyholder_encrypt_with(const secret_key& sk, mpz_srcptr mr, mpz_srcp
     throw usage_error("paillier::decrypt: ciphertext out of range");
   secret_mpz u, v, mp, mq;
   // m_p = L_p(c^(p-1) mod p^2) * h_p mod p, likewise m_q; constant-time
-  // exponentiations: both halves at once through the IFMA kernel, or GMP's
+  // exponentiations: both halves at once through the vector kernel (montgomery::mul2), or GMP's
   // mpz_powm_sec.
   ::mpz_tdiv_r(u, c.value, sk.p2_);
   ::mpz_tdiv_r(v, c.value, sk.q2_);

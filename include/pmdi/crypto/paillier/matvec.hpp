@@ -44,7 +44,7 @@
 #include "pmdi/core/prg.hpp"
 #include "pmdi/core/sparse.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
-#include "pmdi/crypto/paillier/mont52.hpp"
+#include "pmdi/crypto/paillier/montgomery.hpp"
 #include "pmdi/crypto/paillier/ops.hpp"
 
 namespace pmdi::paillier {
@@ -140,10 +140,10 @@ enum class rerand : bool { no, yes };
   std::vector<ciphertext> out(A.rows);
   const bool any_neg = std::any_of(has_neg.begin(), has_neg.end(), [](std::uint8_t b) { return b != 0; });
 
-  const detail::mont52 mont(n2);
+  const detail::montgomery mont(n2);
   if (mont.available()) {
-    // Same algorithm in the Montgomery domain with the IFMA kernel; elements
-    // are runs of L = mont.digits() 52-bit digits in flat arrays.
+    // Same algorithm in the Montgomery domain with the vector kernel; elements
+    // are runs of L = mont.digits() digits in flat arrays.
     const std::size_t L = mont.digits();
     const bool paired = mont.pairs_with(mont);
     std::vector<std::uint64_t> pw(A.cols * ndig * L), inv(any_neg ? A.cols * ndig * L : 0);

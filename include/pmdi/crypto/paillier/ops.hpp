@@ -11,7 +11,7 @@
 #include "pmdi/core/bytes.hpp"
 #include "pmdi/core/error.hpp"
 #include "pmdi/crypto/paillier/keys.hpp"
-#include "pmdi/crypto/paillier/mont52.hpp"
+#include "pmdi/crypto/paillier/montgomery.hpp"
 
 namespace pmdi::paillier {
 
@@ -80,7 +80,7 @@ inline void check_slots(const public_key& pk, std::size_t count, unsigned slot_b
 [[nodiscard]] inline ciphertext pack(const public_key& pk, std::span<const ciphertext> cts, unsigned slot_bits) {
   check_slots(pk, cts.size(), slot_bits);
   mpz e, tmp;
-  const detail::mont52 mont(pk.n_squared());
+  const detail::montgomery mont(pk.n_squared());
   if (mont.available()) {  // the same Horner steps in the Montgomery domain
     const std::size_t L = mont.digits();
     std::vector<std::uint64_t> acc(L), ci(L);
@@ -104,12 +104,12 @@ inline void check_slots(const public_key& pk, std::size_t count, unsigned slot_b
 }
 
 // Two packings of the same number of ciphertexts at once: the same results as
-// pack(pk, a, slot_bits) and pack(pk, b, slot_bits). With IFMA the two Horner
+// pack(pk, a, slot_bits) and pack(pk, b, slot_bits). With the IFMA kernel the two Horner
 // chains (latency-bound runs of squarings) go through the interleaved kernel,
 // one chain's multiplications hiding the other's latency.
 inline void pack2(const public_key& pk, std::span<const ciphertext> a, std::span<const ciphertext> b,
                   unsigned slot_bits, ciphertext& out_a, ciphertext& out_b) {
-  const detail::mont52 mont(pk.n_squared());
+  const detail::montgomery mont(pk.n_squared());
   if (a.size() != b.size() || !mont.pairs_with(mont)) {
     out_a = pack(pk, a, slot_bits);
     out_b = pack(pk, b, slot_bits);
