@@ -95,6 +95,11 @@ int run(const pmdi::bench::args& a, pmdi::bench::report& r) {
     });
     both(r, "mont_mul_us_" + sz, t_mont, 1e6 / muls, "us");
     r.metric("paillier", "mont_mul_speedup_" + sz, t_gmp.cpu / t_mont.cpu, "x");
+    const wall_and_cpu t_sqr = measure(reps, [&] {
+      for (int i = 0; i < muls; ++i) mont.sqr(xd.data(), xd.data());
+    });
+    both(r, "mont_sqr_us_" + sz, t_sqr, 1e6 / muls, "us");
+    r.metric("paillier", "mont_sqr_vs_mul_" + sz, t_mont.cpu / t_sqr.cpu, "x");
   }
   const pp::mpz m64(static_cast<std::int64_t>(g.next<std::uint64_t>() >> 1));
   pp::ciphertext c;

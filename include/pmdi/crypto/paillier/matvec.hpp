@@ -151,8 +151,8 @@ enum class rerand : bool { no, yes };
     auto powers = [&](std::uint64_t* p) {
       for (unsigned k = 1; k < ndig; ++k) {
         std::uint64_t* d = p + k * L;
-        mont.mul(d, d - L, d - L);
-        for (unsigned i = 1; i < w; ++i) mont.mul(d, d, d);
+        mont.sqr(d, d - L);
+        for (unsigned i = 1; i < w; ++i) mont.sqr(d, d);
       }
     };
     pmdi::parallel_for(A.cols, threads, [&](std::size_t j) {

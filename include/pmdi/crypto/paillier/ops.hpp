@@ -86,7 +86,7 @@ inline void check_slots(const public_key& pk, std::size_t count, unsigned slot_b
     std::vector<std::uint64_t> acc(L), ci(L);
     mont.to_mont(acc.data(), cts.back().value, tmp);
     for (std::size_t i = cts.size() - 1; i-- > 0;) {
-      for (unsigned k = 0; k < slot_bits; ++k) mont.mul(acc.data(), acc.data(), acc.data());
+      for (unsigned k = 0; k < slot_bits; ++k) mont.sqr(acc.data(), acc.data());
       mont.to_mont(ci.data(), cts[i].value, tmp);
       mont.mul(acc.data(), acc.data(), ci.data());
     }
@@ -122,7 +122,7 @@ inline void pack2(const public_key& pk, std::span<const ciphertext> a, std::span
   mont.to_mont(x.data(), a.back().value, tmp);
   mont.to_mont(y.data(), b.back().value, tmp);
   for (std::size_t i = a.size() - 1; i-- > 0;) {
-    for (unsigned k = 0; k < slot_bits; ++k) mont.mul2(mont, x.data(), x.data(), x.data(), y.data(), y.data(), y.data());
+    for (unsigned k = 0; k < slot_bits; ++k) mont.sqr2(mont, x.data(), x.data(), y.data(), y.data());
     mont.to_mont(xi.data(), a[i].value, tmp);
     mont.to_mont(yi.data(), b[i].value, tmp);
     mont.mul2(mont, x.data(), x.data(), xi.data(), y.data(), y.data(), yi.data());
