@@ -60,6 +60,10 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CGROUP = pathlib.Path("/sys/fs/cgroup/cpu")
+# cgroup v1 cpuacct, where mounted: each cluster's CPU time in nanoseconds,
+# threads that have exited included (the per-process figures from /proc are
+# 10 ms ticks).
+CPUACCT = pathlib.Path("/sys/fs/cgroup/cpuacct")
 PERIOD_US = 100_000
 # Cores of each cluster: homogeneous, every cluster a quarter core (8
 # clusters fill the 2 cores); heterogeneous, factors around it.
@@ -111,12 +115,29 @@ def quotas(setting, P):
     return [QUARTER * HETEROGENEOUS[j] for j in range(P)]
 
 
+def accounting(cpu_group):
+    """The cpuacct group that mirrors a cluster's cpu group (None where cpuacct is not mounted)."""
+    return CPUACCT / cpu_group.relative_to(CGROUP) if (CPUACCT / "cpuacct.usage").exists() else None
+
+
+def cluster_seconds(cpu_group):
+    """CPU seconds the cluster's processes have used in their cpuacct group, or None."""
+    g = accounting(cpu_group)
+    try:
+        return int((g / "cpuacct.usage").read_text()) / 1e9 if g is not None else None
+    except (OSError, ValueError):
+        return None
+
+
 class Groups:
-    """One cgroup v1 cpu group per cluster under /sys/fs/cgroup/cpu/pmdi-pipeline."""
+    """One cgroup v1 cpu group per cluster under /sys/fs/cgroup/cpu/pmdi-pipeline,
+    and its twin under cpuacct (the cluster's CPU time) where that is mounted."""
 
     def __init__(self):
         self.top = CGROUP / "pmdi-pipeline"
         self.top.mkdir(exist_ok=True)
+        if accounting(self.top) is not None:
+            accounting(self.top).mkdir(exist_ok=True)
 
     def set(self, cores):
         paths = []
@@ -128,19 +149,24 @@ class Groups:
                                    "1000 us minimum quota: raise --cfs-period-us")
             (g / "cpu.cfs_period_us").write_text(str(PERIOD_US))
             (g / "cpu.cfs_quota_us").write_text(str(int(c * PERIOD_US)))
+            if accounting(g) is not None:
+                accounting(g).mkdir(exist_ok=True)
             paths.append(g)
         return paths
 
     def close(self):
-        for g in sorted(self.top.glob("cluster*")):
+        for top in (self.top, accounting(self.top)):
+            if top is None:
+                continue
+            for g in sorted(top.glob("cluster*")):
+                try:
+                    g.rmdir()
+                except OSError:
+                    pass
             try:
-                g.rmdir()
+                top.rmdir()
             except OSError:
                 pass
-        try:
-            self.top.rmdir()
-        except OSError:
-            pass
 
 
 class Links:
@@ -276,6 +302,8 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
         def enter(g=group):
             if g is not None:
                 (g / "cgroup.procs").write_text(str(os.getpid()))
+                if accounting(g) is not None:
+                    (accounting(g) / "cgroup.procs").write_text(str(os.getpid()))
 
         out = open(workdir / f"{f}.log", "w")
         procs.append((role, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=enter)))
@@ -299,6 +327,7 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
     # READY_DELAY_MS after its own offline phase, which the last party's
     # offline work must not outlast.
     client_online = ready = at_start = at_end = None
+    acct_start = acct_end = []
     collected = {}  # image -> when the client's status first said it was collected
     deadline = time.time() + 1800
     while procs[0][1].poll() is None and time.time() < deadline:
@@ -311,15 +340,18 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
                 step(r).startswith(("online", "finish", "done")) for r in cluster_roles):
             ready = time.monotonic()
             at_start = [cpu(p.pid) for _, p in procs]
+            acct_start = [cluster_seconds(g) for g in groups[:P]]
         if st.endswith(" collected)"):
             collected.setdefault(int(st.rsplit("(", 1)[1].split()[0]), time.monotonic())
         # the client's online step has ended (a short stream passes through "finish" within a poll)
         if at_start is not None and st.startswith(("finish", "done")):
             at_end = [cpu(p.pid) for _, p in procs]
+            acct_end = [cluster_seconds(g) for g in groups[:P]]
             break
         time.sleep(0.002)
     if at_start is not None and at_end is None:  # the client exited between two polls
         at_end = [cpu(p.pid) for _, p in procs]
+        acct_end = [cluster_seconds(g) for g in groups[:P]]
     # Online CPU seconds per cluster over the stream; None where a party's was not read (it had exited).
     cluster_cpu = [0.0] * P
     if at_start and at_end:
@@ -334,6 +366,11 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
                     cluster_cpu[j] += a1 - a0
     else:
         cluster_cpu = [None] * P
+    # The cpuacct groups' figures, where every one was read: nanoseconds, and
+    # the time of threads that ended within the stream counted.
+    if at_start and at_end and all(x is not None for x in acct_start + acct_end):
+        cluster_cpu = [b - a for a, b in zip(acct_start, acct_end)]
+        log("online CPU seconds per cluster (cpuacct):", [round(x, 4) for x in cluster_cpu])
     failed = []
     for role, p in procs:
         try:
