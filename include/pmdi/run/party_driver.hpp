@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <string>
-#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pmdi/core/prg.hpp"
 #include "pmdi/proto/common.hpp"
@@ -50,15 +52,23 @@ template <class Party>
 
 namespace detail {
 
+// The status file holds the step as its last non-empty line. It is rewritten
+// in place by one pwrite: the step, then newlines over whatever the file held
+// beyond it, so that a reader sees the old step or the new one and the file
+// never shrinks. (A new file and a rename per step, as before, cost about
+// 0.2 ms of kernel time each on ext4 here: an inode allocated, a journal
+// entry, the rename's flush; in perf, half the CPU of a pipeline cluster that
+// runs one small stage.)
 inline void write_status(const std::filesystem::path& file, const std::string& step) {
   if (file.empty()) return;
-  const auto tmp = file.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << step << "\n";
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;  // the status file is advisory: the run goes on without it
+  std::string text = step + "\n";
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > text.size())
+    text.resize(static_cast<std::size_t>(st.st_size), '\n');
+  [[maybe_unused]] const auto n = ::pwrite(fd, text.data(), text.size(), 0);
+  ::close(fd);
 }
 
 }  // namespace detail
