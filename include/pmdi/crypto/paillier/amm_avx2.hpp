@@ -29,18 +29,6 @@
 
 namespace pmdi::paillier::detail {
 
-inline bool cpu_has_avx2() noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-  }();
-  return ok;
-#else
-  return false;
-#endif
-}
-
 inline constexpr unsigned avx2_digit_bits = 27;
 inline constexpr std::uint64_t avx2_digit_mask = (std::uint64_t{1} << avx2_digit_bits) - 1;
 // 2 * 304 products of 54 bits stay below 2^63.25: moduli up to 8206 bits

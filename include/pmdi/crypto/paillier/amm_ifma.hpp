@@ -18,18 +18,6 @@
 
 namespace pmdi::paillier::detail {
 
-inline bool cpu_has_ifma() noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
-  }();
-  return ok;
-#else
-  return false;
-#endif
-}
-
 inline constexpr unsigned ifma_digit_bits = 52;
 inline constexpr std::uint64_t ifma_digit_mask = (std::uint64_t{1} << ifma_digit_bits) - 1;
 

@@ -36,6 +36,26 @@ namespace pmdi::paillier::detail {
 
 enum class kernel { gmp, avx2, ifma };
 
+// The vector kernels this CPU can run, read once (the kernels carry their own
+// target attributes, so no compiler flags are needed).
+struct cpu_kernels {
+  bool avx2 = false, ifma = false;
+};
+inline const cpu_kernels& this_cpu() noexcept {
+  static const cpu_kernels k = [] {
+    cpu_kernels c;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    c.avx2 = __builtin_cpu_supports("avx2");
+    c.ifma = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+#endif
+    return c;
+  }();
+  return k;
+}
+inline bool cpu_has_avx2() noexcept { return this_cpu().avx2; }
+inline bool cpu_has_ifma() noexcept { return this_cpu().ifma; }
+
 // Whether the vector kernels may be used (tests turn them off to compare with
 // the GMP paths).
 inline std::atomic<bool>& kernels_allowed() {
