@@ -108,8 +108,8 @@ class montgomery {
     if (kernel_ == kernel::gmp) return;
     mod_ = to_digits(m);
     if (kernel_ == kernel::avx2) {  // the kernel's padded layout: [0, m_0 .. m_(n-1), 0, 0, 0, 0]
-      padded_.assign(n_ + 5 + 3, 0);
-      std::memcpy(padded_start() + 1, mod_.data(), n_ * sizeof(std::uint64_t));
+      padded_.assign((n_ + 5 + 3) / 4, lanes4{});
+      std::memcpy(padded_modulus() + 1, mod_.data(), n_ * sizeof(std::uint64_t));
     }
     // k0 = -m^-1 mod 2^digit_bits (Newton's iteration doubles the correct low bits)
     std::uint64_t inv = mod_[0];
@@ -121,19 +121,12 @@ class montgomery {
     one_[0] = 1;
   }
 
-  montgomery(const montgomery& o)
-      : secret_(o.secret_), kernel_(o.kernel_), fn_(o.fn_), fn2_(o.fn2_), dbits_(o.dbits_), n_(o.n_), k0_(o.k0_),
-        m_(o.m_), r_(o.r_), mod_(o.mod_), one_(o.one_) {
-    if (kernel_ == kernel::avx2) {  // the padded copy must be aligned in this object's own storage
-      padded_.assign(o.padded_.size(), 0);
-      std::memcpy(padded_start(), o.padded_start(), (n_ + 5) * sizeof(std::uint64_t));
-    }
-  }
+  montgomery(const montgomery&) = default;
   montgomery& operator=(const montgomery&) = delete;
   ~montgomery() {
     if (secret_) {
       if (!mod_.empty()) ::sodium_memzero(mod_.data(), mod_.size() * sizeof(std::uint64_t));
-      if (!padded_.empty()) ::sodium_memzero(padded_.data(), padded_.size() * sizeof(std::uint64_t));
+      if (!padded_.empty()) ::sodium_memzero(padded_.data(), padded_.size() * sizeof(lanes4));
       k0_ = 0;
       m_.wipe();
       r_.wipe();
@@ -165,7 +158,7 @@ class montgomery {
   void mul(std::uint64_t* r, const std::uint64_t* a, const std::uint64_t* b) const noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (kernel_ == kernel::avx2) {
-      amm27(r, a, b, padded_start(), k0_, n_);
+      amm27(r, a, b, padded_modulus(), k0_, n_);
       return;
     }
 #endif
@@ -176,7 +169,7 @@ class montgomery {
   void sqr(std::uint64_t* r, const std::uint64_t* a) const noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (kernel_ == kernel::avx2) {
-      amm27_sqr(r, a, padded_start(), k0_, n_);
+      amm27_sqr(r, a, padded_modulus(), k0_, n_);
       return;
     }
 #endif
@@ -240,15 +233,16 @@ class montgomery {
       v |= static_cast<std::uint64_t>(::mpz_getlimbn(x, static_cast<mp_size_t>(limb + 1))) << (64 - off);
     return v & digit_mask();
   }
-  // padded_ holds n + 5 digits from its first 32-byte boundary (vector
-  // storage is only 16-byte aligned), hence 3 spare entries.
-  [[nodiscard]] const std::uint64_t* padded_start() const noexcept {
-    const auto p = reinterpret_cast<std::uintptr_t>(padded_.data());
-    return padded_.data() + ((32 - p % 32) % 32) / sizeof(std::uint64_t);
+  // The AVX2 kernel's modulus, [0, m_0 .. m_(n-1), 0, 0, 0, 0], in 32-byte
+  // aligned groups of four digits (the kernel's aligned loads): a vector of
+  // an over-aligned type is allocated aligned, and copies stay aligned.
+  struct alignas(32) lanes4 {
+    std::uint64_t d[4];
+  };
+  [[nodiscard]] const std::uint64_t* padded_modulus() const noexcept {
+    return reinterpret_cast<const std::uint64_t*>(padded_.data());
   }
-  [[nodiscard]] std::uint64_t* padded_start() noexcept {
-    return const_cast<std::uint64_t*>(static_cast<const montgomery*>(this)->padded_start());
-  }
+  [[nodiscard]] std::uint64_t* padded_modulus() noexcept { return reinterpret_cast<std::uint64_t*>(padded_.data()); }
 
   using fn = void (*)(std::uint64_t*, const std::uint64_t*, const std::uint64_t*, const std::uint64_t*,
                       std::uint64_t) noexcept;
@@ -263,7 +257,8 @@ class montgomery {
   std::size_t n_ = 0;
   std::uint64_t k0_ = 0;
   mpz m_, r_;
-  std::vector<std::uint64_t> mod_, one_, padded_;
+  std::vector<std::uint64_t> mod_, one_;
+  std::vector<lanes4> padded_;
 };
 
 // out1 = b1^e1 mod m1 and out2 = b2^e2 mod m2 (b in [0, m), e >= 0 with at most
