@@ -85,13 +85,14 @@ void print_table(const std::string& network, const run::cluster_file& cf, const 
   std::cout << network << ": " << n.stages.size() << " stages, ring<" << paper_ring::bits << ", " << paper_ring::frac
             << ">, T = " << n.compute_per_cluster << ", offline_batch " << n.offline_batch << ", "
             << cf.clusters.size() << " clusters\n";
-  std::cout << "  stage      MACs   AND gates  parameters  in bytes  cluster bytes\n";
+  std::cout << "  stage      MACs   AND gates  parameters  in bytes  cluster bytes  messages\n";
   for (std::size_t k = 0; k < n.stages.size(); ++k) {
     const auto& s = n.stages[k];
     char b[160];
-    std::snprintf(b, sizeof b, "  %5zu %9llu %11llu %11llu %9llu %14llu\n", k, static_cast<unsigned long long>(s.macs),
-                  static_cast<unsigned long long>(s.and_gates), static_cast<unsigned long long>(s.parameters),
-                  static_cast<unsigned long long>(s.in_bytes), static_cast<unsigned long long>(s.cluster_bytes));
+    std::snprintf(b, sizeof b, "  %5zu %9llu %11llu %11llu %9llu %14llu %9llu\n", k,
+                  static_cast<unsigned long long>(s.macs), static_cast<unsigned long long>(s.and_gates),
+                  static_cast<unsigned long long>(s.parameters), static_cast<unsigned long long>(s.in_bytes),
+                  static_cast<unsigned long long>(s.cluster_bytes), static_cast<unsigned long long>(s.messages));
     std::cout << b;
   }
   for (const auto& e : ests) {
@@ -186,7 +187,8 @@ int main(int argc, char** argv) {
       const auto r = run::calibrate<paper_ring::value_type>(p, paper_ring::bits, reps);
       std::cout << "{\"calibration\": " << json::serialize(json::object{{"macs_per_s", r.macs_per_s},
                                                                         {"and_per_s", r.and_per_s},
-                                                                        {"channel_bytes_per_s", r.channel_bytes_per_s}})
+                                                                        {"channel_bytes_per_s", r.channel_bytes_per_s},
+                                                                        {"messages_per_s", r.messages_per_s}})
                 << "}\n";
       return 0;
     }

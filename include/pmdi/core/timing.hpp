@@ -1,7 +1,7 @@
 #pragma once
 // Timing for measurements (the planner's calibration, pmdi-bench): this
 // thread's CPU clock (what one core spends, so other load on a shared
-// machine does not count), the steady wall clock (for work spread over
+// machine does not count), the process's (all its threads), the steady wall clock (for work spread over
 // threads), and the median of repeated runs on either.
 #include <time.h>
 
@@ -14,6 +14,13 @@ namespace pmdi::timing {
 [[nodiscard]] inline double thread_cpu_seconds() noexcept {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Every thread of the process (work spread over threads that wait on each other).
+[[nodiscard]] inline double process_cpu_seconds() noexcept {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 

@@ -11,12 +11,18 @@
 //   cpu_j  = sum_k [ (T + 1) macs_k / macs_per_s_j       T compute servers and the
 //                                                          garbler apply their shares
 //                  + and_gates_k / and_per_s_j            the garbled stage at both ends
-//                  + cluster_bytes_k / channel_bytes_per_s_j ]   records sealed and
+//                  + cluster_bytes_k / channel_bytes_per_s_j     records sealed and
 //                                                          opened inside the cluster
+//                  + messages_k / messages_per_s_j ]      what a message costs its two
+//                                                          ends whatever its size
 //          + in_bytes_j / channel_bytes_per_s_j           the hand-over into j
+//          + 1 / messages_per_s_j                         its one end of the hand-over in
+//                                                          and of the one out
 //   wire_j = in_bytes_j / link_bytes_per_s_j             the link into j
 // where in_bytes_j is the live tensors at first_j (z_1 from the client for
-// j = 0), l / 8 bytes a value. The rates of a cluster are its servers'
+// j = 0), l / 8 bytes a value, and messages_k the online messages of stage k
+// (proto::message_sequence: T stage inputs and T partial products, and for a
+// garbled stage the labels of a_k and z_{k+1}). The rates of a cluster are its servers'
 // together (a cluster's processes share its cores): the calibration measures
 // them per core on this machine (pmdi-plan calibrate) and a cluster scales
 // them by its cores, or gives its own measured rates.
@@ -48,6 +54,7 @@
 
 #include "pmdi/core/error.hpp"
 #include "pmdi/proto/circuits.hpp"
+#include "pmdi/proto/sequence.hpp"
 #include "pmdi/proto/stage.hpp"
 
 namespace pmdi::plan {
@@ -60,6 +67,7 @@ struct stage_load {
   std::uint64_t cluster_bytes = 0;  // online bytes inside the cluster: z to and partial products from the
                                     // compute servers, labels of a_k to the evaluator, z_{k+1} back
   std::uint64_t in_bytes = 0;       // live tensors at this stage's start (hand-over if a cluster starts here)
+  std::uint64_t messages = 0;       // online messages inside the cluster (proto::stage_online_messages)
   // Memory of one prepared inference's material and of the model, per role:
   std::uint64_t compute_bytes = 0;    // weight shares (model) and mask shares (per inference, below)
   std::uint64_t evaluator_bytes = 0;  // tables, decode bits, client labels per inference
@@ -73,6 +81,20 @@ struct network_load {
   unsigned l = 0;
   std::size_t compute_per_cluster = 1, offline_batch = 1;
 };
+
+// The online messages of stage `s` inside its cluster with T compute servers:
+// the steps of proto::message_sequence that occur at every stage (or every
+// garbled one), a step with a compute end once per compute server.
+[[nodiscard]] inline std::uint64_t stage_online_messages(const proto::public_stage& s, std::size_t T) {
+  std::uint64_t n = 0;
+  for (const auto& step : proto::message_sequence) {
+    if (step.when != proto::phase::online) continue;
+    const bool here = step.at == proto::occurs::every_stage || (step.at == proto::occurs::garbled_stage && s.garbled());
+    const bool fan = step.from.kind == proto::role_kind::compute || step.to.kind == proto::role_kind::compute;
+    if (here) n += fan ? T : 1;
+  }
+  return n;
+}
 
 // The loads of a public plan with T compute servers per cluster and
 // `offline_batch` inferences prepared ahead, over Z_2^l.
@@ -92,6 +114,7 @@ struct network_load {
     const std::uint64_t in = s.in_size(), mid = s.mid_size(), out = s.out_size();
     for (auto t : proto::live_tensors(p, k)) x.in_bytes += p.tensor_sizes.at(t) * word;
     x.cluster_bytes = T * (in + mid) * word;  // z_k out, partial products back
+    x.messages = stage_online_messages(s, T);
     if (s.garbled()) {
       const auto c = proto::stage_circuit_chunks(s, l);
       x.and_gates = c.and_gates;
@@ -114,13 +137,17 @@ struct core_rates {
   double macs_per_s = 0;           // ring multiply-adds of the linear operators on shares
   double and_per_s = 0;            // a garbled stage's online work per AND gate, both ends (run/calibrate.hpp)
   double channel_bytes_per_s = 0;  // bytes sealed by one end and opened by the other
+  // Small messages sent by one thread and received by another over the secure
+  // channel, both ends' CPU (system calls, wake-ups, timers, the record's
+  // fixed cost); 0: not measured, and messages cost nothing in the model.
+  double messages_per_s = 0;
 };
 
 struct cluster_spec {
   std::string name;
   double cores = 1;  // cores of the calibrated machine the cluster's servers have together
   // Measured on the cluster's own servers; 0: calibration rate x cores.
-  double macs_per_s = 0, and_per_s = 0, channel_bytes_per_s = 0;
+  double macs_per_s = 0, and_per_s = 0, channel_bytes_per_s = 0, messages_per_s = 0;
   double memory_bytes = std::numeric_limits<double>::infinity();       // per server
   double link_bytes_per_s = std::numeric_limits<double>::infinity();   // the link into the cluster
 };
@@ -146,12 +173,12 @@ struct placement_estimate {
 
 // Rates in force on cluster c.
 struct cluster_rates {
-  double macs_per_s, and_per_s, channel_bytes_per_s;
+  double macs_per_s, and_per_s, channel_bytes_per_s, messages_per_s;
 };
 [[nodiscard]] inline cluster_rates rates_of(const cluster_spec& c, const core_rates& r) {
   auto pick = [&](double own, double per_core) { return own > 0 ? own : per_core * c.cores; };
   return {pick(c.macs_per_s, r.macs_per_s), pick(c.and_per_s, r.and_per_s),
-          pick(c.channel_bytes_per_s, r.channel_bytes_per_s)};
+          pick(c.channel_bytes_per_s, r.channel_bytes_per_s), pick(c.messages_per_s, r.messages_per_s)};
 }
 
 namespace detail {
@@ -168,12 +195,13 @@ namespace detail {
   cluster_estimate e;
   e.stages = r;
   const double T = static_cast<double>(n.compute_per_cluster);
-  double bytes = 0, comp = 0, eval = 0, garb = 0, comp_model = 0, garb_model = 0;
+  double bytes = 0, messages = 1, comp = 0, eval = 0, garb = 0, comp_model = 0, garb_model = 0;
   for (std::size_t k = r.first; k < r.end; ++k) {
     const auto& s = n.stages[k];
     e.cpu_s += detail::per((T + 1) * static_cast<double>(s.macs), rt.macs_per_s) +
                detail::per(static_cast<double>(s.and_gates), rt.and_per_s);
     bytes += static_cast<double>(s.cluster_bytes);
+    messages += static_cast<double>(s.messages);
     comp += static_cast<double>(s.compute_bytes);
     eval += static_cast<double>(s.evaluator_bytes);
     garb += static_cast<double>(s.garbler_bytes);
@@ -184,6 +212,7 @@ namespace detail {
   // the hand-over out of the last cluster (the result) costs its sender
   const double out = r.end == n.stages.size() ? static_cast<double>(n.output_bytes) : 0;
   e.cpu_s += detail::per(bytes + in + out, rt.channel_bytes_per_s);
+  if (rt.messages_per_s > 0) e.cpu_s += messages / rt.messages_per_s;  // (1: the hand-overs' ends)
   e.wire_s = std::isinf(c.link_bytes_per_s) ? 0 : detail::per(in, c.link_bytes_per_s);
   const double B = static_cast<double>(n.offline_batch);
   e.memory_bytes = std::max({comp_model + B * comp, garb_model + B * garb, B * eval});
@@ -316,9 +345,10 @@ enum class objective { throughput, latency };
 }
 
 // One core's rates as `pmdi-plan calibrate --network minionn-mnist` measured
-// them on the 2-core development machine (medians of several runs): what a
-// placement assumes when no cluster is described.
-inline constexpr core_rates reference_rates{1.2e9, 6.5e7, 3.6e8};
+// them on the 2-core development machine (medians of several runs; the
+// messages on the Zen 3 machine, 2026-12-08): what a placement assumes when
+// no cluster is described.
+inline constexpr core_rates reference_rates{1.2e9, 6.5e7, 3.6e8, 1.4e4};
 
 // The placement a deployment gets when nobody described its clusters: the
 // optimal split over P equal clusters at the reference rates (it balances

@@ -8,8 +8,14 @@
 //                        its one use
 //   channel_bytes_per_s  messages over the secure channel on TCP loopback, both ends
 //                        (net/secure.hpp's AEAD, the socket's copies and system calls)
-// Each is timed on this thread's CPU clock (what one core spends), the
-// median of `reps` runs, so other load on the machine does not count.
+//   messages_per_s       small messages back and forth between two threads, each with
+//                        an io_context of its own as two parties' processes have, over
+//                        the secure channel on TCP loopback: what a message costs its
+//                        two ends whatever its size (system calls, waking the thread
+//                        that waits in epoll, the receive deadline's timer, the record)
+// Each is timed on this thread's CPU clock (what one core spends; the
+// messages on the process's, both threads), the median of `reps` runs, so
+// other load on the machine does not count.
 #include <algorithm>
 #include <cstddef>
 #include <boost/asio/co_spawn.hpp>
@@ -119,7 +125,34 @@ template <class V>
     io.restart();
     if (got != message * messages) throw error("calibrate: the loopback channel lost messages");
   });
+  // Small messages: 400 bytes (a hundred words, a small stage's), each end
+  // on its own io_context and thread, every message answered before the next.
+  boost::asio::io_context io_a, io_b;
+  auto [pa, pb] = net::tcp_loopback_pair(io_a, io_b);
+  auto [ma, mb] = net::secure_pair(io_a, io_b, std::move(pa), std::move(pb), g);
+  constexpr int rounds = 500;
+  const std::vector<std::byte> note(400, std::byte{0x3c});
+  const auto note_limits = net::expect_type(2, note.size());
+  const double ping_s = timing::median_of(reps, timing::process_cpu_seconds, [&] {
+    int answered = 0;
+    boost::asio::co_spawn(io_a, [&]() -> boost::asio::awaitable<void> {
+      for (int i = 0; i < rounds; ++i) {
+        co_await ma->send(2, note);
+        (void)co_await ma->receive(note_limits, net::after(std::chrono::seconds(30)));
+        ++answered;
+      }
+    }, boost::asio::detached);
+    boost::asio::co_spawn(io_b, [&]() -> boost::asio::awaitable<void> {
+      for (int i = 0; i < rounds; ++i) {
+        const net::message m = co_await mb->receive(note_limits, net::after(std::chrono::seconds(30)));
+        co_await mb->send(2, m.payload);
+      }
+    }, boost::asio::detached);
+    net::run_both(io_a, io_b);
+    if (answered != rounds) throw error("calibrate: the loopback channel lost messages");
+  });
   plan::core_rates r;
+  r.messages_per_s = ping_s > 0 ? 2.0 * rounds / ping_s : 0;
   r.macs_per_s = mac_s > 0 ? macs / mac_s : 0;
   r.and_per_s = and_s > 0 ? ands / and_s : 0;
   r.channel_bytes_per_s = rec_s > 0 ? static_cast<double>(messages) * static_cast<double>(message) / rec_s : 0;

@@ -2,7 +2,8 @@
 // Cluster descriptions for the planner (pmdi-plan --clusters FILE):
 //
 //   {
-//     "calibration": {"macs_per_s": 1.9e9, "and_per_s": 4.2e7, "channel_bytes_per_s": 1.1e9},
+//     "calibration": {"macs_per_s": 1.9e9, "and_per_s": 4.2e7, "channel_bytes_per_s": 1.1e9,
+//                     "messages_per_s": 6e4},  // messages_per_s optional (older calibrations lack it)
 //     "compute_per_cluster": 1,           // optional: T (default 1)
 //     "offline_batch": 8,                 // optional: inferences prepared ahead (default 8)
 //     "clusters": [
@@ -15,7 +16,8 @@
 // it ran on (plan::core_rates). A cluster has "cores" of that machine, or its
 // own measured rates (each overrides cores x calibration), and optionally the
 // memory of each of its servers and the bandwidth of the link into it
-// (default: unbounded). Errors name the file and the field.
+// (default: unbounded). A missing messages_per_s leaves messages out of the
+// model. Errors name the file and the field.
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -45,11 +47,13 @@ struct cluster_file {
   cluster_file f;
   if (const auto* v = top.if_contains("calibration")) {
     const auto& c = in.object(*v, "calibration");
-    in.only(c, "calibration", {"macs_per_s", "and_per_s", "channel_bytes_per_s"});
+    in.only(c, "calibration", {"macs_per_s", "and_per_s", "channel_bytes_per_s", "messages_per_s"});
     f.calibration.macs_per_s = in.positive_number(in.member(c, "calibration", "macs_per_s"), "calibration.macs_per_s");
     f.calibration.and_per_s = in.positive_number(in.member(c, "calibration", "and_per_s"), "calibration.and_per_s");
     f.calibration.channel_bytes_per_s = in.positive_number(
         in.member(c, "calibration", "channel_bytes_per_s"), "calibration.channel_bytes_per_s");
+    if (const auto* m = c.if_contains("messages_per_s"))
+      f.calibration.messages_per_s = in.positive_number(*m, "calibration.messages_per_s");
   }
   if (const auto* v = top.if_contains("compute_per_cluster"))
     f.compute_per_cluster = in.integer(*v, "compute_per_cluster", 1, 64);
@@ -60,7 +64,8 @@ struct cluster_file {
     const std::string field = "clusters[" + std::to_string(f.clusters.size()) + "]";
     const auto& o = in.object(e, field);
     in.only(o, field,
-            {"name", "cores", "macs_per_s", "and_per_s", "channel_bytes_per_s", "memory_mib", "link_mbit_per_s"});
+            {"name", "cores", "macs_per_s", "and_per_s", "channel_bytes_per_s", "messages_per_s", "memory_mib",
+             "link_mbit_per_s"});
     plan::cluster_spec c;
     c.name = o.contains("name") ? in.string(o.at("name"), field + ".name") : "cluster " + std::to_string(f.clusters.size());
     if (c.name.empty() || c.name.size() > 64) in.fail(field + ".name", "must be 1 to 64 characters");
@@ -73,6 +78,7 @@ struct cluster_file {
     opt("macs_per_s", c.macs_per_s, 1);
     opt("and_per_s", c.and_per_s, 1);
     opt("channel_bytes_per_s", c.channel_bytes_per_s, 1);
+    opt("messages_per_s", c.messages_per_s, 1);
     opt("memory_mib", c.memory_bytes, 1048576.0);
     opt("link_mbit_per_s", c.link_bytes_per_s, 1e6 / 8);
     const bool own = c.macs_per_s > 0 && c.and_per_s > 0 && c.channel_bytes_per_s > 0;

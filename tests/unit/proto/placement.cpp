@@ -122,6 +122,36 @@ TEST_CASE("planner: the estimate of a placement follows the cost model", "[plan]
   CHECK(e.inferences_per_s() == Approx(1 / 68.0));
 }
 
+TEST_CASE("planner: messages cost their cluster a fixed time each, counted from the message sequence",
+          "[plan][placement]") {
+  // One linear stage: T stage inputs and T partial products; a garbled one
+  // adds the labels of a_k and z_{k+1} (proto::message_sequence).
+  auto linear = plan_of(1).stages[0];
+  CHECK(plan::stage_online_messages(linear, 1) == 2);
+  CHECK(plan::stage_online_messages(linear, 3) == 6);
+  auto garbled = linear;
+  garbled.ops.push_back({proto::op_kind::relu});
+  REQUIRE(garbled.garbled());
+  CHECK(plan::stage_online_messages(garbled, 1) == 4);
+  CHECK(plan::stage_online_messages(garbled, 2) == 6);
+  const auto from_plan = plan::network_load_of(plan_of(3), 32, 2, 1);
+  for (const auto& s : from_plan.stages) CHECK(s.messages == 4);  // linear stages, T = 2
+
+  auto n = load({10, 20, 30});
+  n.compute_per_cluster = 1;
+  n.stages[0].messages = 4;
+  n.stages[1].messages = 2;
+  n.stages[2].messages = 2;
+  const auto cs = cores({1, 2});
+  auto rates = unit_rates;
+  const auto without = plan::estimate(n, cs, rates, {{0, 2}, {2, 3}}, "given");
+  rates.messages_per_s = 0.5;  // 2 s a message
+  const auto with = plan::estimate(n, cs, rates, {{0, 2}, {2, 3}}, "given");
+  // cluster 0: its stages' 6 messages and its ends of the hand-overs in and out (one message)
+  CHECK(with.clusters[0].cpu_s == Approx(without.clusters[0].cpu_s + (6 + 1) * 2.0));
+  CHECK(with.clusters[1].cpu_s == Approx(without.clusters[1].cpu_s + (2 + 1) * 2.0 / 2));  // 2 cores
+}
+
 TEST_CASE("planner: the optimal split is the best of every contiguous split", "[plan][placement]") {
   const auto n = load({5, 40, 3, 22, 9, 31, 2, 17});
   const auto cs = cores({1, 3, 0.5, 2});
