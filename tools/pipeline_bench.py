@@ -22,9 +22,13 @@ heterogeneous: different ones), every P and every placement pmdi-plan gives
                                                resident memory (party, and the sum
                                                over all parties: all_parties_bytes)
 and prints beside them pmdi-plan's predicted_inferences_per_s (and
-predicted_latency_s) for the same clusters, and the rate they predict for
-the stream of --images (predicted_stream_inferences_per_s: the first output
-after one latency, the rest one bottleneck apart), as JSON lines
+predicted_latency_s) for the same clusters and placement, from a
+calibration taken right after the stream (the line's "calibration"; its
+"at_start": the prediction with the calibration the placements were chosen
+with), and the rate they predict for the stream of --images
+(predicted_stream_inferences_per_s: the first output after one latency, the
+rest one bottleneck apart), and each cluster's CPU seconds per inference
+beside the planner's (cluster_cpu_s_per_inference), as JSON lines
 ({"bench": "pipeline", ...}). Every streamed output must equal the in-process
 run's, which --check compares with the fixed-point oracle; the cloud must
 have sent and received nothing online.
@@ -70,6 +74,9 @@ PERIOD_US = 100_000
 QUARTER = 0.25
 HETEROGENEOUS = [1.6, 0.4, 1.0, 0.6, 1.4, 0.5, 1.2, 0.8]
 MODEL = ROOT / "examples/models/minionn_fashion.onnx"
+# PMDI_PIPELINE_PERF=J: cluster J's parties run under `perf record -g`, their
+# profiles left in the run's directory (<party>.perf.data).
+PERF_CLUSTER = int(os.environ["PMDI_PIPELINE_PERF"]) if os.environ.get("PMDI_PIPELINE_PERF") else None
 
 
 def log(*a):
@@ -120,13 +127,22 @@ def accounting(cpu_group):
     return CPUACCT / cpu_group.relative_to(CGROUP) if (CPUACCT / "cpuacct.usage").exists() else None
 
 
-def cluster_seconds(cpu_group):
-    """CPU seconds the cluster's processes have used in their cpuacct group, or None."""
+def cluster_seconds(cpu_group, role=None):
+    """CPU seconds the cluster's processes (or its party `role`, a child of the
+    cluster's group) have used in their cpuacct group, or None."""
     g = accounting(cpu_group)
+    if g is not None and role is not None:
+        g = g / role
     try:
         return int((g / "cpuacct.usage").read_text()) / 1e9 if g is not None else None
     except (OSError, ValueError):
         return None
+
+
+def role_group(role):
+    """The cpuacct child group of a cluster party, by kind ("garbler/1" -> "garbler", "compute/1/0" -> "compute0")."""
+    parts = role.split("/")
+    return parts[0] + "".join(parts[2:])
 
 
 class Groups:
@@ -159,6 +175,11 @@ class Groups:
             if top is None:
                 continue
             for g in sorted(top.glob("cluster*")):
+                for child in [c for c in g.iterdir() if c.is_dir()]:  # the parties' cpuacct groups
+                    try:
+                        child.rmdir()
+                    except OSError:
+                        pass
                 try:
                     g.rmdir()
                 except OSError:
@@ -287,6 +308,9 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
         kind = role.split("/")[0]
         f = role.replace("/", "-")
         netns = [] if links is None else ["ip", "netns", "exec", links.namespace(role)]
+        if PERF_CLUSTER is not None and role.split("/")[0] in ("garbler", "evaluator", "compute") \
+                and int(role.split("/")[1]) == PERF_CLUSTER:
+            netns += ["perf", "record", "-g", "-q", "-o", str(workdir / f"{role.replace('/', '-')}.perf.data"), "--"]
         cmd = netns + [str(bindir / f"{name}-{kind}"), "--deployment", str(workdir / "deployment.json"), "--party", role,
                "--key", str(workdir / f"{f}.key"), "--images", str(images), "--threads", "1", "--quiet",
                "--report", str(workdir / f"{f}.report.json"), "--status", str(workdir / f"{f}.status")]
@@ -299,11 +323,14 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
             cmd += weights
         group = None if kind in ("client", "cloud") else groups[int(role.split("/")[1])]
 
-        def enter(g=group):
+        def enter(g=group, role=role):
             if g is not None:
                 (g / "cgroup.procs").write_text(str(os.getpid()))
                 if accounting(g) is not None:
-                    (accounting(g) / "cgroup.procs").write_text(str(os.getpid()))
+                    # the party's own child of the cluster's cpuacct group (the cluster's usage includes it)
+                    mine = accounting(g) / role_group(role)
+                    mine.mkdir(exist_ok=True)
+                    (mine / "cgroup.procs").write_text(str(os.getpid()))
 
         out = open(workdir / f"{f}.log", "w")
         procs.append((role, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=enter)))
@@ -328,6 +355,7 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
     # offline work must not outlast.
     client_online = ready = at_start = at_end = None
     acct_start = acct_end = []
+    role_start, role_end = {}, {}
     collected = {}  # image -> when the client's status first said it was collected
     deadline = time.time() + 1800
     while procs[0][1].poll() is None and time.time() < deadline:
@@ -341,17 +369,20 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
             ready = time.monotonic()
             at_start = [cpu(p.pid) for _, p in procs]
             acct_start = [cluster_seconds(g) for g in groups[:P]]
+            role_start = {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
         if st.endswith(" collected)"):
             collected.setdefault(int(st.rsplit("(", 1)[1].split()[0]), time.monotonic())
         # the client's online step has ended (a short stream passes through "finish" within a poll)
         if at_start is not None and st.startswith(("finish", "done")):
             at_end = [cpu(p.pid) for _, p in procs]
             acct_end = [cluster_seconds(g) for g in groups[:P]]
+            role_end = {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
             break
         time.sleep(0.002)
     if at_start is not None and at_end is None:  # the client exited between two polls
         at_end = [cpu(p.pid) for _, p in procs]
         acct_end = [cluster_seconds(g) for g in groups[:P]]
+        role_end = {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
     # Online CPU seconds per cluster over the stream; None where a party's was not read (it had exited).
     cluster_cpu = [0.0] * P
     if at_start and at_end:
@@ -371,6 +402,9 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
     if at_start and at_end and all(x is not None for x in acct_start + acct_end):
         cluster_cpu = [b - a for a, b in zip(acct_start, acct_end)]
         log("online CPU seconds per cluster (cpuacct):", [round(x, 4) for x in cluster_cpu])
+        if all(role_start.get(r) is not None and role_end.get(r) is not None for r in cluster_roles):
+            log("online CPU ms per inference per cluster party (cpuacct):",
+                {r: round((role_end[r] - role_start[r]) * 1e3 / images, 3) for r in cluster_roles})
     failed = []
     for role, p in procs:
         try:
@@ -505,33 +539,45 @@ def main():
                                                  port, wd.with_name(wd.name + "-latency"), weights)
                         if ly != ref[a.latency_images]:
                             raise RuntimeError(f"{tag}: the one-at-a-time outputs differ from the oracle's")
+                        # The prediction for this run from a calibration taken right
+                        # after its stream: the host's speed drifts by up to 1.6x
+                        # over minutes (docs/placement.md), which a calibration
+                        # taken at the start would put into the prediction's error.
+                        now = json.loads(run([plan, "calibrate", "--network", a.network]).stdout)["calibration"]
+                        log(f"{tag}: calibration after the stream:", now)
+                        given = [g for g in estimates(plan, a.network, clusters_file(tmp / "clusters-now.json", now, cores, link),
+                                                      "--placement", key) if g["method"] == "given"][0]
                         measured[key] = (a.images / online_seconds(client), online_seconds(lclient) / a.latency_images,
-                                         [None if c is None else c / a.images for c in ccpu], steady, rss)
-                    thr, lat, ccpu, steady, rss = measured[key]
+                                         [None if c is None else c / a.images for c in ccpu], steady, rss, given, now)
+                    thr, lat, ccpu, steady, rss, given, now = measured[key]
                     extra = {"placement": e["placement"], "cores": cores}
+                    # the planner's figures as it chose the placements (with the calibration of the start)
+                    start = {"at_start": e["predicted_inferences_per_s"], "calibration": now}
                     emit(f"inferences_per_s.{tag}", thr, "1/s", **extra)
                     if steady is not None:
                         emit(f"steady_inferences_per_s.{tag}", steady, "1/s", **extra)
                     emit(f"latency_s.{tag}", lat, "s", **extra)
-                    emit(f"predicted_inferences_per_s.{tag}", e["predicted_inferences_per_s"], "1/s", **extra)
-                    emit(f"predicted_latency_s.{tag}", e["predicted_latency_s"], "s", **extra)
+                    emit(f"predicted_inferences_per_s.{tag}", given["predicted_inferences_per_s"], "1/s", **extra, **start)
+                    emit(f"predicted_latency_s.{tag}", given["predicted_latency_s"], "s", **extra,
+                         at_start=e["predicted_latency_s"])
                     # A finite stream: the first output after one latency, the
                     # others one bottleneck apart (the pipeline's fill counted).
                     emit(f"predicted_stream_inferences_per_s.{tag}",
-                         a.images / (e["predicted_latency_s"] + (a.images - 1) / e["predicted_inferences_per_s"]), "1/s",
-                         **extra)
+                         a.images / (given["predicted_latency_s"] + (a.images - 1) / given["predicted_inferences_per_s"]),
+                         "1/s", **extra)
                     if None in ccpu:
                         log(f"{tag}: a cluster party's CPU seconds were not read (it had exited): "
                             "no cluster_cpu_s_per_inference")
                     else:
                         emit(f"cluster_cpu_s_per_inference.{tag}", max(ccpu), "s", per_cluster=ccpu,
-                             predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(e["clusters"], cores)], **extra)
+                             predicted_per_cluster=[c["cpu_s"] * cc for c, cc in zip(given["clusters"], cores)], **extra)
                     top = max(rss, key=rss.get)
                     emit(f"peak_rss_bytes.{tag}", rss[top], "bytes", party=top, all_parties_bytes=sum(rss.values()),
                          **extra)
                     steady_text = "-" if steady is None else f"{steady:.2f}"
-                    log(f"{tag}: {thr:.2f}/s (steady {steady_text}, predicted {e['predicted_inferences_per_s']:.2f}), latency "
-                        f"{1e3 * lat:.1f} ms (predicted {1e3 * e['predicted_latency_s']:.1f}), placement "
+                    log(f"{tag}: {thr:.2f}/s (steady {steady_text}, predicted {given['predicted_inferences_per_s']:.2f}, "
+                        f"at the start {e['predicted_inferences_per_s']:.2f}), latency "
+                        f"{1e3 * lat:.1f} ms (predicted {1e3 * given['predicted_latency_s']:.1f}), placement "
                         f"{e['placement']}")
     finally:
         groups.close()
