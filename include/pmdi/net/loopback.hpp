@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -26,17 +27,34 @@ namespace pmdi::net {
 using transport_pair = std::pair<std::unique_ptr<transport>, std::unique_ptr<transport>>;
 
 // Runs a (here) and b (on a thread of its own, unless it is a) until both
-// are out of work, then makes them ready to run again.
+// are out of work, then makes them ready to run again. What either throws
+// stops the other and is thrown here, after the thread has ended.
 inline void run_both(boost::asio::io_context& a, boost::asio::io_context& b) {
   if (&a == &b) {
     a.run();
-  } else {
-    std::thread other([&b] { b.run(); });
-    a.run();
-    other.join();
-    b.restart();
+    a.restart();
+    return;
   }
+  std::exception_ptr failed_b;
+  std::thread other([&] {
+    try {
+      b.run();
+    } catch (...) {
+      failed_b = std::current_exception();
+      a.stop();
+    }
+  });
+  try {
+    a.run();
+  } catch (...) {
+    b.stop();
+    other.join();
+    throw;
+  }
+  other.join();
   a.restart();
+  b.restart();
+  if (failed_b) std::rethrow_exception(failed_b);
 }
 
 // End a on io_context a, end b on b.

@@ -133,22 +133,37 @@ template <class V>
   constexpr int rounds = 500;
   const std::vector<std::byte> note(400, std::byte{0x3c});
   const auto note_limits = net::expect_type(2, note.size());
+  std::exception_ptr failed_a, failed_b;
   const double ping_s = timing::median_of(reps, timing::process_cpu_seconds, [&] {
     int answered = 0;
+    // An end that fails closes its own link, which ends the other's wait: both
+    // coroutines finish, and nothing is left pending on the links.
     boost::asio::co_spawn(io_a, [&]() -> boost::asio::awaitable<void> {
-      for (int i = 0; i < rounds; ++i) {
-        co_await ma->send(2, note);
-        (void)co_await ma->receive(note_limits, net::after(std::chrono::seconds(30)));
-        ++answered;
+      try {
+        for (int i = 0; i < rounds; ++i) {
+          co_await ma->send(2, note);
+          (void)co_await ma->receive(note_limits, net::after(std::chrono::seconds(30)));
+          ++answered;
+        }
+      } catch (...) {
+        failed_a = std::current_exception();
+        ma->shutdown();
       }
     }, boost::asio::detached);
     boost::asio::co_spawn(io_b, [&]() -> boost::asio::awaitable<void> {
-      for (int i = 0; i < rounds; ++i) {
-        const net::message m = co_await mb->receive(note_limits, net::after(std::chrono::seconds(30)));
-        co_await mb->send(2, m.payload);
+      try {
+        for (int i = 0; i < rounds; ++i) {
+          const net::message m = co_await mb->receive(note_limits, net::after(std::chrono::seconds(30)));
+          co_await mb->send(2, m.payload);
+        }
+      } catch (...) {
+        failed_b = std::current_exception();
+        mb->shutdown();
       }
     }, boost::asio::detached);
     net::run_both(io_a, io_b);
+    for (const auto& f : {failed_a, failed_b})
+      if (f) std::rethrow_exception(f);
     if (answered != rounds) throw error("calibrate: the loopback channel lost messages");
   });
   plan::core_rates r;

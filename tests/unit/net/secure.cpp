@@ -1,6 +1,9 @@
 // Secure channel: handshake, records, refusals, pairwise secrets.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+
+#include "pmdi/net/loopback.hpp"
 #include "pmdi/net/memory.hpp"
 #include "pmdi/net/secure.hpp"
 #include "pmdi/net/tcp.hpp"
@@ -221,4 +224,42 @@ TEST_CASE("secure: over TCP on loopback", "[net][secure][tcp]") {
   CHECK(sg->names().peer == "client");
   CHECK(sg->peer_label().find("client at 127.0.0.1:") == 0);
   CHECK(std::equal(sc->pair_secret().begin(), sc->pair_secret().end(), sg->pair_secret().begin()));
+}
+
+TEST_CASE("secure: a loopback pair with an io_context per end, on two threads; a failure at either end ends both",
+          "[net][secure]") {
+  // a completion that throws a coroutine's failure out of run(), where run_both catches it
+  const auto rethrow_failure = [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  };
+  asio::io_context ia, ib;
+  auto rng = fixed_prg(9);
+  auto [ta, tb] = net::tcp_loopback_pair(ia, ib);
+  auto [sa, sb] = net::secure_pair(ia, ib, std::move(ta), std::move(tb), rng);
+  CHECK(std::equal(sa->pair_secret().begin(), sa->pair_secret().end(), sb->pair_secret().begin()));
+  // a round trip, each end on its own thread
+  std::vector<std::byte> echoed;
+  asio::co_spawn(ia, [&]() -> asio::awaitable<void> {
+    co_await sa->send(1, bytes_of("ping"));
+    echoed = (co_await sa->receive(up_to(16), net::after(5s))).payload;
+  }, rethrow_failure);
+  asio::co_spawn(ib, [&]() -> asio::awaitable<void> {
+    const auto m = co_await sb->receive(up_to(16), net::after(5s));
+    co_await sb->send(1, m.payload);
+  }, rethrow_failure);
+  net::run_both(ia, ib);
+  CHECK(echoed == bytes_of("ping"));
+  // b fails while a waits on a 60 s deadline: the failure comes back at once, a stopped
+  const auto t0 = std::chrono::steady_clock::now();
+  asio::co_spawn(ia, [&]() -> asio::awaitable<void> { (void)co_await sa->receive(up_to(16), net::after(60s)); },
+                 rethrow_failure);
+  asio::co_spawn(ib, []() -> asio::awaitable<void> {
+    throw pmdi::error("b failed");
+    co_return;
+  }, rethrow_failure);
+  CHECK_THROWS_WITH(net::run_both(ia, ib), "b failed");
+  CHECK(std::chrono::steady_clock::now() - t0 < 30s);
+  // a's receive is still pending: closing its link ends it (an error), so nothing outlives the links
+  sa->shutdown();
+  CHECK_THROWS(ia.run());
 }
