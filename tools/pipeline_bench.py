@@ -349,6 +349,10 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
         except (OSError, IndexError):
             return ""
     cluster_roles = [r for r, _ in procs if r not in ("client", "cloud")]
+
+    def parties_seconds():
+        """Each cluster party's CPU seconds from its own cpuacct group (None where not read)."""
+        return {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
     # The stream is timed from when every party of the clusters has prepared
     # its material (all in their online step): the client waits
     # READY_DELAY_MS after its own offline phase, which the last party's
@@ -369,20 +373,20 @@ def one_run(bindir, name, P, placement, groups, links, images, stream, seed, bas
             ready = time.monotonic()
             at_start = [cpu(p.pid) for _, p in procs]
             acct_start = [cluster_seconds(g) for g in groups[:P]]
-            role_start = {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
+            role_start = parties_seconds()
         if st.endswith(" collected)"):
             collected.setdefault(int(st.rsplit("(", 1)[1].split()[0]), time.monotonic())
         # the client's online step has ended (a short stream passes through "finish" within a poll)
         if at_start is not None and st.startswith(("finish", "done")):
             at_end = [cpu(p.pid) for _, p in procs]
             acct_end = [cluster_seconds(g) for g in groups[:P]]
-            role_end = {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
+            role_end = parties_seconds()
             break
         time.sleep(0.002)
     if at_start is not None and at_end is None:  # the client exited between two polls
         at_end = [cpu(p.pid) for _, p in procs]
         acct_end = [cluster_seconds(g) for g in groups[:P]]
-        role_end = {r: cluster_seconds(groups[int(r.split("/")[1])], role_group(r)) for r in cluster_roles}
+        role_end = parties_seconds()
     # Online CPU seconds per cluster over the stream; None where a party's was not read (it had exited).
     cluster_cpu = [0.0] * P
     if at_start and at_end:
@@ -551,7 +555,7 @@ def main():
                                          [None if c is None else c / a.images for c in ccpu], steady, rss, given, now)
                     thr, lat, ccpu, steady, rss, given, now = measured[key]
                     extra = {"placement": e["placement"], "cores": cores}
-                    # the planner's figures as it chose the placements (with the calibration of the start)
+                    # the calibration the prediction used, and the prediction the placements were chosen with
                     start = {"at_start": e["predicted_inferences_per_s"], "calibration": now}
                     emit(f"inferences_per_s.{tag}", thr, "1/s", **extra)
                     if steady is not None:
